@@ -223,7 +223,9 @@ class MLAttention(nn.Module):
         else:
             rows, c_all, kpe_all = None, c_kv, k_pe
         if absorb:
-            if rows is None: rows = torch.cat([c_kv, k_pe], dim=-1)                       # (b, s, r + d_rope)
+            # the whole contiguous buffer (b, max_len, r + d_rope), not the strided slice `rows`: a paged kernel views it
+            # as (b * max_len / page, page, r + d_rope) with block_table = arange; rows past `seqlens` are masked
+            rows = torch.cat([c_kv, k_pe], dim=-1) if cache is None else cache.layers[self.layer_idx]
             seqlens = torch.full((b,), s_past + s, dtype=torch.int32, device=x.device)
             o = self._absorbed(q_nope, q_pe, rows, seqlens)
         else:

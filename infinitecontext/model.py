@@ -95,6 +95,17 @@ class InfiniteContextModel(InfiniteContextPreTrainedModel):
         if cache is not None: cache.advance(s)
         return self.norm(x)
 
+def _reserve(cache: LatentCache, n: int, limit: int):
+    "Grow `cache` in place (doubling, at most `limit` rows) so that `n` more rows fit; positions past `limit` are refused later."
+    need = cache.seq_len + n
+    if need <= cache.max_len or cache.max_len >= limit: return
+    new = min(max(need, 2 * cache.max_len), limit)
+    for i, buf in enumerate(cache.layers):
+        grown = buf.new_zeros(buf.shape[0], new, buf.shape[2])            # (b, new, r_kv + d_rope)
+        grown[:, : cache.seq_len] = buf[:, : cache.seq_len]
+        cache.layers[i] = grown
+    cache.max_len = new
+
 class InfiniteContextForCausalLM(InfiniteContextPreTrainedModel):
     "The language model: `InfiniteContextModel` plus an LM head; reports its own cost."
     _tied_weights_keys = {"lm_head.weight": "model.embed_tokens.weight"}
@@ -112,8 +123,22 @@ class InfiniteContextForCausalLM(InfiniteContextPreTrainedModel):
                 cache: LatentCache | None = None,      # latent cache for incremental decode
                 absorb: bool | None = None,            # force the naive (False) or absorbed (True) attention path
                 logits_to_keep: int = 0,               # >0: only the last n positions' logits (decode)
+                past_key_values: LatentCache | None = None, # HF's name for `cache` (Trainer, TRL, serving code)
+                use_cache: bool = False,               # allocate a LatentCache when none is given; returned in the output
+                attention_mask: torch.Tensor | None = None, # (b, s) 1 = token; right padding only (causal: pads come last)
                 **kwargs) -> CausalLMOutputWithPast:
         "Logits (b, s, vocab) and, with labels, the mean next-token cross-entropy."
+        if cache is None: cache = past_key_values
+        b, s = input_ids.shape
+        if attention_mask is not None and not bool(attention_mask.all()):
+            m = attention_mask.bool()
+            if cache is not None or bool((m[:, 1:] & ~m[:, :-1]).any()):  # a token after a pad, or pads into a cache
+                raise ValueError("attention_mask pads before a token (left padding) or pads a cached call: pad on the "
+                                 "right for training, and decode sequences of different lengths separately")
+        if use_cache and cache is None:
+            p = next(self.parameters())
+            cache = LatentCache(self.config, b, s, dtype=p.dtype, device=p.device)
+        if cache is not None: _reserve(cache, s, self.config.max_position_embeddings)
         h = self.model(input_ids, cache=cache, absorb=absorb)
         if logits_to_keep: h = h[:, -logits_to_keep:]
         logits = self.lm_head(h)
