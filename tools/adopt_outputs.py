@@ -4,7 +4,8 @@
 
 Cells are matched one to one by their source (papermill's injected-parameters cell is ignored); a source that
 changed since the run is an error, so outputs never land on the wrong cell. With --only, just the cells carrying
-one of those nbdev flags take the new outputs (e.g. the GPU cells measured on the GPU box). Run nbdev-clean after.
+one of those nbdev flags take the new outputs (e.g. the GPU cells measured on the GPU box), each matched by its
+exact source, so edits to other cells since the run do not matter. Run nbdev-clean after.
 """
 import argparse, sys
 from pathlib import Path
@@ -20,9 +21,18 @@ def main(argv=None):
     a = ap.parse_args(argv)
     ex = nbformat.read(a.executed, as_version=4); src = nbformat.read(a.source, as_version=4)
     ex_cells = [c for c in ex.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    only = set(a.only.split(",")) if a.only else None
+    if only is not None:  # flagged cells are matched by their own source, so edits elsewhere don't matter
+        by_src = {c.source: c for c in ex_cells if c.cell_type == "code" and not c.metadata.get("ic_skipped")}
+        n = 0
+        for s in src.cells:
+            if s.cell_type == "code" and _flags(s.source) & only and s.source in by_src:
+                s.outputs = by_src[s.source].outputs; s.execution_count = None; n += 1
+        nbformat.write(src, a.source)
+        print(f"adopted outputs of {n} flagged cell(s) into {a.source}")
+        return
     if len(ex_cells) != len(src.cells):
         sys.exit(f"{a.executed} has {len(ex_cells)} cells, {a.source} has {len(src.cells)}: re-run the notebook first")
-    only = set(a.only.split(",")) if a.only else None
     n = 0
     for i, (e, s) in enumerate(zip(ex_cells, src.cells)):
         if e.source != s.source:
