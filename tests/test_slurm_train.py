@@ -1,0 +1,87 @@
+"SLURM end to end: sbatch the training notebook (papermill, ci profile) on the local cluster; requeue a running job."
+import json, os, shutil, subprocess, time
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CI = os.environ.get("CI", "").lower() == "true"
+pytestmark = pytest.mark.slurm
+
+def _skip_or_fail(why):
+    if CI: pytest.fail(f"SLURM must run in CI (CI=true) but: {why}")
+    pytest.skip(why)
+
+@pytest.fixture(scope="module")
+def cluster():
+    script = ROOT / "slurm/local-cluster.sh"
+    if not script.exists(): _skip_or_fail("slurm/local-cluster.sh is missing")
+    if not shutil.which("sbatch") and (os.geteuid() != 0 or not shutil.which("apt-get")):
+        _skip_or_fail("SLURM is not installed and it cannot be installed here (needs root and apt-get)")
+    r = subprocess.run(["bash", str(script), "start"], capture_output=True, text=True, timeout=600)
+    if r.returncode == 3: _skip_or_fail(f"local-cluster.sh cannot run SLURM here: {r.stderr.strip() or r.stdout.strip()}")
+    assert r.returncode == 0, f"local-cluster.sh start failed:\n{r.stdout}\n{r.stderr}"
+    t0 = time.time()
+    while time.time() - t0 < 60:
+        s = subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True).stdout.split()
+        if any(x.startswith(("idle", "mix", "alloc")) for x in s): break
+        time.sleep(1)
+    else: pytest.fail(f"no idle SLURM node after start: sinfo says {s}")
+    return True
+
+def _submit(tmp, *params):
+    opts = subprocess.run([str(ROOT / "slurm/sbatch-options"), "--gpus", "0"], capture_output=True, text=True, check=True).stdout.split()
+    opts = [o for o in opts if not o.startswith("--time")] + ["--time=00:15:00", f"--output={tmp}/slurm-%j.out"]
+    env = {**os.environ, "IC_RUN_DIR": str(tmp / "run")}
+    r = subprocess.run(["sbatch", "--parsable", *opts, str(ROOT / "slurm/train.sbatch"), "ci", *params],
+                       cwd=ROOT, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip().split(";")[0]
+
+def _state(job):
+    r = subprocess.run(["squeue", "-h", "-j", job, "-o", "%T"], capture_output=True, text=True)
+    return r.stdout.strip()
+
+def _wait_gone(job, tmp, limit=240):
+    t0 = time.time()
+    while time.time() - t0 < limit:
+        if not _state(job): return
+        time.sleep(1)
+    subprocess.run(["scancel", job])
+    pytest.fail(f"job {job} did not finish in {limit}s; log:\n{_log(tmp, job)}")
+
+def _log(tmp, job):
+    f = tmp / f"slurm-{job}.out"
+    return f.read_text() if f.exists() else "(no log)"
+
+def _result(tmp):
+    return json.loads((tmp / "run/04_training/result.json").read_text())
+
+SMALL = ["seq_len=64", "batch_size=4", "lr=0.003"]
+
+def test_sbatch_training_notebook(cluster, tmp_path):
+    job = _submit(tmp_path, "steps=60", "ckpt_every=20", *SMALL)
+    _wait_gone(job, tmp_path)
+    log = _log(tmp_path, job)
+    assert "finished rc=0" in log, log
+    assert (tmp_path / "run/04_training.ipynb").exists(), log
+    assert (tmp_path / "run/ckpt/step_000060/MANIFEST.json").exists(), log
+    res = _result(tmp_path)
+    assert res["falling"] and res["last_loss"] < res["first_loss"], res
+
+def test_requeue_resumes(cluster, tmp_path):
+    job = _submit(tmp_path, "steps=400", "ckpt_every=20", *SMALL)
+    ck = tmp_path / "run/ckpt"
+    t0 = time.time()
+    while time.time() - t0 < 180 and not any(ck.glob("step_*")):
+        assert _state(job) in ("PENDING", "RUNNING", "CONFIGURING"), f"job {job} ended early:\n{_log(tmp_path, job)}"
+        time.sleep(0.5)
+    assert any(ck.glob("step_*")), f"no checkpoint after 180s:\n{_log(tmp_path, job)}"
+    r = subprocess.run(["scontrol", "requeue", job], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    _wait_gone(job, tmp_path, limit=420)
+    log = _log(tmp_path, job)
+    assert "restart 1" in log and "finished rc=0" in log, log
+    nb = (tmp_path / "run/04_training.ipynb").read_text()
+    assert "resumed from" in nb, "the requeued run did not resume from its checkpoint"
+    assert (ck / "step_000400/MANIFEST.json").exists()
+    assert _result(tmp_path)["falling"]
