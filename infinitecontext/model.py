@@ -95,11 +95,15 @@ class InfiniteContextModel(InfiniteContextPreTrainedModel):
         if cache is not None: cache.advance(s)
         return self.norm(x)
 
+def _page_round(n: int, page: int = 64) -> int:
+    "Rows rounded up to whole 64-row pages: a paged decode kernel then views the buffer with its best page size."
+    return -(-n // page) * page
+
 def _reserve(cache: LatentCache, n: int, limit: int):
     "Grow `cache` in place (doubling, at most `limit` rows) so that `n` more rows fit; positions past `limit` are refused later."
     need = cache.seq_len + n
     if need <= cache.max_len or cache.max_len >= limit: return
-    new = min(max(need, 2 * cache.max_len), limit)
+    new = min(_page_round(max(need, 2 * cache.max_len)), limit)
     for i, buf in enumerate(cache.layers):
         grown = buf.new_zeros(buf.shape[0], new, buf.shape[2])            # (b, new, r_kv + d_rope)
         grown[:, : cache.seq_len] = buf[:, : cache.seq_len]
@@ -177,7 +181,7 @@ class InfiniteContextForCausalLM(InfiniteContextPreTrainedModel):
             raise ValueError(f"prompt ({s}) + max_new_tokens ({max_new_tokens}) exceeds max_position_embeddings "
                              f"({self.config.max_position_embeddings})")
         p = next(self.parameters())
-        cache = LatentCache(self.config, b, total, dtype=p.dtype, device=p.device)
+        cache = LatentCache(self.config, b, min(_page_round(total), self.config.max_position_embeddings), dtype=p.dtype, device=p.device)
         out = input_ids
         logits = self(input_ids, cache=cache, absorb=False, logits_to_keep=1).logits        # prefill: naive
         done = torch.zeros(b, dtype=torch.bool, device=input_ids.device)
