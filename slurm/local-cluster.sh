@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # A single-node SLURM cluster on this machine (controller + compute), for lessons and tests.
-#   slurm/local-cluster.sh start    install slurm-wlm + munge if missing (root + apt), render slurm.conf, start daemons
+#   slurm/local-cluster.sh start    apply the Ansible SLURM role to this machine (install munge + SLURM with apt,
+#                                   render slurm.conf, start the daemons): ansible-playbook -i
+#                                   infra/ansible/inventory/local.yml infra/ansible/slurm.yml. Without ansible-playbook
+#                                   (or with IC_NO_ANSIBLE=1) the same steps run from this script.
 #   slurm/local-cluster.sh stop     stop slurmd, slurmctld, munged (only the ones it finds)
 #   slurm/local-cluster.sh status   munge/slurmctld/slurmd state and `sinfo`
+#   slurm/local-cluster.sh render DIR   write DIR/slurm.conf with this script's renderer only (no root, nothing started)
 # Idempotent: running start twice leaves one set of daemons. Prints what it did.
 # Exit 3: SLURM cannot be installed or started here (not root, no apt); the message says why.
-# Renders the SAME template as the Ansible role: slurm/slurm.conf.template.
+# ONE template, two renderers that agree: Ansible's `template` and the sed below, both from slurm/slurm.conf.template.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TEMPLATE="$HERE/slurm.conf.template"
+ANSIBLE_DIR="$(cd "$HERE/../infra/ansible" 2>/dev/null && pwd || true)"
 CONF_DIR="${SLURM_CONF_DIR:-/etc/slurm}"
 PARTITION="${IC_SLURM_PARTITION:-}"
 say() { echo "[local-cluster] $*"; }
@@ -33,7 +38,7 @@ install_if_missing() {
   apt-get install -y -qq slurm-wlm munge >/dev/null || die3 "apt-get install slurm-wlm munge failed"
 }
 
-render() {  # plain {{ name }} substitution of the shared template
+render() {  # plain {{ name }} substitution of the shared template, with the values of infra/ansible/inventory/local.yml
   local host cpus mem out
   host="$(hostname -s)"; cpus="$(nproc)"
   mem=$(( $(awk '/MemTotal/{print $2}' /proc/meminfo) / 1024 * 9 / 10 ))
@@ -44,9 +49,10 @@ render() {  # plain {{ name }} substitution of the shared template
       -e "s|{{ slurm_log_dir }}|/var/log/slurm|" -e "s|{{ slurm_proctrack_type }}|proctrack/linuxproc|" \
       -e "s|{{ slurm_task_plugin }}|task/none|" -e "s|{{ slurm_gres_types }}|gpu|" \
       -e "s|{{ slurm_node_names }}|$host|" -e "s|{{ slurm_node_addrs }}|127.0.0.1|" \
-      -e "s|{{ slurm_node_cpus }}|$cpus|" -e "s|{{ slurm_node_mem_mb }}|$mem|" -e "s|{{ slurm_node_gres }} ||" \
+      -e "s|{{ slurm_node_cpus }}|$cpus|" -e "s|{{ slurm_node_mem_mb }}|$mem|" -e "s|{{ slurm_node_gres }}||" \
       -e "s|{{ slurm_partition }}|$(partition)|" "$TEMPLATE" > "$out"
   if grep -q '{{' "$out"; then echo "unrendered placeholder in $TEMPLATE:" >&2; grep '{{' "$out" >&2; exit 1; fi
+  if [ "${1:-}" = only ]; then install -m 0644 "$out" "$CONF_DIR/slurm.conf"; rm -f "$out"; return; fi
   mkdir -p "$CONF_DIR" /var/spool/slurm/slurmctld /var/spool/slurm/slurmd /run/slurm /var/log/slurm
   if ! cmp -s "$out" "$CONF_DIR/slurm.conf"; then
     install -m 0644 "$out" "$CONF_DIR/slurm.conf"; say "wrote $CONF_DIR/slurm.conf"; CONF_CHANGED=1
@@ -66,7 +72,33 @@ start_munge() {
   die3 "munged did not start"
 }
 
+ansible_playbook() {  # the repository venv's ansible-playbook, else one on PATH; nothing if there is none
+  if [ -n "${IC_NO_ANSIBLE:-}" ] || [ -z "$ANSIBLE_DIR" ]; then return; fi
+  if [ -x "$HERE/../.venv/bin/ansible-playbook" ]; then echo "$HERE/../.venv/bin/ansible-playbook"; return; fi
+  command -v ansible-playbook || true
+}
+
 start() {
+  local ap; ap="$(ansible_playbook)"
+  if [ -n "$ap" ]; then start_ansible "$ap"; else start_script; fi
+}
+
+start_ansible() {  # the one code path a real cluster uses too: the Ansible role, here with connection local
+  local ap="$1" extra=()
+  [ "$(id -u)" = 0 ] || die3 "starting munged/slurmctld/slurmd needs root (the Ansible role installs packages and writes /etc/slurm)"
+  if ! { command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null; }; then
+    command -v apt-get >/dev/null || die3 "slurmctld/slurmd/munged are not installed and there is no apt-get here"
+  fi
+  if [ -n "${SLURM_CONF_DIR:-}" ]; then extra+=(-e "slurm_conf_dir=$SLURM_CONF_DIR"); fi
+  say "applying the SLURM role: $ap -i infra/ansible/inventory/local.yml infra/ansible/slurm.yml"
+  if ! PATH="$(dirname "$ap"):$PATH" ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_NOCOLOR=1 \
+       "$ap" -i "$ANSIBLE_DIR/inventory/local.yml" "$ANSIBLE_DIR/slurm.yml" -e "slurm_partition=$(partition)" "${extra[@]}"; then
+    echo "[local-cluster] the Ansible SLURM role failed (output above); logs: /var/log/slurm/slurmctld.log, slurmd.log" >&2; exit 1
+  fi
+  sinfo
+}
+
+start_script() {  # the same steps without Ansible
   install_if_missing
   [ "$(id -u)" = 0 ] || die3 "starting slurmctld/slurmd needs root"
   CONF_CHANGED=0; render; start_munge
@@ -102,5 +134,6 @@ status() {
 
 case "${1:-}" in
   start) start ;; stop) stop ;; status) status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  render) [ -n "${2:-}" ] || { echo "usage: $0 render DIR" >&2; exit 2; }; mkdir -p "$2"; CONF_DIR="$2" render only ;;
+  *) echo "usage: $0 start|stop|status|render DIR" >&2; exit 2 ;;
 esac

@@ -1,31 +1,14 @@
 "SLURM end to end: sbatch the training notebook (papermill, ci profile) on the local cluster; requeue a running job."
-import json, os, shutil, subprocess, time
+import json, os, subprocess, time
 from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CI = os.environ.get("CI", "").lower() == "true"
 pytestmark = pytest.mark.slurm
 
-def _skip_or_fail(why):
-    if CI: pytest.fail(f"SLURM must run in CI (CI=true) but: {why}")
-    pytest.skip(why)
-
 @pytest.fixture(scope="module")
-def cluster():
-    script = ROOT / "slurm/local-cluster.sh"
-    if not script.exists(): _skip_or_fail("slurm/local-cluster.sh is missing")
-    if not shutil.which("sbatch") and (os.geteuid() != 0 or not shutil.which("apt-get")):
-        _skip_or_fail("SLURM is not installed and it cannot be installed here (needs root and apt-get)")
-    r = subprocess.run(["bash", str(script), "start"], capture_output=True, text=True, timeout=600)
-    if r.returncode == 3: _skip_or_fail(f"local-cluster.sh cannot run SLURM here: {r.stderr.strip() or r.stdout.strip()}")
-    assert r.returncode == 0, f"local-cluster.sh start failed:\n{r.stdout}\n{r.stderr}"
-    t0 = time.time()
-    while time.time() - t0 < 60:
-        s = subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True).stdout.split()
-        if any(x.startswith(("idle", "mix", "alloc")) for x in s): break
-        time.sleep(1)
-    else: pytest.fail(f"no idle SLURM node after start: sinfo says {s}")
+def cluster(slurm_cluster):
+    "The local cluster (tests/conftest.py: `slurm/local-cluster.sh start`, skipped where SLURM cannot run unless CI=true)."
     return True
 
 def _submit(tmp, *params):
