@@ -86,11 +86,13 @@ QUESTION = "\nThe pass key is "
 @dataclass
 class PasskeySample:
     input_ids: list[int]   # prompt + answer tokens
-    labels: list[int]      # -100 except on the answer tokens
+    labels: list[int]      # -100 except on the answer tokens (and the question, with score_question)
     answer: str            # the digits
     prompt_len: int        # tokens before the answer
 
-def passkey_sample(tok, haystack_ids: list[int], seq_len: int, depth: float, rng: random.Random, n_digits: int = 5) -> PasskeySample:
+def passkey_sample(tok, haystack_ids: list[int], seq_len: int, depth: float, rng: random.Random, n_digits: int = 5,
+                   score_question: bool = False, # also score the question tokens (a copy of the needle text: an induction signal)
+                  ) -> PasskeySample:
     "One needle-in-a-haystack sample of exactly `seq_len` tokens with the needle at `depth` (0 = start, 1 = end)."
     key = "".join(rng.choice("0123456789") for _ in range(n_digits))
     needle, q, ans = tok.encode(" " + NEEDLE.format(key=key) + " "), tok.encode(QUESTION), tok.encode(key)
@@ -100,7 +102,8 @@ def passkey_sample(tok, haystack_ids: list[int], seq_len: int, depth: float, rng
     fill = haystack_ids[start:start + n_fill]
     at = round(depth * n_fill)
     prompt = fill[:at] + needle + fill[at:] + q
-    return PasskeySample(prompt + ans, [-100] * len(prompt) + ans, key, len(prompt))
+    labels = [-100] * (len(prompt) - len(q)) + (q if score_question else [-100] * len(q)) + ans
+    return PasskeySample(prompt + ans, labels, key, len(prompt))
 
 def lm_sample(haystack_ids, seq_len, rng):
     "A plain language-modelling window of the haystack."
@@ -108,13 +111,14 @@ def lm_sample(haystack_ids, seq_len, rng):
     ids = haystack_ids[s:s + seq_len]
     return ids, list(ids)
 
-def make_batch(tok, haystack_ids, seq_len: int, batch_size: int, seed: int, step: int, retrieval_frac: float = 0.5):
+def make_batch(tok, haystack_ids, seq_len: int, batch_size: int, seed: int, step: int, retrieval_frac: float = 0.5,
+               score_question: bool = False): # passkey samples also score their question (see passkey_sample)
     "The batch for `step`: a pure function of (seed, step), so the data position is just the step number."
     rng = random.Random(f"{seed}-{step}")
     xs, ys = [], []
     for _ in range(batch_size):
         if rng.random() < retrieval_frac:
-            s = passkey_sample(tok, haystack_ids, seq_len, rng.random(), rng); xs.append(s.input_ids); ys.append(s.labels)
+            s = passkey_sample(tok, haystack_ids, seq_len, rng.random(), rng, score_question=score_question); xs.append(s.input_ids); ys.append(s.labels)
         else:
             x, y = lm_sample(haystack_ids, seq_len, rng); xs.append(x); ys.append(y)
     return torch.tensor(xs), torch.tensor(ys)

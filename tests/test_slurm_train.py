@@ -37,7 +37,7 @@ def _log(tmp, job):
     return f.read_text() if f.exists() else "(no log)"
 
 def _result(tmp):
-    return json.loads((tmp / "run/04_training/result.json").read_text())
+    return json.loads((tmp / "run/04b_training/result.json").read_text())
 
 SMALL = ["seq_len=64", "batch_size=4", "lr=0.003"]
 
@@ -46,7 +46,7 @@ def test_sbatch_training_notebook(cluster, tmp_path):
     _wait_gone(job, tmp_path)
     log = _log(tmp_path, job)
     assert "finished rc=0" in log, log
-    assert (tmp_path / "run/04_training.ipynb").exists(), log
+    assert (tmp_path / "run/04b_training.ipynb").exists(), log
     assert (tmp_path / "run/ckpt/step_000060/MANIFEST.json").exists(), log
     res = _result(tmp_path)
     assert res["falling"] and res["last_loss"] < res["first_loss"], res
@@ -64,7 +64,7 @@ def test_requeue_resumes(cluster, tmp_path):
     _wait_gone(job, tmp_path, limit=420)
     log = _log(tmp_path, job)
     assert "restart 1" in log and "finished rc=0" in log, log
-    nb = (tmp_path / "run/04_training.ipynb").read_text()
+    nb = (tmp_path / "run/04b_training.ipynb").read_text()
     assert "resumed from" in nb, "the requeued run did not resume from its checkpoint"
     assert (ck / "step_000400/MANIFEST.json").exists()
     assert _result(tmp_path)["falling"]

@@ -60,3 +60,19 @@ def test_torchrun_gloo(tmp_path, parallel):
     assert "resumed from" in r.stdout
     losses = json.loads((tmp_path / "l.json").read_text())
     assert sorted(map(int, losses)) == list(range(8))
+
+def test_benchmark_step_cpu():
+    "The GPU benchmark's code path on CPU with the tiny preset: a record with throughput and the FLOP count."
+    from infinitecontext.train import TrainConfig, benchmark_step
+    r = benchmark_step(TrainConfig(seq_len=64, batch_size=2), steps=2, warmup=1)
+    assert r["device"] == "cpu" and r["world"] == 1 and r["tok_s"] > 0 and r["mfu"] is None and r["flops_per_token"] > 0
+
+@pytest.mark.parametrize("parallel", ["fsdp", "ddp"])
+def test_benchmark_torchrun_gloo(tmp_path, parallel):
+    "The multigpu cell's command, on 2 CPU ranks: rank 0 writes one JSON record for the whole group."
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "infinitecontext.train",
+                        "--seq_len", "64", "--batch_size", "2", "--parallel", parallel, "--bench_steps", "2", "--bench_warmup", "1",
+                        "--out_json", str(tmp_path / "b.json")], env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stderr[-4000:]
+    b = json.loads((tmp_path / "b.json").read_text())
+    assert b["world"] == 2 and b["parallel"] == parallel and b["tok_s"] == pytest.approx(2 * b["tok_s_per_gpu"])
