@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the GPU figures stored in the notebooks, on a GPU node with PyTorch + Triton (and no internet):
 #   tools/gpu_run.sh check      kernel tests on the real GPU, compute-sanitizer, tile sweep  -> $OUT/
-#   tools/gpu_run.sh notebooks  run the #| gpu cells of the lessons (IC_FLAGS=gpu, profile=gpu) -> $OUT/run/
+#   tools/gpu_run.sh notebooks  run the flagged cells of the lessons (IC_FLAGS=gpu by default, "multigpu" on a multi-GPU node) -> $OUT/run/
 # then, here: python tools/adopt_outputs.py $OUT/run/NB.ipynb nbs/NB.ipynb --only gpu && nbdev-clean
 # Packages the node lacks (papermill, nbdev, ipykernel) are installed from wheels in .whl/ if present
 # (../shared/device/fetch_wheels.sh makes them).
@@ -25,5 +25,5 @@ for sl, h, sq, pg in (([1, 63, 65, 300], 16, 1, 64), ([129, 2], 128, 2, 16), ([4
     fi
     python3 -m infinitecontext.kernels --sweep 2>&1 | tee "$OUT/bench_sweep.txt" | tail -60 ;;
   notebooks)
-    shift; IC_FLAGS=gpu python3 -m infinitecontext.infra --profile gpu --flags gpu --out "$OUT/run" "$@" 2>&1 | grep -v WARNING | tail -20 ;;
+    shift; IC_FLAGS=${IC_FLAGS:-gpu} python3 -m infinitecontext.infra --profile gpu --flags "${IC_FLAGS:-gpu}" --out "$OUT/run" "$@" 2>&1 | grep -v WARNING | tail -20 ;;
 esac
