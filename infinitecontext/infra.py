@@ -303,13 +303,16 @@ def run_notebooks(notebooks=None,           # names or paths (default: every num
     return summary
 
 # %% ../nbs/00_infra.ipynb #c8cb9e58
+import ast
 def _parse_params(pairs) -> dict:
     out = {}
     for kv in pairs or []:
         if "=" not in kv: raise ValueError(f"parameter {kv!r} must look like name=value")
         k, v = kv.split("=", 1)
-        try: out[k] = json.loads(v)
-        except json.JSONDecodeError: out[k] = v
+        try: out[k] = json.loads(v)                      # 3, 0.5, true, "x", [1, 2]
+        except json.JSONDecodeError:
+            try: out[k] = ast.literal_eval(v)           # Python spellings: True, False, None, (1, 2)
+            except (ValueError, SyntaxError): out[k] = v  # anything else is a string
     return out
 
 def run_notebooks_cli(argv=None):

@@ -39,3 +39,9 @@ def test_cli_rejects_unknown_profile():
     r = subprocess.run([sys.executable, "-m", "infinitecontext.infra", "--profile", "tiny"],
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and "invalid choice: 'tiny'" in r.stderr
+
+def test_cli_parameter_values_take_json_and_python_spellings():
+    from infinitecontext.infra import _parse_params
+    got = _parse_params(["a=False", "b=true", "c=3", "d=1e-3", "e=None", "f=hello", "g=[1, 2]", "h=x=y"])
+    assert got == dict(a=False, b=True, c=3, d=0.001, e=None, f="hello", g=[1, 2], h="x=y")
+    with pytest.raises(ValueError, match="must look like name=value"): _parse_params(["steps"])
