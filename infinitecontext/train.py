@@ -472,7 +472,8 @@ def main(argv=None):
     else:
         r = train(cfg, progress=False)
         if out and r["env"].rank == 0: Path(out).write_text(json.dumps({str(k): v for k, v in r["losses"].items()}))
-    if dist.is_initialized(): dist.destroy_process_group()
+    if dist.is_initialized():  # every rank done with every collective before any rank tears its group down
+        dist.barrier(); dist.destroy_process_group()
     return r
 
 if __name__ == "__main__" and not hasattr(sys, "ps1") and "ipykernel" not in sys.modules: main()

@@ -61,6 +61,10 @@ def test_requeue_resumes(cluster, tmp_path):
     assert any(ck.glob("step_*")), f"no checkpoint after 180s:\n{_log(tmp_path, job)}"
     r = subprocess.run(["scontrol", "requeue", job], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+    # slurmctld holds a requeued job back for ~2 minutes (Reason=BeginTime); a test need not wait that out
+    t0 = time.time()
+    while time.time() - t0 < 60 and _state(job) != "PENDING": time.sleep(0.5)
+    subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], capture_output=True, text=True)
     _wait_gone(job, tmp_path, limit=420)
     log = _log(tmp_path, job)
     assert "restart 1" in log and "finished rc=0" in log, log
