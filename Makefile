@@ -58,7 +58,9 @@ check-sync: install
 run: install
 	$(BIN)/ic-run --profile $(PROFILE) $(if $(OUT),--out $(OUT)) $(NOTEBOOKS)
 
+# a fresh folder each time: a checkpoint left by the last run would let 04b resume instead of train
 notebooks: install
+	rm -rf runs/test
 	$(BIN)/ic-run --profile ci --flags none --out runs/test $(NOTEBOOKS)
 
 pytest: install

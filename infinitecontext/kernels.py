@@ -17,8 +17,8 @@ except ImportError:  # pragma: no cover - triton is a dependency, but the oracle
     triton = None
 
 # %% auto #0
-__all__ = ['SHAPES', 'mla_decode_ref', 'mla_decode_config', 'mla_decode', 'make_paged_cache', 'compare',
-           'latent_attention_kernel', 'use_kernel', 'bench', 'context_sweep']
+__all__ = ['PROGRAMS_PER_SM', 'SHAPES', 'mla_decode_ref', 'pick_splits', 'mla_decode_config', 'mla_decode', 'make_paged_cache',
+           'compare', 'latent_attention_kernel', 'use_kernel', 'bench', 'context_sweep']
 
 # %% ../nbs/03_triton_decode.ipynb #48926654
 def _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, values: bool = True):
@@ -171,6 +171,21 @@ def _num_sms(device) -> int:
         return torch.cuda.get_device_properties(device).multi_processor_count
     return 4  # the interpreter: a few splits, so the tests exercise the combine
 
+PROGRAMS_PER_SM = 2  # split programs resident on one SM at once (measured on the H200: see "Splits" above)
+
+def pick_splits(programs: int,   # programs per split: b x head blocks
+                max_splits: int, # splits that keep every chunk >= 256 rows
+                slots: int,      # programs the GPU runs at once: SMs x PROGRAMS_PER_SM
+                fill: float = 0.96) -> int:
+    "Fewest splits whose programs fill the GPU's slots evenly (>= `fill` of the last round busy), else the best fill."
+    best, best_fill = 1, 0.0
+    for s in range(1, max(1, max_splits) + 1):
+        n = programs * s
+        f = n / (-(-n // slots) * slots)           # busy fraction of the rounds of `slots` programs
+        if f >= fill: return s
+        if f > best_fill: best, best_fill = s, f
+    return best
+
 def mla_decode_config(b: int, s_q: int, h: int, max_seqlen: int, kv_lora_rank: int, rope_dim: int, device="cpu",
                       block_h: int | None = None, block_n: int | None = None, num_splits: int | None = None,
                       num_warps: int | None = None, num_stages: int | None = None, waves: float | None = None,
@@ -182,10 +197,10 @@ def mla_decode_config(b: int, s_q: int, h: int, max_seqlen: int, kv_lora_rank: i
     bn = block_n or 64
     if prefetch is None: prefetch = not big
     n_hb = -(-M // bh)
+    if num_splits is None and waves:  # forced: this many programs per SM (the sweep's knob)
+        num_splits = max(1, min(math.ceil(waves * _num_sms(device) / (b * n_hb)), -(-max_seqlen // 256)))
     if num_splits is None:
-        waves = waves or (1.0 if b * n_hb >= 32 else 2.0)   # measured on the H200, see the prose above
-        want = math.ceil(waves * _num_sms(device) / (b * n_hb))
-        num_splits = max(1, min(want, -(-max_seqlen // 256)))
+        num_splits = pick_splits(b * n_hb, -(-max_seqlen // 256), _num_sms(device) * PROGRAMS_PER_SM)
     return dict(BLOCK_H=bh, BLOCK_N=bn, BLOCK_R=max(16, _next_pow2(kv_lora_rank)), BLOCK_DR=max(16, _next_pow2(rope_dim)),
                 num_splits=num_splits, num_warps=num_warps or (8 if big else 4), num_stages=num_stages or (3 if big else 2),
                 prefetch=prefetch)

@@ -68,3 +68,13 @@ def test_split_heuristic_keeps_chunks_long():
     assert c["num_splits"] >= 2 and (1 << 20) / c["num_splits"] >= 256
     c = mla_decode_config(b=64, s_q=1, h=128, max_seqlen=300, kv_lora_rank=512, rope_dim=64, device="cpu")
     assert c["num_splits"] == 1 and c["BLOCK_H"] == 64
+
+def test_split_heuristic_fills_whole_rounds_of_program_slots():
+    "On 132 SMs x 2 resident programs: the split counts the H200 sweep measured best (see 03's table)."
+    from infinitecontext.kernels import pick_splits
+    slots = 132 * 2
+    assert [pick_splits(p, m, slots) for p, m in ((64, 32), (128, 32), (128, 16), (16, 128))] == [4, 2, 2, 16]
+    assert 250 <= pick_splits(1, 4096, slots) <= 264
+    assert pick_splits(1, 3, slots) == 3            # short context: as many splits as 256-row chunks allow
+    assert pick_splits(264, 32, slots) == 1          # the batch alone fills one round: no split, no combine
+    assert pick_splits(300, 32, slots) == 6          # 300 programs = 1.14 rounds; 1800 = 6.8 rounds, 97% busy
