@@ -269,15 +269,15 @@ def run_notebooks(notebooks=None,           # names or paths (default: every num
     nbs = _resolve_notebooks(notebooks, nbs_dir)
     stamp = datetime.datetime.now().strftime("%Y-%m-%dT%H%M%S")
     out = Path(out) if out else root/"runs"/f"{stamp}-{profile}"
-    out = out.resolve(); out.mkdir(parents=True, exist_ok=True)
     params = dict(params or {})
-    for nb in nbs:  # validate every parameter before anything runs
+    for nb in nbs:  # validate every parameter before anything runs (or any folder is made)
         declared = pm.inspect_notebook(str(nb))
         unknown = set(params) - set(declared)
         if unknown:
             raise ValueError(f"{nb.name} has no parameter(s) {sorted(unknown)}; its parameters are {sorted(declared)}")
         if "profile" not in declared:
             raise ValueError(f"{nb.name} has no `profile` in a cell tagged 'parameters': add one (see nbs/00_infra.ipynb)")
+    out = out.resolve(); out.mkdir(parents=True, exist_ok=True)
     summary = dict(profile=profile, out=str(out), started=datetime.datetime.now().isoformat(), notebooks=[])
     for nb in nbs:
         t0 = time.time()
