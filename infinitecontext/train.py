@@ -307,7 +307,7 @@ class Tracker:
         return uri
 
     def log(self, rec: dict, step: int):
-        "Numeric fields of `rec` as metrics at `step` (MLflow batched: one sqlite transaction per 100 steps)."
+        "Numeric fields of `rec` as metrics at `step` (MLflow batched: one sqlite write per 500 metrics)."
         r = {k: float(v) for k, v in rec.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "step"}
         if self.wb: self.wb.log(r, step=step)
         if self.client:
