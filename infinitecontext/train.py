@@ -472,7 +472,11 @@ def main(argv=None):
     else:
         r = train(cfg, progress=False)
         if out and r["env"].rank == 0: Path(out).write_text(json.dumps({str(k): v for k, v in r["losses"].items()}))
-    if dist.is_initialized():  # every rank done with every collective before any rank tears its group down
+    if dist.is_initialized():
+        # Free the DDP/FSDP wrappers (reference cycles) and the gloo work they still hold while the group and the
+        # interpreter are alive: freed later, at interpreter exit, they aborted a rank now and then
+        # ("terminate called without an active exception"). Then let every rank finish before any tears down.
+        import gc; r.pop("model", None); gc.collect()   # the CLI's model is checkpointed/exported by now
         dist.barrier(); dist.destroy_process_group()
     return r
 
