@@ -6,7 +6,7 @@ Docs: https://infinitecontext.github.io/infinitecontext/triton_decode.html.md"""
 
 # %% ../nbs/03_triton_decode.ipynb #f2e8236a
 from __future__ import annotations
-import json, math, os, sys, time
+import json, math, os, sys
 from pathlib import Path
 from .infra import measure_copy_bandwidth
 import torch
@@ -17,10 +17,10 @@ except ImportError:  # pragma: no cover - triton is a dependency, but the oracle
     triton = None
 
 # %% auto #0
-__all__ = ['PROGRAMS_PER_SM', 'SHAPES', 'mla_decode_ref', 'pick_splits', 'mla_decode_config', 'mla_decode', 'make_paged_cache',
-           'compare', 'latent_attention_kernel', 'use_kernel', 'bench', 'context_sweep']
+__all__ = ['PROGRAMS_PER_SM', 'SHAPES', 'latent_attention_ref', 'mla_decode_ref', 'pick_splits', 'mla_decode_config',
+           'mla_decode', 'make_paged_cache', 'compare', 'bench', 'context_sweep']
 
-# %% ../nbs/03_triton_decode.ipynb #48926654
+# %% ../nbs/03_triton_decode.ipynb #c24c2170
 def _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, values: bool = True):
     "One clear error per kind of bad input (`values=False`: shapes and dtypes only, no device sync)."
     if q.dim() != 4: raise ValueError(f"q must be (b, s_q, h, kv_lora_rank + rope_dim), got shape {tuple(q.shape)}")
@@ -33,13 +33,39 @@ def _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, values:
         raise ValueError("block_table and cache_seqlens must be int32")
     if block_table.dim() != 2 or block_table.shape[0] != b: raise ValueError(f"block_table must be (b={b}, max_blocks), got {tuple(block_table.shape)}")
     if cache_seqlens.shape != (b,): raise ValueError(f"cache_seqlens must be (b={b},), got {tuple(cache_seqlens.shape)}")
-    page = kv_cache.shape[1]
+    nb, page = kv_cache.shape[:2]
     if not values: return
-    too_short, too_long = torch.stack([(cache_seqlens < s_q).any(), (cache_seqlens > block_table.shape[1] * page).any()]).tolist()  # one sync
+    used = torch.arange(block_table.shape[1], device=block_table.device)[None] * page < cache_seqlens[:, None]  # (b, max_blocks)
+    bad_page = used & ((block_table < 0) | (block_table >= nb))                                                 # (b, max_blocks)
+    too_short, too_long, bad = torch.stack([(cache_seqlens < s_q).any(), (cache_seqlens > block_table.shape[1] * page).any(),
+                                            bad_page.any()]).tolist()  # one sync
     if too_short: raise ValueError(f"every cache_seqlens must be >= s_q ({s_q}): the new tokens are in the cache")
     if too_long:
         raise ValueError(f"cache_seqlens up to {int(cache_seqlens.max())} exceed block_table capacity ({block_table.shape[1]} blocks x {page})")
+    if bad:
+        i, j = bad_page.nonzero()[0].tolist()
+        raise ValueError(f"block_table[{i}, {j}] = {int(block_table[i, j])} is not a page of kv_cache (0 <= id < num_blocks = {nb}); "
+                         "every page that holds a sequence's rows must be a valid id (unused entries may hold anything)")
 
+# %% ../nbs/03_triton_decode.ipynb #a535a838
+def latent_attention_ref(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorbed queries
+                         rows: torch.Tensor,          # (b, s_k, r + d_rope) latent rows [c_kv | k_pe], finite past the seqlens
+                         cache_seqlens: torch.Tensor, # (b,) int: valid rows per sequence (new tokens included)
+                         softmax_scale: float,        # 1/sqrt(d_nope + d_rope), YaRN-corrected (02a)
+                         kv_lora_rank: int,           # r: the first r columns are also the values
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+    "The reference attention, textbook softmax in fp32 over contiguous rows: out (b, s_q, h, r) and lse (b, h, s_q), both fp32."
+    b, s_q, h, _ = q.shape
+    s_k = rows.shape[1]
+    scores = torch.einsum("bqhd,bkd->bhqk", q.float(), rows.float()) * softmax_scale                     # (b, h, s_q, s_k)
+    limit = cache_seqlens.to(q.device).long()[:, None] - s_q + 1 + torch.arange(s_q, device=q.device)[None]  # (b, s_q)
+    visible = torch.arange(s_k, device=q.device)[None, None, :] < limit[:, :, None]                      # (b, s_q, s_k)
+    scores = scores.masked_fill(~visible[:, None], float("-inf"))
+    lse = torch.logsumexp(scores, dim=-1)                                                                 # (b, h, s_q)
+    p = torch.exp(scores - lse[..., None])                                                                # (b, h, s_q, s_k)
+    return torch.einsum("bhqk,bkr->bqhr", p, rows[..., :kv_lora_rank].float()), lse                      # (b, s_q, h, r)
+
+# %% ../nbs/03_triton_decode.ipynb #18e9de5a
 def mla_decode_ref(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorbed queries
                    kv_cache: torch.Tensor,      # (num_blocks, page_size, r + d_rope) paged latent cache
                    block_table: torch.Tensor,   # (b, max_blocks) int32 page ids per sequence
@@ -47,23 +73,17 @@ def mla_decode_ref(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorb
                    softmax_scale: float,        # 1/sqrt(d_nope + d_rope), YaRN-corrected (02a)
                    kv_lora_rank: int = 512,     # r: the value width (first r columns)
                   ) -> tuple[torch.Tensor, torch.Tensor]:
-    "Plain-PyTorch oracle with fp32 accumulation: out (b, s_q, h, r) in q's dtype, lse (b, h, s_q) fp32."
+    "The oracle on a paged cache: gather each sequence's pages, then `latent_attention_ref`; out in q's dtype, lse fp32."
     _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank)
-    b, s_q, h, d = q.shape
-    page = kv_cache.shape[1]
-    out = torch.empty(b, s_q, h, kv_lora_rank, dtype=q.dtype, device=q.device)
-    lse = torch.empty(b, h, s_q, dtype=torch.float32, device=q.device)
-    for i in range(b):
-        n = int(cache_seqlens[i])
-        pages = block_table[i, : (n + page - 1) // page].long()
-        rows = kv_cache[pages].reshape(-1, d)[:n].float()                     # (n, r + d_rope)
-        s = torch.einsum("qhd,nd->hqn", q[i].float(), rows) * softmax_scale   # (h, s_q, n)
-        limit = n - s_q + 1 + torch.arange(s_q, device=q.device)              # (s_q,)
-        s = s.masked_fill(torch.arange(n, device=q.device)[None, None] >= limit[None, :, None], float("-inf"))
-        l = torch.logsumexp(s, -1)                                            # (h, s_q)
-        out[i] = torch.einsum("hqn,nr->qhr", torch.exp(s - l[..., None]), rows[:, :kv_lora_rank]).to(q.dtype)
-        lse[i] = l
-    return out, lse
+    b, _, _, d = q.shape
+    page, n_pages = kv_cache.shape[1], block_table.shape[1]
+    slot = torch.arange(n_pages * page, device=q.device)                                  # (max_blocks * page,)
+    valid = slot[None] < cache_seqlens[:, None]                                           # (b, max_blocks * page)
+    pages = torch.where(valid[:, ::page], block_table, 0).long()                          # unused entries may hold anything
+    rows = kv_cache[pages].reshape(b, n_pages * page, d)                                  # (b, max_blocks * page, r + d_rope)
+    rows = torch.where(valid[..., None], rows, 0)                                         # unused slots (NaN in the tests) never count
+    out, lse = latent_attention_ref(q, rows, cache_seqlens, softmax_scale, kv_lora_rank)
+    return out.to(q.dtype), lse
 
 # %% ../nbs/03_triton_decode.ipynb #6a6717db
 if triton is not None:
@@ -227,6 +247,7 @@ def mla_decode(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorbed q
         raise ValueError(f"the Triton kernel takes bf16 or fp16, got {q.dtype}; use impl='ref' for fp32")
     if not _triton_ok(q): raise RuntimeError("Triton needs a CUDA tensor (or TRITON_INTERPRET=1 on CPU); use impl='ref'")
     if q.stride(-1) != 1 or kv_cache.stride(-1) != 1: raise ValueError("q and kv_cache must be contiguous in their last dim")
+    block_table, cache_seqlens = block_table.contiguous(), cache_seqlens.contiguous()  # the kernel steps them by 1 (no-op if so)
     b, s_q, h, d = q.shape
     if max_seqlen is None: max_seqlen = int(cache_seqlens.max())
     c = mla_decode_config(b, s_q, h, max_seqlen, kv_lora_rank, d - kv_lora_rank, q.device, **cfg)
@@ -279,25 +300,6 @@ def compare(out, lse, ref_out, ref_lse) -> dict:
     o, r = out.float().flatten(), ref_out.float().flatten()
     return dict(abs=(o - r).abs().max().item(), rel=((o - r).norm() / r.norm()).item(),
                 cos=torch.nn.functional.cosine_similarity(o, r, 0).item(), lse=(lse - ref_lse).abs().max().item())
-
-# %% ../nbs/03_triton_decode.ipynb #f05db9d0
-def latent_attention_kernel(q, kv, cache_seqlens, scale, kv_lora_rank):
-    "Adapter: the model's contiguous latent buffer (b, max_len, r + d_rope) viewed as pages in order (no copy)."
-    b, max_len, d = kv.shape
-    page = next(p for p in (64, 32, 16, 8, 4, 2, 1) if max_len % p == 0)   # a few page sizes -> a few compiled variants
-    nb = max_len // page
-    pages = kv.view(b * nb, page, d)                                          # (num_blocks, page, r + d_rope), no copy
-    bt = torch.arange(b * nb, dtype=torch.int32, device=kv.device).view(b, nb)
-    if q.dtype not in (torch.bfloat16, torch.float16):   # the kernel is a bf16/fp16 kernel; fp32 models use the oracle
-        return mla_decode_ref(q, pages, bt, cache_seqlens.int(), scale, kv_lora_rank)
-    # the model built seqlens itself: skip the value checks, and bound the split count by max_len — no device sync,
-    # which matters at decode, where one step is 20 layers x a few microseconds of kernel
-    return mla_decode(q.contiguous(), pages, bt, cache_seqlens.int(), scale, kv_lora_rank, max_seqlen=max_len, validate=False)
-
-def use_kernel(on: bool = True):
-    "Route the model's absorbed decode attention through `mla_decode` (True) or plain PyTorch (False)."
-    from infinitecontext import mla
-    mla._DECODE_IMPL["impl"] = latent_attention_kernel if on else None
 
 # %% ../nbs/03_triton_decode.ipynb #0b599cff
 SHAPES = [(64, 8192, 16), (128, 8192, 16), (128, 4096, 16), (16, 32768, 16), (1, 1 << 20, 16), (64, 8192, 128)]

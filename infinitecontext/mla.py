@@ -6,15 +6,15 @@ Docs: https://infinitecontext.github.io/infinitecontext/mla.html.md"""
 
 # %% ../nbs/02b_mla.ipynb #b02db49b
 from __future__ import annotations
-import math
 import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import PretrainedConfig
-from .rope import RMSNorm, RotaryEmbedding, apply_rope, softmax_scale, rope_settings
+from .rope import RMSNorm, apply_rope, softmax_scale, rope_settings
+from .kernels import latent_attention_ref, mla_decode
 
 # %% auto #0
-__all__ = ['InfiniteContextConfig', 'tiny', 'ic_1b', 'latent_attention_torch', 'latent_attention', 'LatentCache', 'MLAttention']
+__all__ = ['InfiniteContextConfig', 'tiny', 'ic_1b', 'latent_attention', 'LatentCache', 'MLAttention']
 
 # %% ../nbs/02b_mla.ipynb #9382159e
 class InfiniteContextConfig(PretrainedConfig):
@@ -39,6 +39,7 @@ class InfiniteContextConfig(PretrainedConfig):
                  initializer_range: float = 0.02,     # std of the normal init
                  attention_bias: bool = False,        # biases on q_a/kv_a/o projections (DeepSeek: none)
                  tie_word_embeddings: bool = False,   # share embed_tokens and lm_head
+                 decode_impl: str = "torch",          # absorbed attention: "torch" (the reference) or "triton" (lesson 03's kernel)
                  bos_token_id: int | None = 0, eos_token_id: int | None = 1, pad_token_id: int | None = None,
                  **kwargs):
         self.vocab_size, self.hidden_size, self.intermediate_size = vocab_size, hidden_size, intermediate_size
@@ -51,6 +52,7 @@ class InfiniteContextConfig(PretrainedConfig):
         self.rope_parameters = rope_settings(rope_parameters)
         self.rope_interleave, self.rms_norm_eps, self.hidden_act = rope_interleave, rms_norm_eps, hidden_act
         self.initializer_range, self.attention_bias = initializer_range, attention_bias
+        self.decode_impl = decode_impl
         kwargs.pop("num_key_value_heads", None); kwargs.pop("qk_head_dim", None)
         super().__init__(tie_word_embeddings=tie_word_embeddings, bos_token_id=bos_token_id,
                          eos_token_id=eos_token_id, pad_token_id=pad_token_id, **kwargs)
@@ -65,6 +67,11 @@ class InfiniteContextConfig(PretrainedConfig):
             if not isinstance(v, int) or v <= 0: raise ValueError(f"{k} must be a positive integer, got {v!r}")
         if self.q_lora_rank is not None and (not isinstance(self.q_lora_rank, int) or self.q_lora_rank <= 0):
             raise ValueError(f"q_lora_rank must be a positive integer or None (a full q_proj), got {self.q_lora_rank!r}")
+        if not isinstance(self.rms_norm_eps, (int, float)) or not self.rms_norm_eps > 0:
+            raise ValueError(f"rms_norm_eps must be a positive number (1e-6 in DeepSeek-V3), got {self.rms_norm_eps!r}: "
+                             "0 divides by zero on an all-zero row, a negative value gives NaN")
+        if self.decode_impl not in ("torch", "triton"):
+            raise ValueError(f"decode_impl must be 'torch' or 'triton', got {self.decode_impl!r}")
         if self.qk_rope_head_dim % 2:
             raise ValueError(f"qk_rope_head_dim must be even (RoPE rotates channel pairs), got {self.qk_rope_head_dim}")
         if self.hidden_size % self.num_attention_heads:
@@ -90,33 +97,26 @@ def ic_1b(**overrides) -> InfiniteContextConfig:
     return InfiniteContextConfig(**{**kw, **overrides})
 
 # %% ../nbs/02b_mla.ipynb #30806a3e
-_DECODE_IMPL = {"impl": None}  # set by infinitecontext.kernels.use_kernel(...) (notebook 03); None = plain PyTorch
-
-def latent_attention_torch(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorbed queries
-                           kv: torch.Tensor,            # (b, s_k_max, r + d_rope) latent cache rows [c_kv | k_pe]
-                           cache_seqlens: torch.Tensor, # (b,) int: valid rows per sequence (new tokens included)
-                           scale: float,                # softmax scale
-                           kv_lora_rank: int,           # r: the first r columns are also the values
-                          ) -> tuple[torch.Tensor, torch.Tensor]:
-    "Reference attention over the latent cache: out (b, s_q, h, r) and lse (b, h, s_q) in fp32."
-    b, s_q, h, _ = q.shape
-    s_k = kv.shape[1]
-    scores = torch.einsum("bqhd,bkd->bhqk", q.float(), kv.float()) * scale          # (b, h, s_q, s_k)
-    pos = torch.arange(s_k, device=q.device)                                        # (s_k,)
-    limit = cache_seqlens.to(q.device)[:, None] - s_q + 1 + torch.arange(s_q, device=q.device)[None]  # (b, s_q)
-    visible = pos[None, None, :] < limit[:, :, None]                                # (b, s_q, s_k)
-    scores = scores.masked_fill(~visible[:, None], float("-inf"))
-    lse = torch.logsumexp(scores, dim=-1)                                           # (b, h, s_q)
-    p = torch.exp(scores - lse[..., None])                                          # (b, h, s_q, s_k)
-    v = kv[..., :kv_lora_rank].float()                                              # (b, s_k, r)
-    out = torch.einsum("bhqk,bkr->bqhr", p, v)                                      # (b, s_q, h, r)
-    return out, lse
-
-def latent_attention(q, kv, cache_seqlens, scale, kv_lora_rank):
-    "Attention over the latent cache through the active implementation (PyTorch, or the kernel of notebook 03)."
-    impl = _DECODE_IMPL["impl"]
-    if impl is None: return latent_attention_torch(q, kv, cache_seqlens, scale, kv_lora_rank)
-    return impl(q, kv, cache_seqlens, scale, kv_lora_rank)
+def latent_attention(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorbed queries
+                     kv: torch.Tensor,            # (b, max_len, r + d_rope) the layer's contiguous latent buffer
+                     cache_seqlens: torch.Tensor, # (b,) int: valid rows per sequence (new tokens included)
+                     scale: float,                # softmax scale
+                     kv_lora_rank: int,           # r: the first r columns are also the values
+                     impl: str = "torch",         # "torch": the reference; "triton": lesson 03's kernel (bf16/fp16)
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    "Attention over the latent cache: out (b, s_q, h, r) and lse (b, h, s_q), through the model's `decode_impl`."
+    if impl == "torch": return latent_attention_ref(q, kv, cache_seqlens, scale, kv_lora_rank)
+    if impl != "triton": raise ValueError(f"decode_impl must be 'torch' or 'triton', got {impl!r}")
+    if q.dtype not in (torch.bfloat16, torch.float16):
+        raise ValueError(f"decode_impl='triton' runs bf16/fp16 models, this one computes in {q.dtype}: "
+                         "model.to(torch.bfloat16), or set config.decode_impl = 'torch'")
+    b, max_len, d = kv.shape
+    page = next(p for p in (64, 32, 16, 8, 4, 2, 1) if max_len % p == 0)   # a few page sizes -> a few compiled variants
+    pages = kv.view(b * (max_len // page), page, d)                          # (num_blocks, page, r + d_rope), no copy
+    bt = torch.arange(pages.shape[0], dtype=torch.int32, device=kv.device).view(b, -1)  # (b, max_len / page): in order
+    # the model built seqlens itself: skip the value checks and bound the split count by max_len (no device sync)
+    return mla_decode(q.contiguous(), pages, bt, cache_seqlens.int(), scale, kv_lora_rank, impl="triton",
+                      max_seqlen=max_len, validate=False)
 
 # %% ../nbs/02b_mla.ipynb #f2f217fb
 class LatentCache:
@@ -156,7 +156,7 @@ class MLAttention(nn.Module):
     def __init__(self, config: InfiniteContextConfig, layer_idx: int = 0):
         super().__init__()
         c = config
-        self.layer_idx, self.h = layer_idx, c.num_attention_heads
+        self.config, self.layer_idx, self.h = c, layer_idx, c.num_attention_heads
         self.d_nope, self.d_rope, self.d_v, self.r = c.qk_nope_head_dim, c.qk_rope_head_dim, c.v_head_dim, c.kv_lora_rank
         self.q_lora_rank, self.interleave = c.q_lora_rank, c.rope_interleave
         qk = self.d_nope + self.d_rope
@@ -207,7 +207,7 @@ class MLAttention(nn.Module):
         w_uk, w_uv = w[:, : self.d_nope], w[:, self.d_nope :]                            # (h, d_nope, r), (h, d_v, r)
         q_lat = torch.einsum("bhsd,hdr->bshr", q_nope, w_uk)                             # (b, s, h, r): W_UK folded in
         q_abs = torch.cat([q_lat, q_pe.transpose(1, 2)], dim=-1)                         # (b, s, h, r + d_rope)
-        o_lat, _ = latent_attention(q_abs, kv_rows, seqlens, self.scale, self.r)         # (b, s, h, r)
+        o_lat, _ = latent_attention(q_abs, kv_rows, seqlens, self.scale, self.r, self.config.decode_impl)  # (b, s, h, r)
         o = torch.einsum("bshr,hvr->bshv", o_lat.to(w.dtype), w_uv)                     # (b, s, h, d_v): W_UV after
         return o.reshape(b, s, h * self.d_v)
 

@@ -6,7 +6,7 @@ Docs: https://infinitecontext.github.io/infinitecontext/model.html.md"""
 
 # %% ../nbs/02c_model.ipynb #04dab4bf
 from __future__ import annotations
-import json, os, shutil, tempfile
+import json, os, tempfile
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -15,12 +15,12 @@ from fastcore.basics import patch
 from transformers import GenerationConfig, PreTrainedModel
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 from .rope import RMSNorm, RotaryEmbedding
-from .mla import InfiniteContextConfig, MLAttention, LatentCache, tiny, ic_1b
+from .mla import InfiniteContextConfig, MLAttention, LatentCache
 from .kv_cache import kv_bytes_per_token as _kv_bytes_per_token
 
 # %% auto #0
-__all__ = ['MLP', 'DecoderLayer', 'InfiniteContextPreTrainedModel', 'InfiniteContextModel', 'InfiniteContextForCausalLM',
-           'deepseek_v3_config', 'save_deepseek_v3', 'load_deepseek_v3']
+__all__ = ['WEIGHTS', 'INDEX', 'MLP', 'DecoderLayer', 'InfiniteContextPreTrainedModel', 'InfiniteContextModel',
+           'InfiniteContextForCausalLM', 'deepseek_v3_config', 'save_deepseek_v3', 'load_deepseek_v3']
 
 # %% ../nbs/02c_model.ipynb #384a4291
 class MLP(nn.Module):
@@ -287,67 +287,103 @@ def deepseek_v3_config(config: InfiniteContextConfig):
                             moe_intermediate_size=config.intermediate_size, num_mtp_layers=0,
                             architectures=["DeepseekV3ForCausalLM"])
 
-def _atomic_dir(path: Path, fill):
-    "Create directory `path` atomically: `fill(tmpdir)` writes into a sibling temp dir that is renamed into place."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+# %% ../nbs/02c_model.ipynb #3ee8154d
+def _replace_file(path: Path, fill):
+    "Write `path` atomically: `fill(tmp)` writes a temporary file beside it, which is then renamed over `path`."
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent); os.close(fd)
     try:
-        fill(tmp)
-        old = None
-        if path.exists():
-            old = path.with_name(f".{path.name}.old{os.getpid()}"); os.replace(path, old)
-        os.replace(tmp, path)
-        if old is not None: shutil.rmtree(old, ignore_errors=True)
+        fill(Path(tmp)); os.replace(tmp, path)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
-    return path
+        Path(tmp).unlink(missing_ok=True); raise
 
+WEIGHTS, INDEX = "model.safetensors", "model.safetensors.index.json"   # the weight files we write and read
+
+# %% ../nbs/02c_model.ipynb #d3bdc0a1
 def save_deepseek_v3(model: InfiniteContextForCausalLM, # the model to export
-                     path: str | Path,                 # output directory (replaced atomically)
+                     path: str | Path,                 # output folder (created; other files in it are left alone)
                      dtype: torch.dtype | None = None) -> Path: # cast weights (e.g. torch.bfloat16); None keeps them
     "Write a checkpoint that `transformers.DeepseekV3ForCausalLM.from_pretrained(path)` (and vLLM) load."
     from safetensors.torch import save_file
+    path = Path(path)
+    if path.exists() and not path.is_dir(): raise NotADirectoryError(f"{path} is a file: pass a folder for the checkpoint")
     sd = {k: (v.to(dtype) if dtype is not None else v).detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    if model.config.tie_word_embeddings: sd.pop("lm_head.weight", None)
+    if model.config.tie_word_embeddings:
+        head, emb = sd.pop("lm_head.weight", None), sd["model.embed_tokens.weight"]
+        if head is not None and not torch.equal(head, emb):
+            raise ValueError("config.tie_word_embeddings is True but lm_head differs from embed_tokens: saving would drop the "
+                             "head; call model.tie_weights() to share them, or set tie_word_embeddings = False to keep both")
     cfg = deepseek_v3_config(model.config)
     if dtype is not None: cfg.dtype = str(dtype).removeprefix("torch.")
-    def fill(d):
-        save_file(sd, str(d/"model.safetensors"), metadata={"format": "pt"})
-        cfg.to_json_file(str(d/"config.json"))
-    return _atomic_dir(Path(path), fill)
+    index = {"metadata": {"total_size": sum(v.numel() * v.element_size() for v in sd.values())},
+             "weight_map": {k: WEIGHTS for k in sorted(sd)}}
+    path.mkdir(parents=True, exist_ok=True)
+    _replace_file(path/WEIGHTS, lambda t: save_file(sd, str(t), metadata={"format": "pt"}))
+    _replace_file(path/INDEX, lambda t: t.write_text(json.dumps(index, indent=2)))
+    _replace_file(path/"config.json", lambda t: cfg.to_json_file(str(t)))   # last: it is what makes the folder a checkpoint
+    return path
+
+# %% ../nbs/02c_model.ipynb #7fd38be5
+def _weight_files(path: Path) -> list[Path]:
+    "The weight files of checkpoint `path`: model.safetensors, else the shards its index names."
+    if (path/WEIGHTS).is_file(): return [path/WEIGHTS]
+    idx = path/INDEX
+    if not idx.is_file(): raise FileNotFoundError(f"{path} has neither {WEIGHTS} nor {INDEX}: is it a checkpoint folder?")
+    try: names = sorted(set(json.loads(idx.read_text())["weight_map"].values()))
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
+        raise ValueError(f"{idx} is not a safetensors index ({type(e).__name__}: {e}); re-export the checkpoint") from None
+    bad = [n for n in names if not isinstance(n, str) or Path(n).name != n or not n.endswith(".safetensors")]
+    if bad: raise ValueError(f"{idx} names files outside the folder or not safetensors: {bad[:3]}")
+    missing = [n for n in names if not (path/n).is_file()]
+    if missing: raise FileNotFoundError(f"{idx} names shards that are missing: {missing[:3]}")
+    return [path/n for n in names]
 
 def _load_state(path: Path) -> dict:
     from safetensors.torch import load_file
     from safetensors import SafetensorError
-    files = sorted(path.glob("*.safetensors"))
-    if not files: raise FileNotFoundError(f"no *.safetensors weights in {path}")
     sd = {}
-    for f in files:
-        try: sd.update(load_file(str(f)))
+    for f in _weight_files(path):
+        try: part = load_file(str(f))
         except (SafetensorError, OSError, ValueError) as e:
             raise ValueError(f"{f} is not a readable safetensors file ({e}): the checkpoint is truncated or corrupt; re-export it") from None
+        dup = sd.keys() & part.keys()
+        if dup: raise ValueError(f"{f} repeats tensors stored in another shard: {sorted(dup)[:3]}")
+        sd.update(part)
     return sd
 
-def load_deepseek_v3(path: str | Path,            # a directory with config.json + *.safetensors
-                     dtype: torch.dtype = torch.float32) -> InfiniteContextForCausalLM:
-    "Read a dense DeepSeek-V3 checkpoint (ours, or one transformers saved) into `InfiniteContextForCausalLM`."
-    path = Path(path)
-    cfg_file = path/"config.json"
-    if not cfg_file.is_file(): raise FileNotFoundError(f"{cfg_file} not found: is {path} a checkpoint directory?")
-    raw = json.loads(cfg_file.read_text())
-    if raw.get("model_type") != "deepseek_v3":
-        raise ValueError(f"{cfg_file}: model_type is {raw.get('model_type')!r}, expected 'deepseek_v3'")
+# %% ../nbs/02c_model.ipynb #7cf57c4f
+def _read_config(cfg_file: Path) -> InfiniteContextConfig:
+    "Our config from a DeepSeek-V3 config.json; every error names the file."
+    if not cfg_file.is_file(): raise FileNotFoundError(f"{cfg_file} not found: is {cfg_file.parent} a checkpoint folder?")
+    try: raw = json.loads(cfg_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{cfg_file} is not valid JSON ({e}): the file is corrupt; re-export the checkpoint") from None
+    if not isinstance(raw, dict) or raw.get("model_type") != "deepseek_v3":
+        raise ValueError(f"{cfg_file}: model_type is {raw.get('model_type') if isinstance(raw, dict) else raw!r}, expected 'deepseek_v3'")
+    if "num_hidden_layers" not in raw: raise ValueError(f"{cfg_file}: num_hidden_layers is missing")
     L = raw["num_hidden_layers"]
     if raw.get("first_k_dense_replace", 3) < L:
         raise ValueError(f"{cfg_file}: first_k_dense_replace={raw.get('first_k_dense_replace', 3)} < num_hidden_layers={L}: "
                          "MoE layers are not supported; export a dense model (first_k_dense_replace = num_hidden_layers)")
     kw = {k: raw[k] for k in _DSV3_FIELDS if k in raw}
-    kw["rope_parameters"] = raw.get("rope_parameters") or raw.get("rope_scaling") or {"rope_theta": raw.get("rope_theta", 10000.0)}
-    if "rope_theta" not in kw["rope_parameters"]: kw["rope_parameters"]["rope_theta"] = raw.get("rope_theta", 10000.0)
-    config = InfiniteContextConfig(**kw)
+    rope = raw.get("rope_parameters") or raw.get("rope_scaling") or {}
+    kw["rope_parameters"] = {"rope_theta": raw.get("rope_theta", 10000.0), **rope}
+    try: return InfiniteContextConfig(**kw)
+    except (ValueError, TypeError) as e: raise ValueError(f"{cfg_file}: {e}") from None
+
+# %% ../nbs/02c_model.ipynb #11761cb6
+def load_deepseek_v3(path: str | Path,            # a folder with config.json + model.safetensors (or an index and shards)
+                     dtype: torch.dtype = torch.float32) -> InfiniteContextForCausalLM:
+    "Read a dense DeepSeek-V3 checkpoint (ours, or one transformers saved) into `InfiniteContextForCausalLM`."
+    path = Path(path)
+    config = _read_config(path/"config.json")
     with torch.device("meta"): model = InfiniteContextForCausalLM(config)
     sd = _load_state(path)
-    if config.tie_word_embeddings: sd.setdefault("lm_head.weight", sd["model.embed_tokens.weight"])
+    emb = sd.get("model.embed_tokens.weight")
+    if config.tie_word_embeddings and emb is not None:
+        head = sd.setdefault("lm_head.weight", emb)
+        if head is not emb and not torch.equal(head, emb):
+            raise ValueError(f"{path/'config.json'} says tie_word_embeddings = true, but the weights store an lm_head.weight "
+                             "different from embed_tokens: set tie_word_embeddings to false to keep the stored head")
     expected = set(model.state_dict())
     missing, unexpected = expected - set(sd), set(sd) - expected
     if missing or unexpected:

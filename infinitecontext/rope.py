@@ -91,10 +91,17 @@ def rope_settings(rope_parameters: dict | None, # HF `rope_parameters` (or legac
     p.setdefault("rope_type", p.pop("type", "default"))
     if p["rope_type"] not in ("default", "yarn"):
         raise ValueError(f"rope_parameters.rope_type must be 'default' or 'yarn', got {p['rope_type']!r}")
+    if not isinstance(p["rope_theta"], (int, float)) or not p["rope_theta"] > 0:
+        raise ValueError(f"rope_parameters.rope_theta must be a positive number (the base of the frequencies), got {p['rope_theta']!r}")
     if p["rope_type"] == "yarn":
         for k in ("factor", "original_max_position_embeddings"):
             if p.get(k) is None: raise ValueError(f"rope_parameters.{k} is required for YaRN")
         if p["factor"] < 1: raise ValueError(f"rope_parameters.factor must be >= 1, got {p['factor']}")
+        L = p["original_max_position_embeddings"]
+        if not isinstance(L, int) or L <= 0:
+            raise ValueError(f"rope_parameters.original_max_position_embeddings must be a positive integer (the pre-training context), got {L!r}")
+        for k in ("beta_fast", "beta_slow"):
+            if p.get(k) is not None and not p[k] > 0: raise ValueError(f"rope_parameters.{k} must be > 0, got {p[k]!r}")
     return p
 
 def yarn_attention_factor(p: dict) -> float:

@@ -78,3 +78,84 @@ def test_split_heuristic_fills_whole_rounds_of_program_slots():
     assert pick_splits(1, 3, slots) == 3            # short context: as many splits as 256-row chunks allow
     assert pick_splits(264, 32, slots) == 1          # the batch alone fills one round: no split, no combine
     assert pick_splits(300, 32, slots) == 6          # 300 programs = 1.14 rounds; 1800 = 6.8 rounds, 97% busy
+
+
+# -- faults: the kernel must refuse bad page ids and survive strided metadata ---------------------------------------
+
+def _case(seqlens=(70, 20), h=4, page=16, r=32, dr=16, dtype=torch.bfloat16):
+    kv, bt, sl = make_paged_cache(list(seqlens), page, r + dr, dtype, DEV)
+    q = torch.randn(len(seqlens), 1, h, r + dr, generator=torch.Generator().manual_seed(5)).to(dtype).to(DEV)
+    return q, kv, bt, sl, (r + dr) ** -0.5, r
+
+
+@pytest.mark.parametrize("impl", ["triton", "ref"])
+@pytest.mark.parametrize("bad", [10_000, -1])
+def test_page_id_outside_the_cache_is_refused(impl, bad):
+    "A used page id past num_blocks (or negative) is a clear error, never a segfault (interpreter) or NaN (GPU)."
+    q, kv, bt, sl, scale, r = _case()
+    bt = bt.clone(); bt[0, 2] = bad                      # sequence 0 (70 rows, page 16) uses pages 0..4
+    with pytest.raises(ValueError, match=r"block_table\[0, 2\] = .* is not a page of kv_cache"):
+        mla_decode(q, kv, bt, sl, scale, r, impl=impl)
+
+
+def test_unused_block_table_entries_may_hold_anything():
+    q, kv, bt, sl, scale, r = _case()
+    ro, rl = mla_decode_ref(q, kv, bt, sl, scale, r)
+    bt = bt.clone(); bt[1, 2:] = -7                      # sequence 1 (20 rows) uses pages 0..1 only
+    o, l = mla_decode(q, kv, bt, sl, scale, r, impl="triton")
+    e = compare(o, l, ro, rl)
+    assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
+    e = compare(*mla_decode_ref(q, kv, bt, sl, scale, r), ro, rl)
+    assert e["abs"] == 0, e
+
+
+def test_strided_block_table_and_seqlens_give_the_right_attention():
+    "A non-unit-stride block_table or cache_seqlens (a transposed or sliced tensor) must not be read as if contiguous."
+    q, kv, bt, sl, scale, r = _case(seqlens=(70, 20, 45))
+    ro, rl = mla_decode_ref(q, kv, bt, sl, scale, r)
+    bt_t = bt.t().contiguous().t()                       # same values, strides (1, b)
+    sl_s = torch.stack([sl, sl * 0], 1)[:, 0]            # same values, stride 2
+    assert bt_t.stride(1) != 1 and sl_s.stride(0) != 1
+    for a, b_ in ((bt_t, sl), (bt, sl_s), (bt_t, sl_s)):
+        o, l = mla_decode(q, kv, a, b_, scale, r, impl="triton")
+        e = compare(o, l, ro, rl)
+        assert e["cos"] > 0.9999 and e["rel"] < 1e-2 and e["lse"] < 1e-2, e
+
+
+# -- the model decodes through the kernel ---------------------------------------------------------------------------
+
+def test_model_decodes_through_the_kernel():
+    "A bf16 tiny model with config.decode_impl='triton' gives the reference path's logits (to bf16 rounding) and tokens."
+    from infinitecontext.model import InfiniteContextForCausalLM
+    from infinitecontext.mla import tiny, LatentCache
+    torch.manual_seed(0)
+    lm = InfiniteContextForCausalLM(tiny()).eval().to(DEV, torch.bfloat16)
+    ids = torch.randint(0, 256, (2, 12), device=DEV)
+    def decode(impl):
+        lm.config.decode_impl = impl
+        cache = LatentCache(lm.config, 2, 64, dtype=torch.bfloat16, device=DEV)
+        with torch.no_grad():
+            steps = [lm(ids[:, :8], cache=cache).logits]
+            steps += [lm(ids[:, t:t+1], cache=cache, absorb=True).logits for t in range(8, 12)]
+        return torch.cat(steps, 1).float(), lm.generate_greedy(ids[:, :8], 6)
+    ref_logits, ref_tokens = decode("torch")
+    ker_logits, ker_tokens = decode("triton")
+    lm.config.decode_impl = "torch"
+    cos = torch.nn.functional.cosine_similarity(ker_logits.flatten(), ref_logits.flatten(), 0).item()
+    assert cos > 0.9999 and (ker_logits - ref_logits).abs().max().item() < 5e-2, cos
+    assert torch.equal(ker_tokens, ref_tokens), (ker_tokens, ref_tokens)
+
+
+def test_two_models_decode_each_their_own_way(monkeypatch):
+    "The path is per model: one model on the kernel does not move another off the reference."
+    from infinitecontext import mla
+    from infinitecontext.model import InfiniteContextForCausalLM
+    from infinitecontext.mla import tiny
+    calls = []
+    real = mla.mla_decode
+    monkeypatch.setattr(mla, "mla_decode", lambda *a, **k: calls.append(1) or real(*a, **k))
+    a = InfiniteContextForCausalLM(tiny(decode_impl="triton")).eval().to(DEV, torch.bfloat16)
+    b = InfiniteContextForCausalLM(tiny()).eval().to(DEV, torch.bfloat16)
+    ids = torch.randint(0, 256, (1, 6), device=DEV)
+    b.generate_greedy(ids, 3); assert calls == []
+    a.generate_greedy(ids, 3); assert len(calls) == 3 * a.config.num_hidden_layers   # 3 absorbed steps x layers

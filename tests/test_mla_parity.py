@@ -12,7 +12,8 @@ import pytest
 import torch
 from transformers import DeepseekV3ForCausalLM
 
-from infinitecontext.mla import InfiniteContextConfig, LatentCache, latent_attention_torch, tiny, ic_1b
+from infinitecontext.mla import InfiniteContextConfig, LatentCache, tiny, ic_1b
+from infinitecontext.kernels import latent_attention_ref
 from infinitecontext import model as M
 from infinitecontext.model import InfiniteContextForCausalLM, load_deepseek_v3, save_deepseek_v3
 
@@ -100,7 +101,7 @@ def test_latent_attention_contract():
     b, s_q, h, r, d_rope, s_k = 2, 2, 4, 16, 8, 11
     q, kv = torch.randn(b, s_q, h, r + d_rope, generator=g), torch.randn(b, s_k, r + d_rope, generator=g)
     seqlens = torch.tensor([11, 7], dtype=torch.int32)
-    out, lse = latent_attention_torch(q, kv, seqlens, 0.3, r)
+    out, lse = latent_attention_ref(q, kv, seqlens, 0.3, r)
     assert out.shape == (b, s_q, h, r) and lse.shape == (b, h, s_q) and lse.dtype == torch.float32
     for i in range(b):
         for j in range(s_q):
@@ -117,6 +118,10 @@ def test_latent_attention_contract():
     (dict(rope_parameters=dict(rope_type="yarn", factor=4.0)), "original_max_position_embeddings"),
     (dict(rope_parameters=dict(rope_type="yarn", factor=0.5, original_max_position_embeddings=64)), "factor"),
     (dict(rope_parameters=dict(rope_type="dynamic", factor=2.0)), "rope_type"),
+    (dict(rms_norm_eps=0.0), "rms_norm_eps"), (dict(rms_norm_eps=-1e-6), "rms_norm_eps"),
+    (dict(rope_parameters=dict(rope_theta=0.0)), "rope_theta"), (dict(rope_parameters=dict(rope_theta=-1.0)), "rope_theta"),
+    (dict(rope_parameters=dict(rope_type="yarn", factor=4.0, original_max_position_embeddings=0)), "original_max_position_embeddings"),
+    (dict(decode_impl="cuda"), "decode_impl"),
 ])
 def test_bad_config_names_the_field(kw, field):
     with pytest.raises(ValueError, match=field): tiny(**kw)
@@ -242,14 +247,14 @@ def test_our_calls_raise_no_transformers_deprecation_warning():
     assert not [x for x in seen if "deprecated" in x], seen
 
 
-def test_decode_hook_sees_the_whole_contiguous_buffer(monkeypatch):
-    "The kernel hook gets the layer's whole (b, max_len, r_kv + d_rope) buffer, so it can view it as pages with no copy."
+def test_decode_path_sees_the_whole_contiguous_buffer(monkeypatch):
+    "The absorbed path hands the layer's whole (b, max_len, r_kv + d_rope) buffer over, so a kernel can view it as pages with no copy."
     from infinitecontext import mla
     seen = []
     def spy(q, kv, cache_seqlens, scale, kv_lora_rank):
         seen.append((kv.is_contiguous(), tuple(kv.shape), cache_seqlens.tolist()))
-        return latent_attention_torch(q, kv, cache_seqlens, scale, kv_lora_rank)
-    monkeypatch.setitem(mla._DECODE_IMPL, "impl", spy)
+        return latent_attention_ref(q, kv, cache_seqlens, scale, kv_lora_rank)
+    monkeypatch.setattr(mla, "latent_attention_ref", spy)
     m = InfiniteContextForCausalLM(tiny()).eval()
     ids = _ids(b=2, s=10)
     cache = LatentCache(m.config, 2, 64)
@@ -257,3 +262,24 @@ def test_decode_hook_sees_the_whole_contiguous_buffer(monkeypatch):
         m(ids[:, :9], cache=cache, absorb=False)
         m(ids[:, 9:], cache=cache, absorb=True)
     assert seen == [(True, (2, 64, 32 + 8), [10, 10])] * m.config.num_hidden_layers
+
+
+def test_decode_impl_is_a_per_model_setting():
+    "No process-global switch: the path is the model's config field, checked when set and when used."
+    from infinitecontext import mla, kernels
+    assert not hasattr(mla, "_DECODE_IMPL") and not hasattr(kernels, "use_kernel")
+    assert tiny().decode_impl == "torch"
+    with pytest.raises(ValueError, match="decode_impl must be 'torch' or 'triton'"): tiny(decode_impl="cuda")
+    m = InfiniteContextForCausalLM(tiny()).eval()           # fp32: the kernel is bf16/fp16 only
+    m.config.decode_impl = "triton"
+    with pytest.raises(ValueError, match="runs bf16/fp16 models"): m.generate_greedy(_ids(b=1, s=4), 2)
+    m.config.decode_impl = "nope"
+    with pytest.raises(ValueError, match="decode_impl must be"): m.generate_greedy(_ids(b=1, s=4), 2)
+
+
+def test_kernels_do_not_import_the_model():
+    "Dependency direction (DESIGN.md): kernels <- mla <- model."
+    import subprocess, sys
+    code = "import sys, infinitecontext.kernels; print(sorted(m for m in sys.modules if m.startswith('infinitecontext')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "infinitecontext.mla" not in out and "infinitecontext.model" not in out, out
