@@ -17,8 +17,8 @@ except ImportError:  # pragma: no cover - triton is a dependency, but the oracle
     triton = None
 
 # %% auto #0
-__all__ = ['PROGRAMS_PER_SM', 'SHAPES', 'latent_attention_ref', 'mla_decode_ref', 'pick_splits', 'mla_decode_config',
-           'mla_decode', 'make_paged_cache', 'compare', 'bench', 'context_sweep']
+__all__ = ['PROGRAMS_PER_SM', 'SHAPES', 'latent_attention_ref', 'mla_decode_ref', 'make_paged_cache', 'compare',
+           'mla_decode_simple', 'pick_splits', 'mla_decode_config', 'mla_decode', 'bench', 'context_sweep']
 
 # %% ../nbs/03_triton_decode.ipynb #c24c2170
 def _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, values: bool = True):
@@ -85,7 +85,98 @@ def mla_decode_ref(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorb
     out, lse = latent_attention_ref(q, rows, cache_seqlens, softmax_scale, kv_lora_rank)
     return out.to(q.dtype), lse
 
-# %% ../nbs/03_triton_decode.ipynb #6a6717db
+# %% ../nbs/03_triton_decode.ipynb #c3485721
+def make_paged_cache(seqlens: list[int], page_size: int, dim: int, dtype=torch.bfloat16, device="cpu",
+                     fill_unused=float("nan"), seed: int = 0):
+    "Random paged cache (shuffled pages, unused slots = `fill_unused`): kv_cache, block_table, cache_seqlens."
+    g = torch.Generator(device="cpu").manual_seed(seed)
+    nblk = [-(-n // page_size) for n in seqlens]
+    total = sum(nblk) + 3                                               # a few pages nobody owns
+    kv = torch.full((total, page_size, dim), fill_unused, dtype=torch.float32)
+    perm = torch.randperm(total, generator=g)
+    bt = torch.zeros(len(seqlens), max(nblk), dtype=torch.int32)
+    k = 0
+    for i, (n, nb) in enumerate(zip(seqlens, nblk)):
+        pages = perm[k:k + nb]; k += nb
+        bt[i, :nb] = pages.int()
+        rows = torch.randn(n, dim, generator=g)
+        flat = torch.full((nb * page_size, dim), fill_unused)
+        flat[:n] = rows
+        kv[pages] = flat.view(nb, page_size, dim)
+    return kv.to(dtype).to(device), bt.to(device), torch.tensor(seqlens, dtype=torch.int32, device=device)
+
+def compare(out, lse, ref_out, ref_lse) -> dict:
+    "Max abs error, relative L2 error and cosine similarity of out, and max abs error of lse."
+    o, r = out.float().flatten(), ref_out.float().flatten()
+    return dict(abs=(o - r).abs().max().item(), rel=((o - r).norm() / r.norm()).item(),
+                cos=torch.nn.functional.cosine_similarity(o, r, 0).item(), lse=(lse - ref_lse).abs().max().item())
+
+# %% ../nbs/03_triton_decode.ipynb #0c706f2f
+if triton is not None:
+    @triton.jit
+    def _mla_decode_simple(Q, KV, BT, SEQ, OUT, sm_scale_log2,
+                           stride_qb, stride_qh, stride_kvp, stride_kvt, stride_btb, stride_ob, stride_oh, H,
+                           R: tl.constexpr, DR: tl.constexpr, PAGE: tl.constexpr, BLOCK_H: tl.constexpr,
+                           BLOCK_N: tl.constexpr, BLOCK_R: tl.constexpr, BLOCK_DR: tl.constexpr, DOT_F32: tl.constexpr):
+        b = tl.program_id(0)                                   # one program: one sequence, all heads, the whole context
+        hh = tl.arange(0, BLOCK_H); h_ok = hh < H
+        offs_r, offs_d = tl.arange(0, BLOCK_R), tl.arange(0, BLOCK_DR)
+        r_ok, d_ok = offs_r < R, offs_d < DR
+        q_ptr = Q + b * stride_qb + hh * stride_qh
+        q_nope = tl.load(q_ptr[:, None] + offs_r[None, :], mask=h_ok[:, None] & r_ok[None, :], other=0.0)  # [BLOCK_H, R]
+        q_pe = tl.load(q_ptr[:, None] + R + offs_d[None, :], mask=h_ok[:, None] & d_ok[None, :], other=0.0) # [BLOCK_H, DR]
+        if DOT_F32: q_nope, q_pe = q_nope.to(tl.float32), q_pe.to(tl.float32)
+        seqlen = tl.load(SEQ + b)
+        m_i = tl.full([BLOCK_H], float("-inf"), tl.float32)   # running max (log2 units)
+        l_i = tl.zeros([BLOCK_H], tl.float32)                 # running sum of exponentials
+        acc = tl.zeros([BLOCK_H, BLOCK_R], tl.float32)        # unnormalised output
+        for n0 in range(0, seqlen, BLOCK_N):
+            toks = n0 + tl.arange(0, BLOCK_N); t_ok = toks < seqlen
+            page = tl.load(BT + b * stride_btb + toks // PAGE, mask=t_ok, other=0).to(tl.int64)
+            row = KV + page * stride_kvp + (toks % PAGE) * stride_kvt
+            kv = tl.load(row[:, None] + offs_r[None, :], mask=t_ok[:, None] & r_ok[None, :], other=0.0)   # [N, R]
+            kp = tl.load(row[:, None] + R + offs_d[None, :], mask=t_ok[:, None] & d_ok[None, :], other=0.0)  # [N, DR]
+            if DOT_F32: kv, kp = kv.to(tl.float32), kp.to(tl.float32)
+            s = (tl.dot(q_nope, tl.trans(kv)) + tl.dot(q_pe, tl.trans(kp))) * sm_scale_log2           # [BLOCK_H, N]
+            s = tl.where(t_ok[None, :], s, float("-inf"))
+            m_new = tl.maximum(m_i, tl.max(s, 1))             # finite: every tile holds at least one row
+            alpha, p = tl.exp2(m_i - m_new), tl.exp2(s - m_new[:, None])
+            l_i = l_i * alpha + tl.sum(p, 1)
+            acc = acc * alpha[:, None] + tl.dot(p.to(kv.dtype), kv)
+            m_i = m_new
+        o = acc / l_i[:, None]
+        tl.store(OUT + b * stride_ob + hh[:, None] * stride_oh + offs_r[None, :], o.to(OUT.dtype.element_ty),
+                 mask=h_ok[:, None] & r_ok[None, :])
+
+# %% ../nbs/03_triton_decode.ipynb #47de1579
+def _next_pow2(x: int) -> int: return 1 << max(0, (int(x) - 1).bit_length())
+
+def _triton_ok(q) -> bool:
+    return triton is not None and (q.is_cuda or os.environ.get("TRITON_INTERPRET") == "1")
+
+def mla_decode_simple(q: torch.Tensor,             # (b, 1, h, r + d_rope) absorbed queries, bf16 or fp16, h <= 64
+                      kv_cache: torch.Tensor,      # (num_blocks, page_size, r + d_rope)
+                      block_table: torch.Tensor,   # (b, max_blocks) int32
+                      cache_seqlens: torch.Tensor, # (b,) int32
+                      softmax_scale: float,
+                      kv_lora_rank: int = 512) -> torch.Tensor:
+    "The first kernel: one program per sequence, one new token, no split; out (b, 1, h, r) in q's dtype."
+    _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank)
+    b, s_q, h, d = q.shape
+    if s_q != 1 or h > 64: raise ValueError(f"the simple kernel takes s_q = 1 and h <= 64, got s_q={s_q}, h={h}: use mla_decode")
+    if q.dtype not in (torch.bfloat16, torch.float16): raise ValueError(f"the Triton kernel takes bf16 or fp16, got {q.dtype}")
+    if not _triton_ok(q): raise RuntimeError("Triton needs a CUDA tensor (or TRITON_INTERPRET=1 on CPU)")
+    if q.stride(-1) != 1 or kv_cache.stride(-1) != 1: raise ValueError("q and kv_cache must be contiguous in their last dim")
+    block_table, cache_seqlens = block_table.contiguous(), cache_seqlens.contiguous()
+    out = torch.empty(b, 1, h, kv_lora_rank, dtype=q.dtype, device=q.device)
+    _mla_decode_simple[(b,)](q, kv_cache, block_table, cache_seqlens, out, softmax_scale * 1.4426950408889634,
+                             q.stride(0), q.stride(2), kv_cache.stride(0), kv_cache.stride(1), block_table.stride(0),
+                             out.stride(0), out.stride(2), h, R=kv_lora_rank, DR=d - kv_lora_rank, PAGE=kv_cache.shape[1],
+                             BLOCK_H=max(16, _next_pow2(h)), BLOCK_N=64, BLOCK_R=max(16, _next_pow2(kv_lora_rank)),
+                             BLOCK_DR=max(16, _next_pow2(d - kv_lora_rank)), DOT_F32=(not q.is_cuda) and q.dtype == torch.bfloat16)
+    return out
+
+# %% ../nbs/03_triton_decode.ipynb #59211d31
 if triton is not None:
     @triton.jit
     def _mla_decode_split(Q, KV, BT, SEQ, OP, LP, OUT, LSE, sm_scale_log2,
@@ -157,6 +248,8 @@ if triton is not None:
             tl.store(o_ptr[:, None] + offs_r[None, :], o, mask=row_ok[:, None] & r_ok[None, :])
             tl.store(LP + pid_b * stride_lpb + pid_s * stride_lps + rows, lse, mask=row_ok)
 
+# %% ../nbs/03_triton_decode.ipynb #653bdb19
+if triton is not None:
     @triton.jit
     def _mla_decode_combine(OP, LP, OUT, LSE, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
                             stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, R, NUM_SPLITS,
@@ -183,15 +276,13 @@ if triton is not None:
         tl.store(OUT + pid_b * stride_ob + qi * stride_os + hh * stride_oh + offs_r, (acc / t).to(OUT.dtype.element_ty), mask=r_ok)
         tl.store(LSE + pid_b * stride_lb + hh * stride_lh + qi, m + tl.log(t))
 
-# %% ../nbs/03_triton_decode.ipynb #2aa31290
-def _next_pow2(x: int) -> int: return 1 << max(0, (int(x) - 1).bit_length())
-
+# %% ../nbs/03_triton_decode.ipynb #6539085b
 def _num_sms(device) -> int:
     if torch.cuda.is_available() and torch.device(device).type == "cuda":
         return torch.cuda.get_device_properties(device).multi_processor_count
     return 4  # the interpreter: a few splits, so the tests exercise the combine
 
-PROGRAMS_PER_SM = 2  # split programs resident on one SM at once (measured on the H200: see "Splits" above)
+PROGRAMS_PER_SM = 2  # split programs streaming on one SM at once (one alone keeps too few loads in flight)
 
 def pick_splits(programs: int,   # programs per split: b x head blocks
                 max_splits: int, # splits that keep every chunk >= 256 rows
@@ -206,6 +297,7 @@ def pick_splits(programs: int,   # programs per split: b x head blocks
         if f > best_fill: best, best_fill = s, f
     return best
 
+# %% ../nbs/03_triton_decode.ipynb #57215c07
 def mla_decode_config(b: int, s_q: int, h: int, max_seqlen: int, kv_lora_rank: int, rope_dim: int, device="cpu",
                       block_h: int | None = None, block_n: int | None = None, num_splits: int | None = None,
                       num_warps: int | None = None, num_stages: int | None = None, waves: float | None = None,
@@ -213,7 +305,7 @@ def mla_decode_config(b: int, s_q: int, h: int, max_seqlen: int, kv_lora_rank: i
     "Tile sizes, split count and launch settings for one decode call (any value may be forced)."
     M = s_q * h
     bh = block_h or min(64, max(16, _next_pow2(M)))
-    big = bh > 16  # many heads: the accumulator is large and the tensor cores matter (measured: 8 warps, 3 stages)
+    big = bh > 16  # many heads: the accumulator is large and the tensor cores matter (8 warps, 3 stages)
     bn = block_n or 64
     if prefetch is None: prefetch = not big
     n_hb = -(-M // bh)
@@ -225,9 +317,7 @@ def mla_decode_config(b: int, s_q: int, h: int, max_seqlen: int, kv_lora_rank: i
                 num_splits=num_splits, num_warps=num_warps or (8 if big else 4), num_stages=num_stages or (3 if big else 2),
                 prefetch=prefetch)
 
-def _triton_ok(q) -> bool:
-    return triton is not None and (q.is_cuda or os.environ.get("TRITON_INTERPRET") == "1")
-
+# %% ../nbs/03_triton_decode.ipynb #a56c5014
 def mla_decode(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorbed queries, bf16 or fp16
                kv_cache: torch.Tensor,      # (num_blocks, page_size, r + d_rope)
                block_table: torch.Tensor,   # (b, max_blocks) int32
@@ -275,33 +365,7 @@ def mla_decode(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorbed q
             BLOCK_S=16, BLOCK_R=c["BLOCK_R"], num_warps=4)
     return out, lse
 
-# %% ../nbs/03_triton_decode.ipynb #c3485721
-def make_paged_cache(seqlens: list[int], page_size: int, dim: int, dtype=torch.bfloat16, device="cpu",
-                     fill_unused=float("nan"), seed: int = 0):
-    "Random paged cache (shuffled pages, unused slots = `fill_unused`): kv_cache, block_table, cache_seqlens."
-    g = torch.Generator(device="cpu").manual_seed(seed)
-    nblk = [-(-n // page_size) for n in seqlens]
-    total = sum(nblk) + 3                                               # a few pages nobody owns
-    kv = torch.full((total, page_size, dim), fill_unused, dtype=torch.float32)
-    perm = torch.randperm(total, generator=g)
-    bt = torch.zeros(len(seqlens), max(nblk), dtype=torch.int32)
-    k = 0
-    for i, (n, nb) in enumerate(zip(seqlens, nblk)):
-        pages = perm[k:k + nb]; k += nb
-        bt[i, :nb] = pages.int()
-        rows = torch.randn(n, dim, generator=g)
-        flat = torch.full((nb * page_size, dim), fill_unused)
-        flat[:n] = rows
-        kv[pages] = flat.view(nb, page_size, dim)
-    return kv.to(dtype).to(device), bt.to(device), torch.tensor(seqlens, dtype=torch.int32, device=device)
-
-def compare(out, lse, ref_out, ref_lse) -> dict:
-    "Max abs error, relative L2 error and cosine similarity of out, and max abs error of lse."
-    o, r = out.float().flatten(), ref_out.float().flatten()
-    return dict(abs=(o - r).abs().max().item(), rel=((o - r).norm() / r.norm()).item(),
-                cos=torch.nn.functional.cosine_similarity(o, r, 0).item(), lse=(lse - ref_lse).abs().max().item())
-
-# %% ../nbs/03_triton_decode.ipynb #0b599cff
+# %% ../nbs/03_triton_decode.ipynb #e7051c70
 SHAPES = [(64, 8192, 16), (128, 8192, 16), (128, 4096, 16), (16, 32768, 16), (1, 1 << 20, 16), (64, 8192, 128)]
 
 def _torch_absorbed(q, kv_cache, bt, scale, r):
@@ -319,6 +383,26 @@ def _torch_naive(q_nope, q_pe, kv_cache, bt, w_kv_b, scale, r, d_nope=128, d_v=1
     q = torch.cat([q_nope, q_pe], -1).transpose(1, 2)                           # (b, h, 1, d_nope + d_rope)
     return torch.nn.functional.scaled_dot_product_attention(q, k, kvd[..., d_nope:], scale=scale)
 
+# %% ../nbs/03_triton_decode.ipynb #074b16f3
+def _sweep(q, kv, bt, sl, scale, r, s, h, cache_bytes):
+    "Time alternative launch settings for one shape and print the six fastest (bench(sweep=True))."
+    cands = [dict(block_n=bn, num_warps=nw, num_stages=ns, prefetch=pf, waves=wv)
+             for bn in (32, 64, 128) for nw in (4, 8) for ns in (2, 3) for pf in (True, False) for wv in (1.0, 2.0, 4.0)]
+    if h > 16: cands = [dict(c, block_h=bh) for c in cands for bh in (64,) if not (c["block_n"] == 128)] + \
+                       [dict(block_h=128, block_n=bn, num_warps=8, num_stages=2, prefetch=True, waves=2.0) for bn in (16, 32)]
+    best = []
+    for cfgk in cands:
+        try:
+            ms = triton.testing.do_bench(lambda: mla_decode(q, kv, bt, sl, scale, r, impl="triton", max_seqlen=s, validate=False, **cfgk),
+                                         warmup=5, rep=25, return_mode="median")
+            best.append((ms, cfgk))
+        except Exception as e:
+            best.append((float("inf"), dict(cfgk, error=type(e).__name__)))
+    best.sort(key=lambda t: t[0])
+    for ms, cfgk in best[:6]:
+        print(f"{'':>18} {'sweep':>15} {ms:>9.3f} {cache_bytes/(ms*1e-3)/1e12:>7.2f}        {cfgk}")
+
+# %% ../nbs/03_triton_decode.ipynb #355a57ad
 def bench(shapes=SHAPES, page_size: int = 64, providers=("torch-naive", "torch-absorbed", "ours"), out_dir=None,
           sweep: bool = False) -> list[dict]:
     "Time each provider on each (batch, context, heads); print a table and a final JSON line."
@@ -364,22 +448,7 @@ def bench(shapes=SHAPES, page_size: int = 64, providers=("torch-naive", "torch-a
             print(f"{f'{b} x {s//1024}k, h{h}':>18} {prov:>15} {ms:>9.3f} {tbs:>7.2f} {100*row['frac_copy']:>6.1f}%  {note}")
         if "ours" in res and "torch-naive" in res and res["torch-naive"] == res["torch-naive"]:
             print(f"{'':>18} {'speed-up':>15} {res['torch-naive']/res['ours']:>8.1f}x vs torch-naive, {res['torch-absorbed']/res['ours']:.1f}x vs torch-absorbed")
-        if sweep:
-            cands = [dict(block_n=bn, num_warps=nw, num_stages=ns, prefetch=pf, waves=wv)
-                     for bn in (32, 64, 128) for nw in (4, 8) for ns in (2, 3) for pf in (True, False) for wv in (1.0, 2.0, 4.0)]
-            if h > 16: cands = [dict(c, block_h=bh) for c in cands for bh in (64,) if not (c["block_n"] == 128)] + \
-                               [dict(block_h=128, block_n=bn, num_warps=8, num_stages=2, prefetch=True, waves=2.0) for bn in (16, 32)]
-            best = []
-            for cfgk in cands:
-                try:
-                    ms = triton.testing.do_bench(lambda: mla_decode(q, kv, bt, sl, scale, r, impl="triton", max_seqlen=s, validate=False, **cfgk),
-                                                 warmup=5, rep=25, return_mode="median")
-                    best.append((ms, cfgk))
-                except Exception as e:
-                    best.append((float("inf"), dict(cfgk, error=type(e).__name__)))
-            best.sort(key=lambda t: t[0])
-            for ms, cfgk in best[:6]:
-                print(f"{'':>18} {'sweep':>15} {ms:>9.3f} {cache_bytes/(ms*1e-3)/1e12:>7.2f}        {cfgk}")
+        if sweep: _sweep(q, kv, bt, sl, scale, r, s, h, cache_bytes)
         del kv, q
         torch.cuda.empty_cache()
     summary = dict(gpu=gpu, date=str(datetime.date.today()), copy_tb_s=copy_bw / 1e12, page_size=page_size, rows=rows_out)
@@ -390,6 +459,7 @@ def bench(shapes=SHAPES, page_size: int = 64, providers=("torch-naive", "torch-a
                           ours_tb_s={f"{x['b']}x{x['s']}h{x['h']}": round(x["tb_s"], 3) for x in rows_out if x["provider"] == "ours"})))
     return rows_out
 
+# %% ../nbs/03_triton_decode.ipynb #640f6f0c
 def context_sweep(b: int = 16, h: int = 16, contexts=(1024, 4096, 16384, 65536, 131072), page_size: int = 64) -> dict:
     "Effective TB/s of ours and torch-absorbed as the context grows."
     dev, r, dr = "cuda", 512, 64

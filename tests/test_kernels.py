@@ -70,7 +70,7 @@ def test_split_heuristic_keeps_chunks_long():
     assert c["num_splits"] == 1 and c["BLOCK_H"] == 64
 
 def test_split_heuristic_fills_whole_rounds_of_program_slots():
-    "On 132 SMs x 2 resident programs: the split counts the H200 sweep measured best (see 03's table)."
+    "On 132 SMs x 2 resident programs: whole rounds of program slots, chunks of at least 256 rows."
     from infinitecontext.kernels import pick_splits
     slots = 132 * 2
     assert [pick_splits(p, m, slots) for p, m in ((64, 32), (128, 32), (128, 16), (16, 128))] == [4, 2, 2, 16]
@@ -159,3 +159,17 @@ def test_two_models_decode_each_their_own_way(monkeypatch):
     ids = torch.randint(0, 256, (1, 6), device=DEV)
     b.generate_greedy(ids, 3); assert calls == []
     a.generate_greedy(ids, 3); assert len(calls) == 3 * a.config.num_hidden_layers   # 3 absorbed steps x layers
+
+
+@pytest.mark.parametrize("seqlens, h, page", [([1, 63, 64, 130], 16, 16), ([200, 5], 4, 64), ([70], 64, 32)])
+def test_simple_kernel_matches_the_oracle(seqlens, h, page):
+    "The lesson's first kernel (one program per sequence, no split) against the oracle, NaN in unused slots."
+    from infinitecontext.kernels import mla_decode_simple
+    kv, bt, sl = make_paged_cache(seqlens, page, 80, torch.bfloat16, DEV)
+    q = torch.randn(len(seqlens), 1, h, 80, generator=torch.Generator().manual_seed(2)).bfloat16().to(DEV)
+    ref, _ = mla_decode_ref(q, kv, bt, sl, 80 ** -0.5, 64)
+    o = mla_decode_simple(q, kv, bt, sl, 80 ** -0.5, 64)
+    assert not torch.isnan(o).any()
+    e = compare(o, torch.zeros(1), ref, torch.zeros(1))
+    assert e["cos"] > 0.9999 and e["rel"] < 1e-2, e
+    with pytest.raises(ValueError, match="s_q = 1 and h <= 64"): mla_decode_simple(q.expand(-1, 2, -1, -1), kv, bt, sl.clamp(min=2), 0.1, 64)
