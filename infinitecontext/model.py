@@ -6,7 +6,7 @@ Docs: https://infinitecontext.github.io/infinitecontext/model.html.md"""
 
 # %% ../nbs/02c_model.ipynb #04dab4bf
 from __future__ import annotations
-import json, os, tempfile
+import json, os, shutil, tempfile
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -74,8 +74,10 @@ def _check_mask(attention_mask: torch.Tensor | None, # (b, s) or (b, past + s): 
     if m.dim() != 2 or m.shape[0] != b or m.shape[1] not in (s, start + s):
         raise ValueError(f"attention_mask must be (batch={b}, new tokens={s}) or (batch, past + new = {start + s}) "
                          f"with 1 = token and 0 = padding, got shape {tuple(m.shape)}")
+    binary = ((m == 0) | (m == 1)).all()
     m = m.bool()
-    empty, padded = torch.stack([(~m).all(-1).any(), (~m).any()]).tolist()    # one device sync
+    ok01, empty, padded = torch.stack([binary, (~m).all(-1).any(), (~m).any()]).tolist()    # one device sync
+    if not ok01: raise ValueError("attention_mask must hold only 0 (padding) and 1 (token): were labels or token ids passed in its place?")
     if empty:
         rows = (~m).all(-1).nonzero().flatten().tolist()
         raise ValueError(f"attention_mask rows {rows} are all padding: a sequence needs at least one token; drop them from the batch")
@@ -295,6 +297,21 @@ def _replace_file(path: Path, fill):
         fill(Path(tmp)); os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
+
+def _atomic_dir(path: Path, fill):
+    "Create a whole new folder `path` atomically: `fill(tmpdir)` writes a sibling temp dir that is renamed into place (replacing `path`)."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        fill(tmp)
+        old = None
+        if path.exists():
+            old = path.with_name(f".{path.name}.old{os.getpid()}"); os.replace(path, old)
+        os.replace(tmp, path)
+        if old is not None: shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True); raise
+    return path
 
 WEIGHTS, INDEX = "model.safetensors", "model.safetensors.index.json"   # the weight files we write and read
 

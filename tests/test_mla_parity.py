@@ -220,6 +220,7 @@ def test_padding_is_honoured_or_refused():
     for mask, msg in [(torch.ones(2, 11), "must be \\(batch=2, new tokens=12\\)"), (torch.ones(12), "must be"),
                       (torch.ones(2, 1, 12, 12), "must be"), (torch.tensor([[0] * 12, [1] * 12]), "rows \\[0\\] are all padding")]:
         with pytest.raises(ValueError, match=msg): m(ids, attention_mask=mask)
+    with pytest.raises(ValueError, match="only 0 \\(padding\\) and 1"): m(ids, ids)   # labels in the mask's place
     with pytest.raises(ValueError, match="pads a cached call"): m(ids[:, 6:7], cache=cache, attention_mask=torch.tensor([[1] * 7, [0] + [1] * 6]))
     with pytest.raises(ValueError, match="packed sequences"): m(ids, position_ids=torch.tensor([list(range(6)) * 2] * 2))
     with pytest.raises(ValueError, match="position_ids must lie in"): m(ids, position_ids=torch.arange(500, 512)[None] + 1)
