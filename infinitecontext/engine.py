@@ -787,7 +787,8 @@ def serve_cli(argv=None):
     a = ap.parse_args(argv)
     if a.device == "cuda" and not torch.cuda.is_available(): ap.error("--device cuda but no CUDA device is visible; use --device cpu")
     import uvicorn
-    model, tok = load_for_serving(a.model_dir, a.device)
+    try: model, tok = load_for_serving(a.model_dir, a.device)
+    except (FileNotFoundError, ValueError) as e: ap.error(str(e))
     eng = LLMEngine(model, tok, max_model_len=a.max_model_len, num_blocks=a.num_blocks, max_num_seqs=a.max_num_seqs,
                     max_num_batched_tokens=a.max_num_batched_tokens, cuda_graphs=a.device == "cuda")
     name = a.served_model_name or Path(a.model_dir).resolve().name

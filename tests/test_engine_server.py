@@ -115,12 +115,12 @@ def test_aborted_streams_free_every_block(server):
 
 def test_burst_queues_and_metrics(server):
     c, eng, url = server["client"], server["eng"], server["url"]
-    before = eng.stats["peak_waiting"]
+    eng.stats["peak_waiting"] = 0
     with ThreadPoolExecutor(12) as ex:
         rs = list(ex.map(lambda i: c.completions.create(model="tiny-chat", prompt=f"burst {i}", max_tokens=24, temperature=0,
                                                         extra_body={"ignore_eos": True}), range(12)))
     assert all(r.usage.completion_tokens == 24 for r in rs)
-    assert eng.stats["peak_waiting"] > 0 or before > 0   # 12 at once with max_num_seqs=4: some waited in the queue
+    assert eng.stats["peak_waiting"] > 0     # 12 at once with max_num_seqs=4: some waited in the queue, none failed
     m = urllib.request.urlopen(url + "/metrics", timeout=30).read().decode()
     for name in ("vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc",
                  "vllm:time_to_first_token_seconds_bucket", "vllm:time_per_output_token_seconds_bucket",
