@@ -18,11 +18,12 @@ export PYTHONUNBUFFERED := 1
 
 STAMP := $(VENV)/.ic-installed
 
-.PHONY: install run test export clean-nbs check-sync readme notebooks pytest help
+.PHONY: install run test export clean-nbs check-sync readme notebooks pytest help docs
 
 help:
 	@echo "make run     run every lesson notebook with papermill (PROFILE=ci|gpu, NOTEBOOKS='01 02', OUT=dir)"
-	@echo "make test    install, check nbdev export/clean/README are in sync, execute all notebooks, run pytest"
+	@echo "make test    install, check nbdev export/clean/README are in sync, execute all notebooks, build the docs, run pytest"
+	@echo "make docs    the docs site from the notebooks' stored outputs (offline: Sphinx + myst-nb, MathJax from npm) into _docs/"
 
 $(STAMP): pyproject.toml
 	@echo "== installing into $(VENV) (first time: a few minutes)"
@@ -66,5 +67,21 @@ notebooks: install
 pytest: install
 	$(BIN)/python -m pytest -q
 
-test: check-sync notebooks pytest
+# The docs site: Sphinx + myst-nb render nbs/*.ipynb with their stored outputs (docs/README.md says why and how).
+# MathJax 3 comes from npm into docs/_vendor (git-ignored) so the built pages load nothing from a CDN.
+DOCS_STAMP := $(VENV)/.ic-docs-installed
+MATHJAX    := docs/_vendor/node_modules/mathjax/es5/tex-mml-chtml.js
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+$(MATHJAX):
+	@command -v npm >/dev/null || { echo "ERROR: make docs needs npm to install MathJax 3 (apt-get install npm)"; exit 1; }
+	npm install --prefix docs/_vendor --no-audit --no-fund --no-save --loglevel=error mathjax@3
+
+docs: $(DOCS_STAMP) $(MATHJAX)
+	$(BIN)/python docs/build.py --out _docs
+
+test: check-sync notebooks docs pytest
 	@echo "== make test: all green"
