@@ -18,11 +18,12 @@ export PYTHONUNBUFFERED := 1
 
 STAMP := $(VENV)/.ic-installed
 
-.PHONY: install run test export clean-nbs check-sync readme notebooks pytest help docs
+.PHONY: install run test export clean-nbs check-sync readme notebooks pytest help docs results
 
 help:
 	@echo "make run     run every lesson notebook with papermill (PROFILE=ci|gpu, NOTEBOOKS='01 02', OUT=dir)"
 	@echo "make test    install, check nbdev export/clean/README are in sync, execute all notebooks, build the docs, run pytest"
+	@echo "make results refresh README's results table from the notebooks' stored outputs (nbs/index.ipynb)"
 	@echo "make docs    the docs site from the notebooks' stored outputs (offline: Sphinx + myst-nb, MathJax from npm) into _docs/"
 
 $(STAMP): pyproject.toml
@@ -82,6 +83,12 @@ $(MATHJAX):
 
 docs: $(DOCS_STAMP) $(MATHJAX)
 	$(BIN)/python docs/build.py --out _docs
+
+# README's results table: re-executes nbs/index.ipynb (docs/results.py quotes the lessons' stored outputs), then README
+results: install
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace nbs/index.ipynb
+	$(BIN)/nbdev-clean
+	$(BIN)/python tools/make_readme.py
 
 test: check-sync notebooks docs pytest
 	@echo "== make test: all green"

@@ -22,6 +22,7 @@ DOCS = ROOT/"docs"
 NBS = ROOT/"nbs"
 MATHJAX = DOCS/"_vendor"/"node_modules"/"mathjax"/"es5"   # `make docs` runs npm install mathjax@3 into docs/_vendor
 GIT_URL = "https://github.com/infinitecontext/infinitecontext"
+DOC_URL = "https://infinitecontext.github.io/infinitecontext"
 FLAGS = ("gpu", "multigpu", "slow")                     # [tool.nbdev] tst_flags: cells CI skips, outputs stored
 
 def page_name(nb: str | Path) -> str:
@@ -180,6 +181,10 @@ def rewrite_links(text: str, src_dir: Path, pages: dict[Path, str], here: str) -
         return f"{m.group(1)}{GIT_URL}/{kind}/main/{p.relative_to(ROOT).as_posix()}{'#' + frag if frag else ''}{m.group(3)}"
     return _LINK.sub(fix, text)
 
+def _local(text: str) -> str:
+    "Links to the published site (README's results table) stay on this copy of the site: `.../mla.html#x` -> `mla.html#x`."
+    return re.sub(r"\]\(" + re.escape(DOC_URL) + r"/([^)\s]*)\)", r"](\1)", text)
+
 def _md(src: str, tags=()) -> nbformat.NotebookNode:
     c = nbformat.v4.new_markdown_cell(src)
     if tags: c.metadata["tags"] = list(tags)
@@ -195,7 +200,7 @@ def process_notebook(path: Path, modidx: dict, pages: dict[Path, str]) -> tuple[
     cells = []
     for i, c in enumerate(nb.cells, 1):
         if c.cell_type == "markdown":
-            c = copy.deepcopy(c); c.source = rewrite_links(c.source, path.parent, pages, f"{name}.md")
+            c = copy.deepcopy(c); c.source = rewrite_links(_local(c.source), path.parent, pages, f"{name}.md")
             cells.append(c); continue
         if c.cell_type != "code": continue
         d, body = split_directives(c.source)
@@ -210,6 +215,7 @@ def process_notebook(path: Path, modidx: dict, pages: dict[Path, str]) -> tuple[
         else: c.metadata.pop("tags", None)
         for o in c.get("outputs", []):                       # widget views need the notebook's live kernel: keep their text
             if "data" in o: o["data"].pop("application/vnd.jupyter.widget-view+json", None)
+            if "text/markdown" in o.get("data", {}): o["data"]["text/markdown"] = _local(o["data"]["text/markdown"])
         c.outputs = [o for o in c.get("outputs", []) if o.get("output_type") != "display_data" or o.get("data")]
         flags = [f for f in FLAGS if f in d]
         note = (f'<span class="ic-flag">stored output of a {"/".join(flags)} run (<code>#| {" ".join(flags)}</code>): '

@@ -250,3 +250,34 @@ def test_page_in_chromium(page, served, browser, site):
         f = site/path
         if frag and f.suffix == ".html" and urllib.parse.unquote(frag) not in page_ids(f): bad.append(f"{u}: no id '{frag}'")
     assert not bad, f"{page}: internal links that do not resolve:\n" + "\n".join(bad)
+
+# --- the README's results table ------------------------------------------------------------------------------------
+
+def _table_rows(md: str) -> list[list[str]]:
+    "The results table's rows, date column dropped (a date follows git history; the figures must not drift)."
+    rows = [[c.strip() for c in l.strip().strip("|").split(" | ")] for l in md.splitlines() if l.startswith("| ") and "---" not in l]
+    return [r[:3] + r[4:] for r in rows[1:]]
+
+def test_results_table_matches_the_stored_outputs():
+    import results
+    nb = nbformat.read(ROOT/"nbs"/"index.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "results_table()" in c.source)
+    stored = next(o.data["text/markdown"] for o in cell.outputs if "text/markdown" in o.get("data", {}))
+    fresh = results.collect()
+    assert len(fresh) >= 10 and all(r["url"].startswith(DOC_URL) for r in fresh)
+    assert _table_rows(stored) == _table_rows(results.markdown(fresh)), \
+        "README's results table no longer matches the notebooks' stored outputs: run `make results` and commit"
+    readme = (ROOT/"README.md").read_text()
+    assert all(f"]({r['url']})" in readme for r in fresh)
+
+def test_results_quote_outputs_not_prose():
+    "A row whose figure is gone from the outputs raises with the row's name, rather than printing an old number."
+    import results
+    nb = nbformat.read(ROOT/"nbs"/"03_triton_decode.ipynb", as_version=4)
+    for c in nb.cells:
+        if c.cell_type == "code": c.outputs = []
+    with tempfile.TemporaryDirectory() as d:
+        for p in (ROOT/"nbs").glob("*.ipynb"): shutil.copy(p, d)
+        nbformat.write(nb, Path(d)/"03_triton_decode.ipynb")
+        with pytest.raises(ValueError, match="MLA decode kernel, 64 x 8k"):
+            results.collect(Path(d))
