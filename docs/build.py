@@ -339,7 +339,7 @@ def prepare(src: Path) -> list[tuple[str, Path, nbformat.NotebookNode]]:
 def build(out: Path, src: Path) -> None:
     sys.path.insert(0, str(ROOT))
     built = prepare(src)
-    tmp = Path(tempfile.mkdtemp(prefix=".docs-", dir=out.parent))
+    tmp = Path(tempfile.mkdtemp(prefix="site-", dir=src.parent))   # myst-nb writes jupyter_execute/ beside it
     try:
         cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(DOCS), "-d", str(src.parent/"doctrees"),
                "-j", "1", str(src), str(tmp)]
