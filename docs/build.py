@@ -97,7 +97,7 @@ def symbol_html(qual: str, anchor: str, obj, level: int = 4) -> str:
     parts = [f'<h{level} id="{html.escape(anchor)}" class="ic-symbol">{kind + " " if kind else ""}<code>{_esc(qual)}</code>'
              f'<a class="headerlink" href="#{html.escape(anchor)}" title="Link to this symbol">#</a></h{level}>',
              f'<pre class="ic-signature"><code>{html.escape(sig)}</code></pre>']
-    if doc: parts.append(f'<p class="ic-doc">{html.escape(doc)}</p>')
+    if doc: parts.append('<p class="ic-doc">' + re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(doc)) + "</p>")
     if not isinstance(obj, property): parts.append(_params_table(target))
     return '<div class="ic-api">\n' + "\n".join(p for p in parts if p) + "\n</div>"
 
@@ -183,7 +183,8 @@ def rewrite_links(text: str, src_dir: Path, pages: dict[Path, str], here: str) -
 
 def _local(text: str) -> str:
     "Links to the published site (README's results table) stay on this copy of the site: `.../mla.html#x` -> `mla.html#x`."
-    return re.sub(r"\]\(" + re.escape(DOC_URL) + r"/([^)\s]*)\)", r"](\1)", text)
+    return re.sub(r"\[([^\]]+)\]\(" + re.escape(DOC_URL) + r"/([^)\s]*)\)", r'<a href="\2">\1</a>', text)  # raw: myst
+                                                                                   # would look `x.html` up as a document
 
 def _md(src: str, tags=()) -> nbformat.NotebookNode:
     c = nbformat.v4.new_markdown_cell(src)

@@ -18,6 +18,7 @@ nb_execution_mode = "off"
 nb_merge_streams = True                       # one block per cell instead of one per flush of a progress print
 nb_output_stderr = "show"
 nb_ipywidgets_js = {}                         # no require.js / widget manager from a CDN
+nb_render_markdown_format = "myst"           # markdown outputs (the README results table) get tables, like markdown cells
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "html_image"]
 myst_dmath_double_inline = True               # $$...$$ inside a paragraph is display math too
 myst_heading_anchors = 3                      # headings get GitHub-style slugs (#the-kernel) for links between pages

@@ -193,6 +193,7 @@ _PAGE_STATE = r"""(async () => {
           mathjax: !!(window.MathJax && MathJax.version), raw,
           images: imgs.length, broken: imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
           links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+          tables: [...document.querySelectorAll('table')].map(t => t.rows.length),
           height: Math.ceil(document.documentElement.scrollHeight)};
 })()"""
 
@@ -228,15 +229,17 @@ def test_page_in_chromium(page, served, browser, site):
     name = Path(page).stem
     _shot(browser, SHOTS/f"{name}.png")
     _shot(browser, SHOTS/f"{name}-full.png", y=0, height=min(st["height"], 16000))
-    if st["math"]:
-        y = browser.eval("(() => { const r = document.querySelector('mjx-container[display=\"true\"]') || "
-                         "document.querySelector('mjx-container'); return r.getBoundingClientRect().top + window.scrollY; })()")
-        _shot(browser, SHOTS/f"{name}-math.png", y=max(0, int(y) - 300), height=900)
+    for tag, sel in (("math", "mjx-container[display=true]"), ("gpu", ".ic-flag")):   # a close look at each
+        y = browser.eval(f"(() => {{ const e = document.querySelector('{sel}'); "
+                         f"return e ? e.getBoundingClientRect().top + window.scrollY : null; }})()")
+        if y is not None: _shot(browser, SHOTS/f"{name}-{tag}.png", y=max(0, int(y) - 100), height=900)
     problems = _problems(browser.events)
     assert not problems, f"{page}: " + "\n".join(problems)
     assert not st["broken"], f"{page}: images that did not load: {st['broken']}"
     assert not st["raw"], f"{page}: TeX left untypeset: {st['raw'][:5]}"
-    if page != "index.html":
+    if page == "index.html":                               # the curriculum map and the results table are real tables
+        assert len([n for n in st["tables"] if n >= 8]) >= 2, f"index.html: tables not rendered: rows {st['tables']}"
+    else:
         assert st["mathjax"] and st["math"] > 5, f"{page}: MathJax did not typeset ({st['math']} formulas)"
         assert st["images"] >= 1, f"{page}: the notebook's figures are missing"
     internal = sorted({u for u in st["links"] if u.startswith(served + "/")})
