@@ -284,3 +284,17 @@ def test_results_quote_outputs_not_prose():
         nbformat.write(nb, Path(d)/"03_triton_decode.ipynb")
         with pytest.raises(ValueError, match="MLA decode kernel, 64 x 8k"):
             results.collect(Path(d))
+
+def test_search_works_offline(served, browser):
+    "Sphinx's own search (searchindex.js, no service) finds the kernel lesson."
+    browser.events.clear()
+    browser.send("Page.navigate", url=f"{served}/search.html?q=flash-decode+kernel")
+    browser.wait_for("Page.loadEventFired", timeout=120)
+    hits = []
+    for _ in range(100):                                   # the index loads and the results render asynchronously
+        hits = browser.eval("[...document.querySelectorAll('#search-results li a')].map(a => a.getAttribute('href'))")
+        if hits: break
+        time.sleep(0.2)
+    _shot(browser, SHOTS/"search.png")
+    assert any(h.startswith("triton_decode.html") for h in hits), f"search found {hits}"
+    assert not _problems(browser.events), _problems(browser.events)
