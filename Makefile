@@ -73,8 +73,10 @@ pytest: install
 DOCS_STAMP := $(VENV)/.ic-docs-installed
 MATHJAX    := docs/_vendor/node_modules/mathjax/es5/tex-mml-chtml.js
 
+# the `docs` extra's packages only (pip install -e ".[docs]" would rebuild the editable package too)
 $(DOCS_STAMP): $(STAMP)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[docs]"
+	$(BIN)/python -m pip install -q --disable-pip-version-check $$($(BIN)/python -c \
+	  "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['docs']))")
 	touch $(DOCS_STAMP)
 
 $(MATHJAX):
