@@ -56,7 +56,7 @@ def load_modidx() -> dict:
 
 # --- API docs for exported symbols -------------------------------------------------------------------------------
 
-def _esc(s) -> str: return html.escape(str(s)).replace("|", "&#124;").replace("\n", " ")
+def _esc(s) -> str: return html.escape(str(s), quote=False).replace("|", "&#124;").replace("\n", " ")   # text, not attributes
 
 def _anno(a) -> str:
     if a is inspect.Parameter.empty or a is None: return ""
@@ -97,8 +97,9 @@ def symbol_html(qual: str, anchor: str, obj, level: int = 4) -> str:
     parts = [f'<h{level} id="{html.escape(anchor)}" class="ic-symbol">{kind + " " if kind else ""}<code>{_esc(qual)}</code>'
              f'<a class="headerlink" href="#{html.escape(anchor)}" title="Link to this symbol">#</a></h{level}>',
              f'<pre class="ic-signature"><code>{html.escape(sig)}</code></pre>']
-    if doc: parts.append('<p class="ic-doc">' + re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(doc)) + "</p>")
-    if not isinstance(obj, property): parts.append(_params_table(target))
+    if doc: parts.append('<p class="ic-doc">' + re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(doc, quote=False)) + "</p>")
+    if inspect.isclass(target) and "__init__" in vars(target): parts.append(_params_table(vars(target)["__init__"]))
+    elif not isinstance(obj, property): parts.append(_params_table(target))   # (docments reads a class's own __init__)
     return '<div class="ic-api">\n' + "\n".join(p for p in parts if p) + "\n</div>"
 
 def _defined(src: str) -> list[str]:

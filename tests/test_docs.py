@@ -298,3 +298,16 @@ def test_search_works_offline(served, browser):
     _shot(browser, SHOTS/"search.png")
     assert any(h.startswith("triton_decode.html") for h in hits), f"search found {hits}"
     assert not _problems(browser.events), _problems(browser.events)
+
+def test_api_blocks_carry_docstrings_and_docments(site):
+    "Each exported symbol's block: nbdev's anchor, its docstring, and its parameters' inline comments (docments)."
+    from fastcore.docments import docments
+    from infinitecontext import kernels, mla
+    page = (site/"mla.html").read_text()
+    assert 'id="infinitecontextconfig"' in page and 'id="mlattention"' in page
+    assert docments(mla.InfiniteContextConfig.__init__)["kv_lora_rank"] in page
+    page = (site/"triton_decode.html").read_text()
+    doc = kernels.mla_decode.__doc__.split("`")[0]
+    assert 'id="mla_decode"' in page and doc in page and docments(kernels.pick_splits)["programs"] in page
+    api = (site/"api.html").read_text()
+    assert 'href="triton_decode.html#mla_decode"' in api and 'href="mla.html#infinitecontextconfig"' in api
