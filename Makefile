@@ -18,11 +18,13 @@ export PYTHONUNBUFFERED := 1
 
 STAMP := $(VENV)/.ic-installed
 
-.PHONY: install run test export clean-nbs check-sync readme notebooks pytest help
+.PHONY: install run test export clean-nbs check-sync readme notebooks pytest help docs results browser
 
 help:
 	@echo "make run     run every lesson notebook with papermill (PROFILE=ci|gpu, NOTEBOOKS='01 02', OUT=dir)"
-	@echo "make test    install, check nbdev export/clean/README are in sync, execute all notebooks, run pytest"
+	@echo "make test    install, check nbdev export/clean/README are in sync, execute all notebooks, build the docs, run pytest"
+	@echo "make results refresh README's results table from the notebooks' stored outputs (nbs/index.ipynb)"
+	@echo "make docs    the docs site from the notebooks' stored outputs (offline: Sphinx + myst-nb, MathJax from npm) into _docs/"
 
 $(STAMP): pyproject.toml
 	@echo "== installing into $(VENV) (first time: a few minutes)"
@@ -66,5 +68,43 @@ notebooks: install
 pytest: install
 	$(BIN)/python -m pytest -q
 
-test: check-sync notebooks pytest
+# The docs site: Sphinx + myst-nb render nbs/*.ipynb with their stored outputs (docs/README.md says why and how).
+# MathJax 3 comes from npm into docs/_vendor (git-ignored) so the built pages load nothing from a CDN.
+DOCS_STAMP := $(VENV)/.ic-docs-installed
+MATHJAX    := docs/_vendor/node_modules/mathjax/es5/tex-mml-chtml.js
+
+# the `docs` extra's packages only (pip install -e ".[docs]" would rebuild the editable package too)
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check $$($(BIN)/python -c \
+	  "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['docs']))")
+	touch $(DOCS_STAMP)
+
+# Debian packages a target needs, installed with apt only where the command is missing (root, or sudo on a GitHub runner);
+# elsewhere one message says what to install. $(call need_apt,PACKAGE,COMMAND...)
+define need_apt
+	@for c in $(2); do command -v $$c >/dev/null && exit 0; done; \
+	sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	if command -v apt-get >/dev/null && { [ -z "$$sudo" ] || sudo -n true 2>/dev/null; }; then \
+	  echo "== installing $(1) (apt)"; $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1) >/dev/null; \
+	else echo "ERROR: this target needs $(1): install it (e.g. sudo apt-get install $(1))"; exit 1; fi
+endef
+
+browser:  # the docs browser test (tests/test_docs.py) drives headless Chromium
+	$(call need_apt,chromium,chromium chromium-browser google-chrome google-chrome-stable)
+
+$(MATHJAX):
+	$(call need_apt,npm,npm)
+	npm install --prefix docs/_vendor --no-audit --no-fund --no-save --loglevel=error mathjax@3
+
+docs: $(DOCS_STAMP) $(MATHJAX)
+	$(BIN)/python docs/build.py --out _docs
+
+# README's results table: re-executes nbs/index.ipynb (docs/results.py quotes the lessons' stored outputs), then README
+results: install
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace nbs/index.ipynb
+	$(BIN)/nbdev-clean
+	$(BIN)/python tools/make_readme.py
+
+test: check-sync notebooks docs browser pytest
 	@echo "== make test: all green"
