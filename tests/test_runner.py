@@ -96,6 +96,7 @@ def toy(tmp_path_factory):
     write("01_ok.ipynb", "import os, typing\ntyping.io.TextIO\nprint('threads', os.environ['OMP_NUM_THREADS'], out_dir)")
     write("02_long_error.ipynb", "raise ValueError('x' * 3000 + ' END-OF-A-LONG-MESSAGE')")
     write("03_slow.ipynb", "import time\ntime.sleep(60)")
+    write("04_dies.ipynb", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
     return d
 
 def test_run_fail_timeout_and_reuse(toy):
@@ -113,11 +114,14 @@ def test_run_fail_timeout_and_reuse(toy):
     rc, out, err = ic_run("03", "--out", "run", "--timeout", "3", cwd=toy)
     assert rc == 1 and "CellTimeoutError" in err and "time.sleep(60)" in err, err[-3000:]
 
+    rc, out, err = ic_run("04", "--out", "run", cwd=toy)   # the kernel dies: said so, not a zmq traceback
+    assert rc == 1 and "DeadKernelError" in err and "executed copy is" in err, err[-3000:]
+
     s = json.loads((toy/"run"/"summary.json").read_text())
     assert [(r["notebook"], r["status"]) for r in s["notebooks"]] == \
-        [("01_ok.ipynb", "ok"), ("02_long_error.ipynb", "failed"), ("03_slow.ipynb", "failed")], s
+        [("01_ok.ipynb", "ok"), ("02_long_error.ipynb", "failed"), ("03_slow.ipynb", "failed"), ("04_dies.ipynb", "failed")], s
     assert s["notebooks"][1]["error"].rstrip().endswith("END-OF-A-LONG-MESSAGE"), s["notebooks"][1]["error"][-200:]
-    assert len(s["runs"]) == 3 and s["runs"][2]["timeout"] == 3
+    assert len(s["runs"]) == 4 and s["runs"][2]["timeout"] == 3
 
 def test_corrupt_summary_is_not_overwritten(toy, tmp_path):
     (tmp_path/"summary.json").write_text("{half")
