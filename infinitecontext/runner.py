@@ -241,6 +241,25 @@ def _show(p: Path) -> str:
     try: return str(Path(p).relative_to(Path.cwd()))
     except ValueError: return str(p)
 
+# %% ../nbs/90_runner.ipynb #11ad873d
+def _check_params(nbs, params: dict) -> dict:
+    "Each notebook's declared parameters, after checking that it has `profile` and declares every one in `params`."
+    import papermill as pm
+    declared = {nb: pm.inspect_notebook(str(nb)) for nb in nbs}
+    for nb, d in declared.items():
+        if "profile" not in d: raise ValueError(f"{nb.name} has no `profile` in a cell tagged 'parameters': add one (see nbs/90_runner.ipynb)")
+        if unknown := set(params) - set(d): raise ValueError(f"{nb.name} has no parameter(s) {sorted(unknown)}; its parameters are {sorted(d)}")
+    return declared
+
+def _execute(nb: Path, dest: Path, params: dict, flags: set, env: dict, timeout):
+    "One notebook through papermill and our engine, in its own folder as working directory (as JupyterLab would)."
+    import papermill as pm
+    from papermill.engines import papermill_engines
+    papermill_engines.register("infinitecontext", FlagAwareEngine)  # also when the package is not pip-installed
+    pm.execute_notebook(str(nb), str(dest), parameters=params, engine_name="infinitecontext", cwd=str(nb.parent),
+                        kernel_name="python3", progress_bar=False, start_timeout=600, execution_timeout=timeout,
+                        ic_flags=flags, ic_env=env)
+
 # %% ../nbs/90_runner.ipynb #2c540b54
 def run_notebooks(notebooks=None,                # names, prefixes or paths (default: every lesson, in order)
                   out: str | Path | None = None, # run folder (default: runs/<timestamp>-<profile>); reused folders keep their records
@@ -253,9 +272,6 @@ def run_notebooks(notebooks=None,                # names, prefixes or paths (def
                   log=print,                     # where progress lines go
                  ) -> dict:
     "Execute lesson notebooks with papermill into a run folder; returns the run summary (also in summary.json)."
-    import papermill as pm
-    from papermill.engines import papermill_engines
-    papermill_engines.register("infinitecontext", FlagAwareEngine)  # also when not pip-installed
     params = dict(params or {})
     profile = _resolve_profile(profile, params)
     on = profile_flags(profile, flags)
@@ -263,10 +279,7 @@ def run_notebooks(notebooks=None,                # names, prefixes or paths (def
         raise ValueError(f"timeout must be a positive number of seconds (omit it for no limit), got {timeout!r}")
     root = project_root(root)
     nbs = select_notebooks(notebooks, root/"nbs")
-    declared = {nb: pm.inspect_notebook(str(nb)) for nb in nbs}
-    for nb, d in declared.items():   # every parameter checked before anything runs (or any folder is made)
-        if "profile" not in d: raise ValueError(f"{nb.name} has no `profile` in a cell tagged 'parameters': add one (see nbs/90_runner.ipynb)")
-        if unknown := set(params) - set(d): raise ValueError(f"{nb.name} has no parameter(s) {sorted(unknown)}; its parameters are {sorted(d)}")
+    declared = _check_params(nbs, params)
     stamp = datetime.datetime.now().strftime("%Y-%m-%dT%H%M%S")
     out = prepare_run_dir(out or root/"runs"/f"{stamp}-{profile}")
     summary = load_summary(out)
@@ -282,9 +295,7 @@ def run_notebooks(notebooks=None,                # names, prefixes or paths (def
         rec = dict(notebook=nb.name, executed=str(dest), profile=profile, started=datetime.datetime.now().isoformat(timespec="seconds"))
         summary["notebooks"] = [r for r in summary["notebooks"] if r.get("notebook") != nb.name] + [rec]
         try:
-            pm.execute_notebook(str(nb), str(dest), parameters=p, engine_name="infinitecontext", cwd=str(nb.parent),
-                                kernel_name="python3", progress_bar=False, start_timeout=600, execution_timeout=timeout,
-                                ic_flags=on, ic_env=env)
+            _execute(nb, dest, p, on, env, timeout)
             rec.update(status="ok", seconds=round(time.time()-t0, 1))
         except Exception as e:
             why = describe_failure(e)
