@@ -277,6 +277,8 @@ def run_notebooks(notebooks=None,                # names, prefixes or paths (def
     on = profile_flags(profile, flags)
     if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds (omit it for no limit), got {timeout!r}")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a whole number >= 1 (omit it to use the idle cores), got {threads!r}")
     root = project_root(root)
     nbs = select_notebooks(notebooks, root/"nbs")
     declared = _check_params(nbs, params)
@@ -301,7 +303,8 @@ def run_notebooks(notebooks=None,                # names, prefixes or paths (def
             why = describe_failure(e)
             rec.update(status="failed", seconds=round(time.time()-t0, 1), error=why)
             write_json_atomic(out/"summary.json", summary)
-            where = f"the executed copy is {_show(dest)}" if dest.exists() else "no executed copy was written"
+            fresh = dest.exists() and dest.stat().st_mtime >= t0    # not a copy left by an earlier run into this folder
+            where = f"the executed copy is {_show(dest)}" if fresh else "this run wrote no executed copy"
             raise NotebookError(f"{nb.name} failed after {rec['seconds']}s: {why}\n({where}; summary: {_show(out/'summary.json')})") from e
         finally: summary["notebooks"].sort(key=lambda r: r.get("notebook", ""))
         write_json_atomic(out/"summary.json", summary)

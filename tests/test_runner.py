@@ -73,6 +73,9 @@ def test_bad_timeout(t):
     rc, _, err = cli("00_infra", "--timeout", t)
     assert rc == 2 and "argument --timeout" in err and "seconds" in err, err
 
+def test_bad_threads():
+    usage_error(["00_infra", "--threads", "-3"], "threads must be a whole number >= 1")
+
 def test_bogus_flags_name_no_executed_copy(tmp_path):
     err = usage_error(["01_kv_cache", "--flags", "bogus", "--out", tmp_path/"r"], "unknown flag(s) ['bogus']")
     assert "executed copy" not in err
