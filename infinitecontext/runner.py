@@ -95,6 +95,11 @@ def _client_class():
     return FlagAwareClient
 
 # %% ../nbs/90_runner.ipynb #2ee1eb5f
+def _transport() -> str:
+    "IPC sockets where their path fits the 107-byte limit of a Unix socket name (runtime dir + ~50 bytes), else TCP."
+    from jupyter_core.paths import jupyter_runtime_dir
+    return "ipc" if len(os.fsencode(jupyter_runtime_dir())) <= 55 else "tcp"
+
 def _engine_class():
     "papermill's nbclient engine, driving `_client_class()` with the skip list, the kernel env and IPC transport."
     from papermill.engines import NBClientEngine
@@ -116,7 +121,7 @@ def _engine_class():
             kw = remove_args(["input_path", "timeout", "startup_timeout"], **kw)
             kw = merge_kwargs(kw, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
                               log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
-                              iopub_timeout=120, config=Config({"KernelManager": {"transport": "ipc"}}),
+                              iopub_timeout=120, config=Config({"KernelManager": {"transport": _transport()}}),
                               extra_arguments=[f"--IPKernelApp.exec_lines={_QUIET}"])
             return Client(nb_man, skip=ic_skip, env=ic_env, **kw).execute()
     return Engine
