@@ -1,5 +1,6 @@
 # InfiniteContext: the two commands for a fresh machine.
 #   make run    run the curriculum end to end (papermill, profile=ci, CPU) into runs/<timestamp>-ci/
+#               NOTEBOOKS="01 02" runs the lessons whose names start with 01 or 02 (01, 02a, 02b, 02c)
 #   make test   nbdev export/clean in sync, every notebook executes with profile=ci, pytest passes
 # Each target installs what it needs into .venv first (once; again when pyproject.toml changes).
 
@@ -21,13 +22,15 @@ STAMP := $(VENV)/.ic-installed
 .PHONY: install run test export clean-nbs check-sync readme notebooks pytest help docs results browser
 
 help:
-	@echo "make run     run every lesson notebook with papermill (PROFILE=ci|gpu, NOTEBOOKS='01 02', OUT=dir)"
+	@echo "make run     run every lesson notebook with papermill (PROFILE=ci|gpu, NOTEBOOKS='01 02' = 01*, 02*, OUT=dir)"
 	@echo "make test    install, check nbdev export/clean/README are in sync, execute all notebooks, build the docs, run pytest"
+	@echo "             (as root without SLURM: apt-installs slurm-wlm + munge and leaves munged/slurmctld/slurmd"
+	@echo "              running; slurm/local-cluster.sh stop stops them)"
 	@echo "make results refresh README's results table from the notebooks' stored outputs (nbs/index.ipynb)"
 	@echo "make docs    the docs site from the notebooks' stored outputs (offline: Sphinx + myst-nb, MathJax from npm) into _docs/"
 
 $(STAMP): pyproject.toml
-	@echo "== installing into $(VENV) (first time: a few minutes)"
+	@echo "== installing into $(VENV) (first time: about 7 minutes on 2 cores with a warm pip cache)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check "$(TORCH)"
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[dev]"

@@ -25,5 +25,5 @@ for sl, h, sq, pg in (([1, 63, 65, 300], 16, 1, 64), ([129, 2], 128, 2, 16), ([4
     fi
     python3 -m infinitecontext.kernels --sweep 2>&1 | tee "$OUT/bench_sweep.txt" | tail -60 ;;
   notebooks)
-    shift; IC_FLAGS=${IC_FLAGS:-gpu} python3 -m infinitecontext.infra --profile gpu --flags "${IC_FLAGS:-gpu}" --out "$OUT/run" "$@" 2>&1 | grep -v WARNING | tail -20 ;;
+    shift; IC_FLAGS=${IC_FLAGS:-gpu} python3 -m infinitecontext.runner --profile gpu --flags "${IC_FLAGS:-gpu}" --out "$OUT/run" "$@" 2>&1 | grep -v WARNING | tail -20 ;;
 esac
