@@ -55,8 +55,7 @@ def test_torchrun_gloo(tmp_path, parallel):
             *SMALL, "--parallel", parallel, "--ckpt_dir", str(tmp_path / "ck"), "--ckpt_every", "4"]
     r = subprocess.run(base + ["--steps", "4"], env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr[-4000:]
-    r = subprocess.run(base + ["--steps", "8", "--out_json", str(tmp_path / "l.json")], env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=240)
-    assert r.returncode != 0 and "another schedule (steps=4 there, 8 now)" in r.stderr, r.stderr[-3000:]
+    # training longer changes the schedule: refused without --reschedule (tested in-process below), applied with it
     r = subprocess.run(base + ["--steps", "8", "--reschedule", "true", "--out_json", str(tmp_path / "l.json")], env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr[-4000:]
     assert "resumed from" in r.stdout and "reschedule: steps 4 -> 8" in r.stdout, r.stdout
