@@ -676,4 +676,6 @@ def main(argv=None):
         dist.barrier(); dist.destroy_process_group()
     return r
 
-if __name__ == "__main__" and not hasattr(sys, "ps1") and "ipykernel" not in sys.modules: main()
+if __name__ == "__main__" and not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
+    from infinitecontext.train import main as _main  # the package's classes, not __main__'s copies (docments reads their source)
+    _main()
