@@ -53,7 +53,9 @@ def test_sbatch_training_notebook(cluster, tmp_path):
     res = _result(tmp_path)
     assert res["falling"] and res["last_loss"] < res["first_loss"], res
 
-def test_requeue_resumes(cluster, tmp_path):
+def test_usr1_checkpoints_and_requeues(cluster, tmp_path):
+    """SIGUSR1 to the batch script (what --signal=B:USR1@lead sends before the time limit) -> the stop file -> a checkpoint
+    at the step reached -> requeue_self -> the requeued job resumes there and finishes: every step trained exactly once."""
     job = _submit(tmp_path, "steps=400", "ckpt_every=20", *SMALL)
     ck = tmp_path / "run/ckpt"
     t0 = time.time()
@@ -61,19 +63,22 @@ def test_requeue_resumes(cluster, tmp_path):
         assert _state(job) in ("PENDING", "RUNNING", "CONFIGURING"), f"job {job} ended early:\n{_log(tmp_path, job)}"
         time.sleep(0.5)
     assert any(ck.glob("step_*")), f"no checkpoint after 180s:\n{_log(tmp_path, job)}"
-    r = subprocess.run(["scontrol", "requeue", job], capture_output=True, text=True)
+    r = subprocess.run(["scancel", "--signal=USR1", "--batch", job], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     deadline = time.time() + 420
     while time.time() < deadline:   # until the requeued run (restart 1) has finished
         log = _log(tmp_path, job)
-        if "restart 1" in log and "finished rc=" in log: break
+        if "restart 1" in log and "finished rc=" in log.split("restart 1", 1)[1]: break
         # slurmctld holds a requeued job back for ~2 minutes (Reason=BeginTime); a test need not wait that out
         if _state(job) == "PENDING": subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], capture_output=True)
         time.sleep(1)
     _wait_gone(job, tmp_path, limit=120)
     log = _log(tmp_path, job)
-    assert "restart 1" in log and "finished rc=0" in log, log
+    assert "USR1: asking the trainer to checkpoint and requeue" in log and "restart 1" in log, log
+    assert "finished rc=0" in log.split("restart 1", 1)[1], log
     nb = (tmp_path / "run/04b_training.ipynb").read_text()
-    assert "resumed from" in nb, "the requeued run did not resume from its checkpoint"
+    assert "resumed from step_" in nb, "the requeued run did not resume from a checkpoint"
+    steps = [json.loads(l)["step"] for l in (tmp_path / "run/04b_training/train_log.jsonl").read_text().splitlines()]
+    assert sorted(steps) == list(range(400)), "steps were lost or trained twice: the stop did not checkpoint where it stopped"
     assert (ck / "step_000400/MANIFEST.json").exists()
     assert _result(tmp_path)["falling"]
