@@ -59,11 +59,11 @@ run: install
 	$(BIN)/ic-run --profile $(PROFILE) $(if $(OUT),--out $(OUT)) $(NOTEBOOKS)
 
 # a fresh folder each time: a checkpoint left by the last run would let 04b resume instead of train
-notebooks: install
+notebooks: install vllm-venv k8s-tools
 	rm -rf runs/test
 	$(BIN)/ic-run --profile ci --flags none --out runs/test $(NOTEBOOKS)
 
-pytest: install
+pytest: install vllm-venv k8s-tools
 	$(BIN)/python -m pytest -q
 
 test: check-sync notebooks pytest
