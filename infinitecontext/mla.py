@@ -183,14 +183,18 @@ class MLAttention(nn.Module):
         k_pe = apply_rope(k_pe[:, None], cos, sin, self.interleave)[:, 0]        # (b, s, d_rope): one key for all heads
         return q_nope, q_pe, c_kv, k_pe
 
-    def _naive(self, q_nope, q_pe, c_kv, k_pe, s_past):
+    def _naive(self, q_nope, q_pe, c_kv, k_pe, s_past, key_mask=None):
         b, h, s, _ = q_nope.shape
         s_k = c_kv.shape[1]
         kv = self.kv_b_proj(c_kv).view(b, s_k, h, self.d_nope + self.d_v).transpose(1, 2)  # (b, h, s_k, d_nope + d_v)
         k_nope, v = kv.split([self.d_nope, self.d_v], dim=-1)
         k = torch.cat([k_nope, k_pe[:, None].expand(b, h, s_k, self.d_rope)], dim=-1)     # (b, h, s_k, d_nope + d_rope)
         q = torch.cat([q_nope, q_pe], dim=-1)                                            # (b, h, s, d_nope + d_rope)
-        if s_past == 0 and s == s_k:
+        if key_mask is not None:  # padding (no cache): causal AND a real key; a pad query still sees itself (no empty row)
+            causal = torch.ones(s, s_k, dtype=torch.bool, device=q.device).tril()                   # (s, s_k)
+            mask = (causal & key_mask[:, None, :]) | torch.eye(s, s_k, dtype=torch.bool, device=q.device)  # (b, s, s_k)
+            o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None], scale=self.scale)
+        elif s_past == 0 and s == s_k:
             o = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=self.scale)
         else:  # new queries sit at positions s_past..s_past+s-1 and see every key up to their own position
             mask = torch.arange(s_k, device=q.device)[None] <= (s_past + torch.arange(s, device=q.device))[:, None]
@@ -211,6 +215,7 @@ class MLAttention(nn.Module):
                 cos: torch.Tensor, sin: torch.Tensor, # (b, s, d_rope/2) for the positions of x
                 cache: LatentCache | None = None, # latent cache to read and extend (decode / chunked prefill)
                 absorb: bool = False,           # attend over the latent (decode) instead of decompressing
+                key_mask: torch.Tensor | None = None, # (b, s) bool, no cache: False = a padding key nobody attends to
                ) -> torch.Tensor:
         "Attention output (b, s, hidden_size)."
         b, s, _ = x.shape
@@ -222,6 +227,9 @@ class MLAttention(nn.Module):
             c_all, kpe_all = rows[..., : self.r].to(x.dtype), rows[..., self.r :].to(x.dtype)
         else:
             rows, c_all, kpe_all = None, c_kv, k_pe
+        if key_mask is not None and (absorb or cache is not None):
+            raise ValueError("a padding mask is honoured by the naive path without a cache only: pad on the right, "
+                             "or decode sequences of different lengths separately")
         if absorb:
             # the whole contiguous buffer (b, max_len, r + d_rope), not the strided slice `rows`: a paged kernel views it
             # as (b * max_len / page, page, r + d_rope) with block_table = arange; rows past `seqlens` are masked
@@ -229,5 +237,5 @@ class MLAttention(nn.Module):
             seqlens = torch.full((b,), s_past + s, dtype=torch.int32, device=x.device)
             o = self._absorbed(q_nope, q_pe, rows, seqlens)
         else:
-            o = self._naive(q_nope, q_pe, c_all, kpe_all, s_past)
+            o = self._naive(q_nope, q_pe, c_all, kpe_all, s_past, key_mask)
         return self.o_proj(o)

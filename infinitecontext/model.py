@@ -11,8 +11,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import PreTrainedModel
-from transformers.modeling_outputs import CausalLMOutputWithPast
+from fastcore.basics import patch
+from transformers import GenerationConfig, PreTrainedModel
+from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 from .rope import RMSNorm, RotaryEmbedding
 from .mla import InfiniteContextConfig, MLAttention, LatentCache, tiny, ic_1b
 from .kv_cache import kv_bytes_per_token as _kv_bytes_per_token
@@ -42,11 +43,11 @@ class DecoderLayer(nn.Module):
         self.input_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
         self.post_attention_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
 
-    def forward(self, x, cos, sin, cache=None, absorb=False):
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin, cache, absorb)
+    def forward(self, x, cos, sin, cache=None, absorb=False, key_mask=None):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, cache, absorb, key_mask)
         return x + self.mlp(self.post_attention_layernorm(x))
 
-# %% ../nbs/02c_model.ipynb #ebbb2eb9
+# %% ../nbs/02c_model.ipynb #dff46800
 class InfiniteContextPreTrainedModel(PreTrainedModel):
     "Weight init and HF plumbing shared by the InfiniteContext models."
     config_class = InfiniteContextConfig
@@ -63,6 +64,47 @@ class InfiniteContextPreTrainedModel(PreTrainedModel):
         elif isinstance(module, nn.Embedding): module.weight.normal_(0.0, std)
         elif isinstance(module, RMSNorm): module.weight.fill_(1.0)
 
+# %% ../nbs/02c_model.ipynb #70b85e87
+def _check_mask(attention_mask: torch.Tensor | None, # (b, s) or (b, past + s): 1 = token, 0 = padding
+                b: int, s: int, start: int,           # batch, new tokens, tokens already cached
+               ) -> torch.Tensor | None:
+    "Validate `attention_mask`; return the (b, s) bool mask of real keys when padding is not purely on the right, else None."
+    if attention_mask is None: return None
+    m = attention_mask
+    if m.dim() != 2 or m.shape[0] != b or m.shape[1] not in (s, start + s):
+        raise ValueError(f"attention_mask must be (batch={b}, new tokens={s}) or (batch, past + new = {start + s}) "
+                         f"with 1 = token and 0 = padding, got shape {tuple(m.shape)}")
+    m = m.bool()
+    empty, padded = torch.stack([(~m).all(-1).any(), (~m).any()]).tolist()    # one device sync
+    if empty:
+        rows = (~m).all(-1).nonzero().flatten().tolist()
+        raise ValueError(f"attention_mask rows {rows} are all padding: a sequence needs at least one token; drop them from the batch")
+    if not padded: return None
+    if start > 0 or m.shape[1] != s:
+        raise ValueError("attention_mask pads a cached call: a LatentCache holds one length for the whole batch; "
+                         "decode sequences of different lengths separately (or pad on the right and trim)")
+    return m if bool((m[:, 1:] & ~m[:, :-1]).any()) else None   # right padding only: causal attention ignores it exactly
+
+# %% ../nbs/02c_model.ipynb #de876f7c
+def _check_positions(position_ids: torch.Tensor,  # (b or 1, s) absolute positions
+                     b: int, s: int, limit: int,   # batch, new tokens, max_position_embeddings
+                     key_mask: torch.Tensor | None = None) -> torch.Tensor: # (b, s) real keys: pads' positions are free
+    "Validate caller-given `position_ids`: integers in [0, limit), increasing along every sequence's real tokens."
+    p = position_ids
+    if p.dim() != 2 or p.shape[0] not in (1, b) or p.shape[1] != s:
+        raise ValueError(f"position_ids must be (batch={b} or 1, new tokens={s}), got shape {tuple(p.shape)}")
+    if p.is_floating_point(): raise ValueError(f"position_ids must be integers, got {p.dtype}")
+    p = p.expand(b, s)
+    both = torch.ones(b, max(s - 1, 0), dtype=torch.bool, device=p.device) if key_mask is None else key_mask[:, 1:] & key_mask[:, :-1]
+    lo, hi, back = torch.stack([p.min(), p.max(), ((p[:, 1:] <= p[:, :-1]) & both).any().long()]).tolist()
+    if lo < 0 or hi >= limit:
+        raise ValueError(f"position_ids must lie in [0, max_position_embeddings = {limit}), got [{lo}, {hi}]")
+    if back:
+        raise ValueError("position_ids restart or repeat inside a sequence (packed sequences): this model attends causally "
+                         "over the whole row, so packed documents would see each other; pad instead (TRL: padding_free=False)")
+    return p
+
+# %% ../nbs/02c_model.ipynb #8f12e208
 class InfiniteContextModel(InfiniteContextPreTrainedModel):
     "Embeddings, MLA decoder blocks and the final norm."
     def __init__(self, config: InfiniteContextConfig):
@@ -74,27 +116,48 @@ class InfiniteContextModel(InfiniteContextPreTrainedModel):
         self.gradient_checkpointing = False
         self.post_init()
 
-    def forward(self, input_ids: torch.Tensor,      # (b, s) token ids
-                cache: LatentCache | None = None,     # extended in place (advanced by s at the end)
-                absorb: bool | None = None,           # None: absorbed iff the cache already holds tokens
-               ) -> torch.Tensor:
-        "Final hidden states (b, s, hidden_size)."
-        b, s = input_ids.shape
+    def forward(self, input_ids: torch.Tensor | None = None,  # (b, s) token ids
+                attention_mask: torch.Tensor | None = None,   # (b, s): 1 = token, 0 = padding (see above)
+                position_ids: torch.Tensor | None = None,     # (b or 1, s); default: past .. past + s - 1 (real tokens only)
+                cache: LatentCache | None = None,             # extended in place (advanced by s at the end)
+                inputs_embeds: torch.Tensor | None = None,    # (b, s, hidden_size) instead of input_ids
+                use_cache: bool | None = None,                # True: allocate a LatentCache when none is given
+                return_dict: bool | None = None,              # False: the tuple (last_hidden_state[, cache])
+                absorb: bool | None = None,                   # None: absorbed iff the cache already holds tokens
+                past_key_values: LatentCache | None = None,   # the older transformers name for `cache`
+                **kwargs) -> BaseModelOutputWithPast:
+        "Final hidden states `last_hidden_state` (b, s, hidden_size), and the cache when one is used."
+        bad = {k: v for k, v in kwargs.items() if v not in (None, False) and k != "cache_position"}
+        if bad: raise TypeError(f"InfiniteContextModel.forward does not support {sorted(bad)}")
+        if (input_ids is None) == (inputs_embeds is None): raise ValueError("pass exactly one of input_ids or inputs_embeds")
+        if past_key_values is not None:
+            if cache is not None: raise ValueError("pass the cache once, as `cache` (or the older `past_key_values`)")
+            cache = past_key_values
+        if cache is not None and not isinstance(cache, LatentCache):
+            raise TypeError(f"cache must be a LatentCache (this model caches the latent, not per-head K/V), got {type(cache).__name__}")
+        x = self.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds     # (b, s, hidden_size)
+        b, s = x.shape[:2]
         start = cache.seq_len if cache is not None else 0
-        if start + s > self.config.max_position_embeddings:
-            raise ValueError(f"sequence of {start + s} positions exceeds max_position_embeddings "
-                             f"({self.config.max_position_embeddings}): shorten the input or raise max_position_embeddings (YaRN)")
+        limit = self.config.max_position_embeddings
+        if start + s > limit:
+            raise ValueError(f"sequence of {start + s} positions exceeds max_position_embeddings ({limit}): "
+                             "shorten the input or raise max_position_embeddings (YaRN)")
+        key_mask = _check_mask(attention_mask, b, s, start)                                  # (b, s) or None
+        if use_cache and cache is None: cache = LatentCache(self.config, b, s, dtype=x.dtype, device=x.device)
+        if position_ids is not None: pos = _check_positions(position_ids, b, s, limit, key_mask)
+        elif key_mask is not None: pos = (key_mask.long().cumsum(-1) - 1).clamp(min=0)     # (b, s): count real tokens
+        else: pos = torch.arange(start, start + s, device=x.device)[None].expand(b, s)      # (b, s)
         if absorb is None: absorb = start > 0
-        pos = torch.arange(start, start + s, device=input_ids.device)[None].expand(b, s)  # (b, s)
-        x = self.embed_tokens(input_ids)
-        cos, sin = self.rotary_emb(pos, dtype=x.dtype)                                 # (b, s, d_rope/2)
+        cos, sin = self.rotary_emb(pos, dtype=x.dtype)                                       # (b, s, d_rope/2)
         for layer in self.layers:
             if self.gradient_checkpointing and self.training:
-                x = self._gradient_checkpointing_func(layer.__call__, x, cos, sin, cache, absorb)
-            else: x = layer(x, cos, sin, cache, absorb)
+                x = self._gradient_checkpointing_func(layer.__call__, x, cos, sin, cache, absorb, key_mask)
+            else: x = layer(x, cos, sin, cache, absorb, key_mask)
         if cache is not None: cache.advance(s)
-        return self.norm(x)
+        out = BaseModelOutputWithPast(last_hidden_state=self.norm(x), cache=cache)
+        return out if return_dict is not False else out.to_tuple()
 
+# %% ../nbs/02c_model.ipynb #be3d5094
 def _page_round(n: int, page: int = 64) -> int:
     "Rows rounded up to whole 64-row pages: a paged decode kernel then views the buffer with its best page size."
     return -(-n // page) * page
@@ -110,6 +173,7 @@ def _reserve(cache: LatentCache, n: int, limit: int):
         cache.layers[i] = grown
     cache.max_len = new
 
+# %% ../nbs/02c_model.ipynb #1368a6ab
 class InfiniteContextForCausalLM(InfiniteContextPreTrainedModel):
     "The language model: `InfiniteContextModel` plus an LM head; reports its own cost."
     _tied_weights_keys = {"lm_head.weight": "model.embed_tokens.weight"}
@@ -117,82 +181,94 @@ class InfiniteContextForCausalLM(InfiniteContextPreTrainedModel):
         super().__init__(config)
         self.model = InfiniteContextModel(config)
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.generation_config = GenerationConfig(
+            bos_token_id=config.bos_token_id, eos_token_id=config.eos_token_id, pad_token_id=config.pad_token_id,
+            do_sample=False, max_length=config.max_position_embeddings)
         self.post_init()
 
     def get_input_embeddings(self): return self.model.embed_tokens
     def get_output_embeddings(self): return self.lm_head
 
-    def forward(self, input_ids: torch.Tensor,       # (b, s)
-                labels: torch.Tensor | None = None,    # (b, s): the inputs themselves for LM; -100 = ignore
-                cache: LatentCache | None = None,      # latent cache for incremental decode
-                absorb: bool | None = None,            # force the naive (False) or absorbed (True) attention path
-                logits_to_keep: int = 0,               # >0: only the last n positions' logits (decode)
-                past_key_values: LatentCache | None = None, # HF's name for `cache` (Trainer, TRL, serving code)
-                use_cache: bool = False,               # allocate a LatentCache when none is given; returned in the output
-                attention_mask: torch.Tensor | None = None, # (b, s) 1 = token; right padding only (causal: pads come last)
+    def forward(self, input_ids: torch.Tensor | None = None,  # (b, s)
+                attention_mask: torch.Tensor | None = None,   # (b, s): 1 = token, 0 = padding
+                position_ids: torch.Tensor | None = None,     # (b or 1, s)
+                cache: LatentCache | None = None,             # latent cache for incremental decode
+                inputs_embeds: torch.Tensor | None = None,    # (b, s, hidden_size) instead of input_ids
+                labels: torch.Tensor | None = None,           # (b, s): the inputs themselves for LM; -100 = ignore
+                use_cache: bool | None = None,                # allocate a LatentCache when none is given; returned as `cache`
+                return_dict: bool | None = None,              # False: the tuple (loss?, logits, cache?)
+                logits_to_keep: int = 0,                      # >0: only the last n positions' logits (decode)
+                absorb: bool | None = None,                   # force the naive (False) or absorbed (True) attention path
+                past_key_values: LatentCache | None = None,   # the older transformers name for `cache`
+                num_items_in_batch: int | torch.Tensor | None = None, # Trainer: label tokens over all accumulated micro-batches
                 **kwargs) -> CausalLMOutputWithPast:
-        "Logits (b, s, vocab) and, with labels, the mean next-token cross-entropy."
+        "Logits (b, s, vocab) and, with labels, the next-token cross-entropy."
         if cache is None: cache = past_key_values
-        b, s = input_ids.shape
-        if attention_mask is not None and not bool(attention_mask.all()):
-            m = attention_mask.bool()
-            if cache is not None or bool((m[:, 1:] & ~m[:, :-1]).any()):  # a token after a pad, or pads into a cache
-                raise ValueError("attention_mask pads before a token (left padding) or pads a cached call: pad on the "
-                                 "right for training, and decode sequences of different lengths separately")
-        if use_cache and cache is None:
-            p = next(self.parameters())
-            cache = LatentCache(self.config, b, s, dtype=p.dtype, device=p.device)
-        if cache is not None: _reserve(cache, s, self.config.max_position_embeddings)
-        h = self.model(input_ids, cache=cache, absorb=absorb)
+        if isinstance(cache, LatentCache):   # anything else is refused by the base model with a message
+            _reserve(cache, (input_ids if input_ids is not None else inputs_embeds).shape[1], self.config.max_position_embeddings)
+        out = self.model(input_ids, attention_mask, position_ids, cache, inputs_embeds, use_cache, True, absorb, **kwargs)
+        h = out.last_hidden_state
         if logits_to_keep: h = h[:, -logits_to_keep:]
-        logits = self.lm_head(h)
+        logits = self.lm_head(h)                                                          # (b, s, vocab)
         loss = None
         if labels is not None:
-            loss = F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(), ignore_index=-100)
-        return CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=cache)
+            ce = F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(), ignore_index=-100,
+                                 reduction="mean" if num_items_in_batch is None else "sum")
+            loss = ce if num_items_in_batch is None else ce / num_items_in_batch
+        res = CausalLMOutputWithPast(loss=loss, logits=logits, cache=out.cache)
+        return res if return_dict is not False else res.to_tuple()
 
-    # -- cost ------------------------------------------------------------------------------------------------
-    def num_params(self, exclude_embedding: bool = False) -> int:
-        "Parameters (optionally without the input embedding, which costs no FLOPs)."
-        n = sum(p.numel() for p in self.parameters())
-        if exclude_embedding and not self.config.tie_word_embeddings: n -= self.model.embed_tokens.weight.numel()
-        return n
+# %% ../nbs/02c_model.ipynb #a09f0d2c
+@patch
+def num_params(self: InfiniteContextForCausalLM, exclude_embedding: bool = False) -> int:
+    "Parameters (optionally without the input embedding, which costs no FLOPs)."
+    n = sum(p.numel() for p in self.parameters())
+    if exclude_embedding and not self.config.tie_word_embeddings: n -= self.model.embed_tokens.weight.numel()
+    return n
 
-    def kv_bytes_per_token(self, dtype_bytes: int = 2) -> int:
-        "Latent cache bytes per token over all layers: L x (kv_lora_rank + qk_rope_head_dim) x dtype_bytes."
-        return _kv_bytes_per_token(self.config, dtype_bytes)
+@patch
+def kv_bytes_per_token(self: InfiniteContextForCausalLM, dtype_bytes: int = 2) -> int:
+    "Latent cache bytes per token over all layers: L x (kv_lora_rank + qk_rope_head_dim) x dtype_bytes."
+    return _kv_bytes_per_token(self.config, dtype_bytes)
 
-    def flops_per_token(self, seq_len: int) -> float:
-        "Training FLOPs per token (forward + backward): 6 N + 6 L h T (d_qk + d_v) — PaLM's 6N + 12LHQT for MLA."
-        c = self.config
-        attn = 6 * c.num_hidden_layers * c.num_attention_heads * seq_len * (c.qk_head_dim + c.v_head_dim)
-        return 6 * self.num_params(exclude_embedding=True) + attn
+@patch
+def flops_per_token(self: InfiniteContextForCausalLM, seq_len: int) -> float:
+    "Training FLOPs per token (forward + backward): 6 N + 6 L h T (d_qk + d_v) — PaLM's 6N + 12LHQT for MLA."
+    c = self.config
+    attn = 6 * c.num_hidden_layers * c.num_attention_heads * seq_len * (c.qk_head_dim + c.v_head_dim)
+    return 6 * self.num_params(exclude_embedding=True) + attn
 
-    # -- generation --------------------------------------------------------------------------------------------
-    @torch.no_grad()
-    def generate_greedy(self, input_ids: torch.Tensor, # (b, s) prompt
-                        max_new_tokens: int = 32,
-                        absorb: bool = True,          # decode over the latent cache (False: decompress every step)
-                        eos_token_id: int | None = None) -> torch.Tensor:
-        "Greedy decoding with the latent cache; returns (b, s + new) tokens."
-        b, s = input_ids.shape
-        total = s + max_new_tokens
-        if total > self.config.max_position_embeddings:
-            raise ValueError(f"prompt ({s}) + max_new_tokens ({max_new_tokens}) exceeds max_position_embeddings "
-                             f"({self.config.max_position_embeddings})")
-        p = next(self.parameters())
-        cache = LatentCache(self.config, b, min(_page_round(total), self.config.max_position_embeddings), dtype=p.dtype, device=p.device)
-        out = input_ids
-        logits = self(input_ids, cache=cache, absorb=False, logits_to_keep=1).logits        # prefill: naive
-        done = torch.zeros(b, dtype=torch.bool, device=input_ids.device)
-        for _ in range(max_new_tokens):
-            nxt = logits[:, -1].argmax(-1, keepdim=True)                                    # (b, 1)
-            out = torch.cat([out, nxt], 1)
-            if eos_token_id is not None:
-                done |= nxt[:, 0] == eos_token_id
-                if done.all(): break
-            logits = self(nxt, cache=cache, absorb=absorb).logits                           # decode
-        return out
+# %% ../nbs/02c_model.ipynb #891672bf
+@patch
+@torch.no_grad()
+def generate_greedy(self: InfiniteContextForCausalLM,
+                    input_ids: torch.Tensor,      # (b, s) prompt, s >= 1
+                    max_new_tokens: int = 32,     # tokens to add (0: return the prompt)
+                    absorb: bool = True,          # decode over the latent cache (False: decompress every step)
+                    eos_token_id: int | None = None) -> torch.Tensor:
+    "Greedy decoding with the latent cache; returns (b, s + new) tokens."
+    if input_ids.dim() != 2 or input_ids.shape[1] == 0:
+        raise ValueError(f"input_ids must be a (batch, prompt length >= 1) tensor of token ids, got shape {tuple(input_ids.shape)}")
+    if not isinstance(max_new_tokens, int) or max_new_tokens < 0:
+        raise ValueError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
+    b, s = input_ids.shape
+    total = s + max_new_tokens
+    if total > self.config.max_position_embeddings:
+        raise ValueError(f"prompt ({s}) + max_new_tokens ({max_new_tokens}) exceeds max_position_embeddings "
+                         f"({self.config.max_position_embeddings})")
+    p = next(self.parameters())
+    cache = LatentCache(self.config, b, min(_page_round(total), self.config.max_position_embeddings), dtype=p.dtype, device=p.device)
+    out = input_ids
+    logits = self(input_ids, cache=cache, absorb=False, logits_to_keep=1).logits        # prefill: naive
+    done = torch.zeros(b, dtype=torch.bool, device=input_ids.device)
+    for _ in range(max_new_tokens):
+        nxt = logits[:, -1].argmax(-1, keepdim=True)                                    # (b, 1)
+        out = torch.cat([out, nxt], 1)
+        if eos_token_id is not None:
+            done |= nxt[:, 0] == eos_token_id
+            if done.all(): break
+        logits = self(nxt, cache=cache, absorb=absorb).logits                           # decode
+    return out
 
 # %% ../nbs/02c_model.ipynb #8e29e26c
 _DSV3_FIELDS = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",

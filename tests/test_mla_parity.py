@@ -164,28 +164,82 @@ def test_ic_1b_cost():
 
 
 def test_hf_style_cache_kwargs():
-    "HF-style callers pass `past_key_values` / `use_cache`; they must extend the latent cache, not be swallowed."
+    "HF-style callers pass `cache` (or the older `past_key_values`) / `use_cache`: they extend the latent cache."
     m = _perturb(InfiniteContextForCausalLM(tiny())).eval()
     ids = _ids(b=2, s=20)
     with torch.no_grad():
         full = m(ids).logits
         out = m(ids[:, :12], use_cache=True)
-        cache = out.past_key_values
-        assert cache is not None, "use_cache=True must return the latent cache in past_key_values"
-        steps = [out.logits] + [m(ids[:, t:t+1], past_key_values=cache).logits for t in range(12, 20)]
+        cache = out.cache
+        assert isinstance(cache, LatentCache), "use_cache=True must return the latent cache"
+        steps = [out.logits] + [m(ids[:, t:t+1], cache=cache).logits for t in range(12, 16)]
+        steps += [m(ids[:, t:t+1], past_key_values=cache).logits for t in range(16, 20)]
     assert (torch.cat(steps, 1) - full).abs().max().item() < TOL
 
 
-def test_left_padding_is_not_silently_ignored():
-    "A left-padded attention_mask must be honoured or refused, never silently ignored."
-    m = InfiniteContextForCausalLM(tiny()).eval()
+def test_trl_style_base_model():
+    "TRL (value heads, reward models) calls model.base_model(input_ids=, attention_mask=, use_cache=False).last_hidden_state."
+    m = _perturb(InfiniteContextForCausalLM(tiny())).eval()
     ids = _ids(b=2, s=12)
-    mask = torch.ones(2, 12, dtype=torch.long); mask[0, :4] = 0
+    with torch.no_grad():
+        out = m.base_model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=False)
+        assert type(out).__name__ == "BaseModelOutputWithPast" and out.cache is None
+        assert out.last_hidden_state.shape == (2, 12, m.config.hidden_size)
+        assert (m.lm_head(out.last_hidden_state) - m(ids).logits).abs().max().item() == 0
+        h, = m.base_model(ids, return_dict=False)
+        assert torch.equal(h, out.last_hidden_state)
+        loss, logits = m(ids, labels=ids, return_dict=False)
+        n = (ids[:, 1:] != -100).sum()
+        assert torch.allclose(m(ids, labels=ids, num_items_in_batch=n).loss, loss, atol=1e-6)  # sum / n == mean here
+        pos = torch.arange(12)[None]
+        assert torch.equal(m(ids, position_ids=pos).logits, m(ids).logits)
+        emb = m.model.embed_tokens(ids)
+        assert torch.equal(m(inputs_embeds=emb).logits, m(ids).logits)
+    g = m.generation_config
+    assert (g.bos_token_id, g.eos_token_id, g.do_sample, g.max_length) == (0, 1, False, 512)
+
+
+def test_padding_is_honoured_or_refused():
+    "Right padding leaves real tokens exact; left padding gives each row its logits alone; bad masks are refused."
+    m = _perturb(InfiniteContextForCausalLM(tiny())).eval()
+    ids = _ids(b=2, s=12)
+    with torch.no_grad():
+        full = m(ids).logits
+        right = torch.ones(2, 12, dtype=torch.long); right[1, 9:] = 0
+        assert (m(ids, attention_mask=right).logits - full).abs().max().item() < 1e-6
+        left = torch.ones(2, 12, dtype=torch.long); left[0, :4] = 0
+        got = m(ids, attention_mask=left).logits
+        assert (got[0, 4:] - m(ids[:1, 4:]).logits[0]).abs().max().item() < TOL
+        assert (got[1] - full[1]).abs().max().item() < TOL
+        cache = m(ids[:, :6], use_cache=True).cache
+    for mask, msg in [(torch.ones(2, 11), "must be \\(batch=2, new tokens=12\\)"), (torch.ones(12), "must be"),
+                      (torch.ones(2, 1, 12, 12), "must be"), (torch.tensor([[0] * 12, [1] * 12]), "rows \\[0\\] are all padding")]:
+        with pytest.raises(ValueError, match=msg): m(ids, attention_mask=mask)
+    with pytest.raises(ValueError, match="pads a cached call"): m(ids[:, 6:7], cache=cache, attention_mask=torch.tensor([[1] * 7, [0] + [1] * 6]))
+    with pytest.raises(ValueError, match="packed sequences"): m(ids, position_ids=torch.tensor([list(range(6)) * 2] * 2))
+    with pytest.raises(ValueError, match="position_ids must lie in"): m(ids, position_ids=torch.arange(500, 512)[None] + 1)
+    with pytest.raises(ValueError, match="exactly one of input_ids or inputs_embeds"): m()
+    with pytest.raises(TypeError, match="output_attentions"): m(ids, output_attentions=True)
+    with pytest.raises(TypeError, match="LatentCache"): m(ids, cache=object())
+
+
+def test_our_calls_raise_no_transformers_deprecation_warning():
+    "Our own calls use `cache`, never the deprecated `past_key_values` name of transformers' outputs."
+    import logging
+    from transformers.utils import logging as hf_logging
+    logging.Logger.warning_once.cache_clear()
+    seen = []
+    class H(logging.Handler):
+        def emit(self, rec): seen.append(rec.getMessage())
+    h = H(); lg = hf_logging.get_logger("transformers"); lg.addHandler(h)
     try:
-        with torch.no_grad(): got = m(ids, attention_mask=mask).logits
-    except ValueError: return  # refused with a message: fine
-    with torch.no_grad(): alone = m(ids[:1, 4:]).logits
-    assert (got[0, 4:] - alone[0]).abs().max().item() < TOL
+        m = InfiniteContextForCausalLM(tiny()).eval()
+        ids = _ids(b=1, s=6)
+        with torch.no_grad():
+            out = m(ids, use_cache=True); m(ids[:, :1], cache=out.cache)
+            m.generate_greedy(ids, 3)
+    finally: lg.removeHandler(h)
+    assert not [x for x in seen if "deprecated" in x], seen
 
 
 def test_decode_hook_sees_the_whole_contiguous_buffer(monkeypatch):
