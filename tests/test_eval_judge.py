@@ -1,42 +1,25 @@
 "NIAH over an OpenAI-compatible endpoint and the Prometheus-style judge, against a real local server (ic-serve, lesson 06a)."
-import os, socket, subprocess, sys, time, random
+import random
 from pathlib import Path
 import pytest, torch
 from infinitecontext.data import ByteTokenizer, stdlib_haystack
 from infinitecontext.eval import (EndpointBackend, EndpointError, ModelBackend, Judge, judge_agreement, evaluate_grid, niah_sample,
-                                  parse_absolute)
+                                  parse_absolute, local_server)
 from infinitecontext.mla import tiny
 from infinitecontext.model import InfiniteContextForCausalLM, save_deepseek_v3
 
 torch.set_num_threads(1)
 TOK = ByteTokenizer()
 HAY = TOK.encode(stdlib_haystack())
-BIN = Path(sys.executable).parent
-
-def free_port():
-    with socket.socket() as s: s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    "A tiny byte-level model exported and served by the real `ic-serve` CLI in a subprocess."
+    "A tiny byte-level model exported and served by the real `ic-serve` CLI in a subprocess (eval.local_server)."
     torch.manual_seed(0)
     d = tmp_path_factory.mktemp("judge") / "tiny-judge"
     model = InfiniteContextForCausalLM(tiny(max_position_embeddings=4096)).eval()
     save_deepseek_v3(model, d); TOK.save(d)
-    port = free_port()
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    p = subprocess.Popen([str(BIN / "ic-serve"), str(d), "--port", str(port), "--device", "cpu", "--max-num-seqs", "4"],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    url = f"http://127.0.0.1:{port}/v1"
-    for _ in range(600):
-        if p.poll() is not None: pytest.fail(f"ic-serve exited {p.returncode}: {p.stdout.read()}")
-        try: EndpointBackend(url, timeout=2); break
-        except EndpointError: time.sleep(0.2)
-    else: p.kill(); pytest.fail("ic-serve did not answer within 120 s")
-    yield dict(url=url, model=model)
-    p.terminate()
-    try: p.wait(timeout=20)
-    except subprocess.TimeoutExpired: p.kill()
+    with local_server(d, extra_args=("--max-num-seqs", "4")) as url: yield dict(url=url, model=model)
 
 def test_endpoint_grid_equals_in_process(served):
     ep = EndpointBackend(served["url"], max_context=4096)
