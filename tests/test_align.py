@@ -35,6 +35,9 @@ def test_sft_then_dpo_through_trl(model, tmp_path):
     ref = copy.deepcopy(m1); ref_sd = {k: v.clone() for k, v in ref.state_dict().items()}
     m2, log2 = dpo(copy.deepcopy(m1), TOK, pairs, tmp_path / "dpo", steps=3, lr=1e-3, batch_size=4, ref_model=ref)
     assert any("rewards/margins" in h for h in log2)
+    assert "forward" not in vars(m1) and "forward" not in vars(m2)                       # TRL's instance patch is removed
+    x = torch.tensor([rows[0].input_ids])
+    assert not torch.allclose(m2(x).logits, m1(x).logits)                               # the DPO model runs its own weights
     assert all(torch.equal(ref_sd[k], v) for k, v in ref.state_dict().items())           # the reference stays frozen
     pe = paired_eval({"sft": m1, "dpo": m2}, TOK, rows[:8], boot=200)
     assert pe["sft"]["n"] == 8 and -1 <= pe["diff"]["value"] <= 1 and pe["diff"]["ci95"][0] <= pe["diff"]["ci95"][1]
