@@ -56,7 +56,11 @@ def test_rope_copies(model):
     x = torch.tensor([TOK.encode("The pass key is 12345. " * 4)])
     same = with_rope(model, model.config.rope_parameters, 512)
     assert torch.allclose(same(x).logits, model(x).logits, atol=1e-5)
+    one = yarn(model, 1.0)                                          # YaRN at factor 1 is plain RoPE
+    assert torch.allclose(one(x).logits, model(x).logits, atol=1e-5)
     y = yarn(model, 4.0, 128)
+    r0, r4 = model.model.rotary_emb, y.model.rotary_emb                     # low frequencies interpolated, m(s) > 1
+    assert torch.equal(r4.inv_freq[0], r0.inv_freq[0]) and torch.allclose(r4.inv_freq[-1], r0.inv_freq[-1] / 4) and r4.attention_scaling > 1
     assert y.config.max_position_embeddings == 512 and y.config.rope_parameters["rope_type"] == "yarn"
     long = torch.tensor([TOK.encode(stdlib_haystack()[:400])])
     assert y(long).logits.shape == (1, 400, 256)
