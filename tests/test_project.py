@@ -31,6 +31,15 @@ def test_every_lesson_has_profile_parameter(nb):
     assert "profile" in params, f"{nb.name} needs a `profile` in its cell tagged 'parameters'"
     assert params["profile"]["default"].strip("'\"") in PROFILES
 
+@pytest.mark.parametrize("nb", LESSONS, ids=lambda p: p.stem)
+def test_every_parameter_line_parses_for_papermill(nb):
+    "papermill reads each `name = value  # help` line of the parameters cell; a line it cannot parse (e.g. an '=' in the help) drops that parameter from -p checks and prints a warning"
+    import nbformat, re
+    from papermill.translators import PythonTranslator
+    cell = next(c for c in nbformat.read(nb, as_version=4).cells if "parameters" in c.metadata.get("tags", []))
+    names = [m.group(1) for l in cell.source.splitlines() if (m := re.match(r"^(\w+)\s*=", l))]
+    assert [p.name for p in PythonTranslator.inspect(cell)] == names
+
 def test_pyproject_nbdev_flags_and_torch_range():
     cfg = tomllib.loads((ROOT/"pyproject.toml").read_text())
     assert set(cfg["tool"]["nbdev"]["tst_flags"].split()) == set(NB_FLAGS)
