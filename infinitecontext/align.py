@@ -55,8 +55,8 @@ def _args(cls, out, steps, lr, batch_size, **kw):
 
 def save_model(model, tok, path) -> Path:
     "Model (save_pretrained) + tokenizer into `path`, atomically: a requeued job finds a whole model or none."
-    from infinitecontext.model import _atomic_dir
-    return _atomic_dir(Path(path), lambda d: (model.save_pretrained(d), tok.save(d)))
+    from infinitecontext.infra import write_dir_atomic
+    return write_dir_atomic(Path(path), lambda d: (model.save_pretrained(d), tok.save(d)), replace=True)
 
 def _unpatch(model):
     "Drop the forward TRL patches onto the instance (a closure over the *original* bound forward): a deepcopy of the trained model would otherwise run the first model's weights."

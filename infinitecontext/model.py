@@ -6,7 +6,7 @@ Docs: https://infinitecontext.github.io/infinitecontext/model.html.md"""
 
 # %% ../nbs/02c_model.ipynb #04dab4bf
 from __future__ import annotations
-import json, os, shutil, tempfile
+import json, os, tempfile
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -297,21 +297,6 @@ def _replace_file(path: Path, fill):
         fill(Path(tmp)); os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
-
-def _atomic_dir(path: Path, fill):
-    "Create a whole new folder `path` atomically: `fill(tmpdir)` writes a sibling temp dir that is renamed into place (replacing `path`)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        fill(tmp)
-        old = None
-        if path.exists():
-            old = path.with_name(f".{path.name}.old{os.getpid()}"); os.replace(path, old)
-        os.replace(tmp, path)
-        if old is not None: shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
-    return path
 
 WEIGHTS, INDEX = "model.safetensors", "model.safetensors.index.json"   # the weight files we write and read
 

@@ -28,7 +28,8 @@ def save_for_serving(model,                         # an InfiniteContextForCausa
                      eos_token: str | None = None,  # a special token of `tok` that ends generation (None: nothing does)
                      dtype=None) -> Path:           # cast weights (e.g. torch.bfloat16); None keeps them
     "A `save_deepseek_v3` export plus what vLLM and `AutoTokenizer` need offline: tokenizer.json, tokenizer_config.json, generation_config.json."
-    from infinitecontext.model import save_deepseek_v3, _atomic_dir
+    from infinitecontext.model import save_deepseek_v3
+    from infinitecontext.infra import write_dir_atomic
     if not hasattr(tok, "tok"): raise TypeError(f"{type(tok).__name__}: serving needs a BPETokenizer (tokenizer.json), not the byte fallback")
     if tok.vocab_size > model.config.vocab_size:
         raise ValueError(f"the tokenizer has {tok.vocab_size} tokens but the model only {model.config.vocab_size}: "
@@ -50,7 +51,7 @@ def save_for_serving(model,                         # an InfiniteContextForCausa
             "model_max_length": model.config.max_position_embeddings, "chat_template": CHAT_TEMPLATE,
             "clean_up_tokenization_spaces": False}, indent=2))
         (d / "generation_config.json").write_text(json.dumps({"eos_token_id": eos_id, "do_sample": False}, indent=2))
-    return _atomic_dir(Path(path), fill)
+    return write_dir_atomic(Path(path), fill, replace=True)
 
 # %% ../nbs/06b_serving.ipynb #38b72004
 def _default_vllm_python() -> str:
