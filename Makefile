@@ -60,7 +60,8 @@ check-sync: install
 	  echo "== notebooks, package and README are in sync"; \
 	else echo "== not a git checkout: sync check skipped"; fi
 
-run: install
+# 06b (run by `make run` and `make notebooks`) needs vLLM's venv and the k8s validators.
+run: install vllm-venv k8s-tools
 	$(BIN)/ic-run --profile $(PROFILE) $(if $(OUT),--out $(OUT)) $(NOTEBOOKS)
 
 # a fresh folder each time: a checkpoint left by the last run would let 04b resume instead of train
