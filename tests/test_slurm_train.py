@@ -65,12 +65,17 @@ def test_usr1_checkpoints_and_requeues(cluster, tmp_path):
     assert any(ck.glob("step_*")), f"no checkpoint after 180s:\n{_log(tmp_path, job)}"
     r = subprocess.run(["scancel", "--signal=USR1", "--batch", job], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    deadline = time.time() + 420
+    deadline, pending_since = time.time() + 420, None
     while time.time() < deadline:   # until the requeued run (restart 1) has finished
         log = _log(tmp_path, job)
         if "restart 1" in log and "finished rc=" in log.split("restart 1", 1)[1]: break
-        # slurmctld holds a requeued job back for ~2 minutes (Reason=BeginTime); a test need not wait that out
-        if _state(job) == "PENDING": subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], capture_output=True)
+        # slurmctld holds a requeued job back for ~2 minutes (Reason=BeginTime); a test need not wait that out, but it
+        # must not release it within the second the old run's credential was revoked: slurmd compares whole seconds and
+        # kills the new start ("Job credential revoked"), which happened once here when released 0.5 s after the requeue
+        if _state(job) == "PENDING":
+            pending_since = pending_since or time.time()
+            if time.time() - pending_since >= 5:
+                subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], capture_output=True)
         time.sleep(1)
     _wait_gone(job, tmp_path, limit=120)
     log = _log(tmp_path, job)
