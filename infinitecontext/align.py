@@ -6,7 +6,7 @@ Docs: https://infinitecontext.github.io/infinitecontext/alignment.html.md"""
 
 # %% ../nbs/05b_alignment.ipynb #9ad19d1d
 from __future__ import annotations
-import copy, json, math, os, random, time
+import copy, json, math, os, random, time, warnings
 from pathlib import Path
 import torch
 from .data import ByteTokenizer, BPETokenizer, stdlib_haystack, make_batch, load_tokenizer
@@ -78,7 +78,9 @@ def sft(model, tok, rows: list[NiahSample], out, steps: int = 100, lr: float = 3
     args = _args(SFTConfig, out, steps, lr, batch_size, completion_only_loss=True, max_length=None)
     import datasets; datasets.disable_progress_bars()
     tr = _quiet(SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=hf_tokenizer(tok)))
-    tr.train()
+    with warnings.catch_warnings():   # TRL 1.16 reads transformers' deprecated `is_gradient_checkpointing`: one FutureWarning a run
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing", category=FutureWarning)
+        tr.train()
     return _unpatch(tr.model).eval(), tr.state.log_history
 
 # %% ../nbs/05b_alignment.ipynb #da50c84c
@@ -111,7 +113,9 @@ def dpo(model, tok, pairs: list[dict], out, steps: int = 60, lr: float = 1e-4, b
                  loss_weights=list(loss_weights) if loss_weights else None)
     import datasets; datasets.disable_progress_bars()
     tr = _quiet(DPOTrainer(model=model, ref_model=ref, args=args, train_dataset=Dataset.from_list(pairs), processing_class=hf_tokenizer(tok)))
-    tr.train()
+    with warnings.catch_warnings():   # TRL 1.16 reads transformers' deprecated `is_gradient_checkpointing`: one FutureWarning a run
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing", category=FutureWarning)
+        tr.train()
     return _unpatch(tr.model).eval(), tr.state.log_history
 
 # %% ../nbs/05b_alignment.ipynb #de88bdfe

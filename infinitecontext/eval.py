@@ -296,7 +296,7 @@ def tiny_passkey_model(model_dir, steps: int = 1500, seq_len: int = 128, seed: i
     from infinitecontext.data import load_tokenizer
     model_dir = Path(model_dir)
     if (model_dir / "config.json").is_file():
-        log(f"loading the tiny passkey model from {model_dir}")
+        log(f"loading the tiny passkey model from {os.path.relpath(model_dir)}")   # relative: no machine paths in outputs
         return InfiniteContextForCausalLM.from_pretrained(model_dir).eval(), load_tokenizer(model_dir)
     cfg = TrainConfig(steps=steps, seq_len=seq_len, batch_size=16, lr=1e-3, seed=seed, retrieval_frac=0.9,
                       score_question=True, warmup=min(50, steps // 10 + 1))
