@@ -12,8 +12,8 @@ from .infra import PROFILES, check_profile, cuda_device_count, write_json_atomic
 
 # %% auto #0
 __all__ = ['NB_FLAGS', 'cell_flags', 'enabled_flags', 'profile_flags', 'FlagAwareEngine', 'project_root', 'lesson_notebooks',
-           'select_notebooks', 'prepare_run_dir', 'load_summary', 'kernel_threads', 'kernel_env', 'describe_failure',
-           'NotebookError', 'run_notebooks', 'run_notebooks_cli']
+           'select_notebooks', 'prepare_run_dir', 'load_summary', 'busy_cores', 'kernel_threads', 'kernel_env',
+           'describe_failure', 'NotebookError', 'run_notebooks', 'run_notebooks_cli']
 
 # %% ../nbs/90_runner.ipynb #f0360ef1
 NB_FLAGS = ("gpu", "multigpu", "slow")
@@ -199,12 +199,24 @@ def load_summary(out: Path) -> dict:
     return s
 
 # %% ../nbs/90_runner.ipynb #22d420ee
+def busy_cores(interval: float = 0.5) -> float | None:
+    "Cores busy over the last `interval` seconds, from two samples of /proc/stat (None where there is none)."
+    def sample():
+        with open("/proc/stat") as f: v = [int(x) for x in f.readline().split()[1:]]   # user nice system idle iowait ...
+        return sum(v), v[3] + (v[4] if len(v) > 4 else 0)
+    try:
+        t0, i0 = sample(); time.sleep(interval); t1, i1 = sample()
+    except (OSError, ValueError, IndexError): return None
+    n = os.cpu_count() or 1
+    return n * (1 - (i1 - i0) / (t1 - t0)) if t1 > t0 else 0.0
+
 def kernel_threads(cpus: int | None = None,   # usable cores (default: this process's CPU affinity)
-                   load: float | None = None, # runnable processes (default: the 1-minute load average)
+                   load: float | None = None, # busy cores (default: busy_cores(), else the 1-minute load average)
                    cap: int = 4,              # more threads than this rarely help the lessons' small CPU work
                   ) -> int:
     "CPU threads for each notebook's kernel: the idle cores, at least 1 and at most `cap`."
     if cpus is None: cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if load is None: load = busy_cores()
     if load is None: load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     return max(1, min(cap, round(cpus - load)))
 
@@ -273,7 +285,7 @@ def run_notebooks(notebooks=None,                # names, prefixes or paths (def
                   flags: str | None = None,      # flagged cells to run ('gpu slow', 'none', 'auto'); default: $IC_FLAGS, else the profile's
                   root: str | Path | None = None,   # repository root (default: found from cwd)
                   timeout: float | None = None,  # seconds one cell may take (default: no limit)
-                  threads: int | None = None,    # CPU threads per kernel (default: kernel_threads())
+                  threads: int | None = None,    # CPU threads per kernel (default: kernel_threads() before each notebook)
                   log=print,                     # where progress lines go
                  ) -> dict:
     "Execute lesson notebooks with papermill into a run folder; returns the run summary (also in summary.json)."
@@ -290,16 +302,16 @@ def run_notebooks(notebooks=None,                # names, prefixes or paths (def
     stamp = datetime.datetime.now().strftime("%Y-%m-%dT%H%M%S")
     out = prepare_run_dir(out or root/"runs"/f"{stamp}-{profile}")
     summary = load_summary(out)
-    threads = threads or kernel_threads()
-    run = dict(started=datetime.datetime.now().isoformat(timespec="seconds"), profile=profile, flags=sorted(on), threads=threads,
+    run = dict(started=datetime.datetime.now().isoformat(timespec="seconds"), profile=profile, flags=sorted(on), threads=threads or "auto",
                timeout=timeout, notebooks=[nb.name for nb in nbs])
     summary["runs"].append(run); summary.update(out=str(out), profile=profile)
-    env = kernel_env(threads)
     for nb in nbs:
+        n_threads = threads or kernel_threads()                      # the idle cores now, not at the start of the run
+        env = kernel_env(n_threads)
         t0, dest = time.time(), out/nb.name
         p = dict(params, profile=profile, **({"out_dir": str(out/nb.stem)} if "out_dir" in declared[nb] else {}))
-        log(f"[ic-run] {nb.name} (profile={profile}, flags={','.join(sorted(on)) or 'none'}, threads={threads}) -> {_show(dest)}")
-        rec = dict(notebook=nb.name, executed=str(dest), profile=profile, started=datetime.datetime.now().isoformat(timespec="seconds"))
+        log(f"[ic-run] {nb.name} (profile={profile}, flags={','.join(sorted(on)) or 'none'}, threads={n_threads}) -> {_show(dest)}")
+        rec = dict(notebook=nb.name, executed=str(dest), profile=profile, threads=n_threads, started=datetime.datetime.now().isoformat(timespec="seconds"))
         summary["notebooks"] = [r for r in summary["notebooks"] if r.get("notebook") != nb.name] + [rec]
         try:
             _execute(nb, dest, p, on, env, timeout)
