@@ -982,13 +982,15 @@ def serve_cli(argv=None):
     ap.add_argument("--served-model-name", default=None, help="the model id clients send (default: the directory name)")
     ap.add_argument("--max-num-seqs", type=int, default=64); ap.add_argument("--max-num-batched-tokens", type=int, default=2048)
     ap.add_argument("--num-blocks", type=int, default=None, help="cache blocks of 16 tokens (default: fit the GPU, or 64 full sequences on CPU)")
+    ap.add_argument("--long-prefill-tokens", type=int, default=16384, help="token budget of a step with no decode in it (bigger prefill chunks)")
     a = ap.parse_args(argv)
     if a.device == "cuda" and not torch.cuda.is_available(): ap.error("--device cuda but no CUDA device is visible; use --device cpu")
     import uvicorn
     try: model, tok = load_for_serving(a.model_dir, a.device)
     except (FileNotFoundError, ValueError) as e: ap.error(str(e))
     eng = LLMEngine(model, tok, max_model_len=a.max_model_len, num_blocks=a.num_blocks, max_num_seqs=a.max_num_seqs,
-                    max_num_batched_tokens=a.max_num_batched_tokens, cuda_graphs=a.device == "cuda")
+                    max_num_batched_tokens=a.max_num_batched_tokens, long_prefill_tokens=a.long_prefill_tokens,
+                    cuda_graphs=a.device == "cuda", compile_decode=a.device == "cuda")
     name = a.served_model_name or Path(a.model_dir).resolve().name
     print(f"ic-serve: {name} on {a.device}, max-model-len {eng.max_model_len}, {eng.alloc.num_blocks - 1} cache blocks "
           f"of {eng.alloc.page_size} tokens; http://{a.host}:{a.port}/v1", flush=True)
