@@ -290,11 +290,14 @@ def _attend(q: torch.Tensor,  # (h, n, d) queries
     "Attention and its log-sum-exp: -> o (h, n, d_v), lse (h, n) fp32."
     h, n, d = q.shape
     d_v = v.shape[-1]
-    if impl == "math":
-        s = torch.einsum("hnd,hsd->hns", q.float(), k.float()) * scale               # (h, n, s)
-        if causal: s = s.masked_fill(torch.ones(n, k.shape[1], dtype=torch.bool, device=q.device).triu(1), float("-inf"))
-        lse = s.logsumexp(-1)                                                         # (h, n)
-        return torch.einsum("hns,hsv->hnv", (s - lse[..., None]).exp(), v.float()), lse
+    if impl == "math":                     # explicit fp32, a block of queries at a time (scores stay under ~64 MB)
+        o, lse, step = [], [], max(1, 2**24 // (h * k.shape[1]))
+        for a in range(0, n, step):
+            s = torch.einsum("hnd,hsd->hns", q[:, a:a + step].float(), k.float()) * scale   # (h, step, s)
+            if causal: s = s.masked_fill(torch.ones(n, k.shape[1], dtype=torch.bool, device=q.device).triu(1)[a:a + step], float("-inf"))
+            lse.append(s.logsumexp(-1))                                               # (h, step)
+            o.append(torch.einsum("hns,hsv->hnv", (s - lse[-1][..., None]).exp(), v.float()))
+        return torch.cat(o, 1), torch.cat(lse, 1)
     if impl == "flash":       # FlashAttention-2 wants d_v == d: zero columns of V give zero columns of o
         vp = F.pad(v, (0, d - d_v)) if d_v < d else v
         o, lse = torch.ops.aten._scaled_dot_product_flash_attention(q[None], k[None], vp[None], 0.0, causal, False, scale=scale)[:2]
