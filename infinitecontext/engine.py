@@ -21,8 +21,8 @@ except ImportError: Request = None               # the engine alone runs without
 
 # %% auto #0
 __all__ = ['BlockAllocator', 'block_hash', 'SamplingParams', 'Sequence', 'Scheduler', 'StepBatch', 'forward_step', 'sample',
-           'LLMEngine', 'render_chat', 'Metrics', 'Update', 'AsyncEngine', 'APIError', 'build_app', 'load_for_serving',
-           'serve_cli']
+           'LLMEngine', 'decode_step', 'render_chat', 'Metrics', 'Update', 'AsyncEngine', 'APIError', 'build_app',
+           'load_for_serving', 'serve_cli']
 
 # %% ../nbs/06a_engine.ipynb #84cc3514
 class BlockAllocator:
@@ -81,6 +81,7 @@ class SamplingParams:
     stop_token_ids: list[int] = field(default_factory=list)  # stop tokens (besides eos)
     ignore_eos: bool = False              # keep going past the model's eos token
     logprobs: int | None = None           # also return the chosen token's logprob and this many alternatives
+    n: int = 1                            # samples of the prompt: forked sequences that share its cache blocks
 
     def __post_init__(self):
         if self.max_tokens < 1: raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
@@ -88,6 +89,7 @@ class SamplingParams:
         if self.top_k < 0: raise ValueError(f"top_k must be >= 0 (0 = off), got {self.top_k}")
         if not 0 < self.top_p <= 1: raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.logprobs is not None and not 0 <= self.logprobs <= 20: raise ValueError(f"logprobs must be in [0, 20], got {self.logprobs}")
+        if not 1 <= self.n <= 64: raise ValueError(f"n must be in [1, 64], got {self.n}")
 
 @dataclass(eq=False)
 class Sequence:
@@ -109,6 +111,19 @@ class Sequence:
     first_token_time: float | None = None
     finish_time: float | None = None
     generator: torch.Generator | None = None
+    index: int = 0                 # which of the request's n samples (0: the one that prefills)
+    parent: str | None = None      # the request id of a forked sample
+    children: list = field(default_factory=list)   # the other n - 1 samples (sample 0 only)
+    forked: bool = False           # children have taken their share of the prompt's blocks
+    detok: tuple = (0, 0)          # incremental detokenizer: (prefix offset, read offset) into output_ids
+    table: tuple | None = field(default=None, repr=False)   # (block_table list, rows synced, int32 array): the padded table, kept incrementally
+
+    def token_slice(self, a: int, b: int) -> list[int]:
+        "tokens[a:b] without building the whole (up to 1M-long) list."
+        p = len(self.prompt_ids)
+        if b <= p: return self.prompt_ids[a:b]
+        if a >= p: return self.output_ids[a - p:b - p]
+        return self.prompt_ids[a:] + self.output_ids[:b - p]
 
     @property
     def tokens(self) -> list[int]: return self.prompt_ids + self.output_ids
@@ -121,9 +136,11 @@ class Sequence:
 class Scheduler:
     "Continuous batching: a per-step token budget, chunked prefill, prefix sharing and preemption by recompute."
     def __init__(self, alloc: BlockAllocator, max_num_seqs: int = 64, max_num_batched_tokens: int = 512,
-                 chunked_prefill: bool = True, prefix_caching: bool = True):
+                 chunked_prefill: bool = True, prefix_caching: bool = True,
+                 long_prefill_tokens: int | None = None): # budget of a step with no decode in it (None: the same budget)
         self.alloc, self.P = alloc, alloc.page_size
         self.max_num_seqs, self.budget = max_num_seqs, max_num_batched_tokens
+        self.long_budget = max(max_num_batched_tokens, long_prefill_tokens or 0)
         self.chunked, self.prefix = chunked_prefill, prefix_caching
         self.waiting: deque[Sequence] = deque()
         self.running: list[Sequence] = []
@@ -156,7 +173,8 @@ class Scheduler:
 
     def schedule(self) -> list[tuple[Sequence, int]]:
         "The sequences of this step and how many new tokens each computes; decodes first."
-        budget, out = self.budget, []
+        decoding = any(s.num_tokens - s.num_computed == 1 for s in self.running)
+        budget, out = (self.budget if decoding else self.long_budget), []   # nobody waits on a token: take big chunks
         for seq in sorted(self.running, key=lambda s: s.num_tokens - s.num_computed > 1):  # decodes, then prefills
             if seq not in self.running or budget == 0: continue
             n = min(seq.num_tokens - seq.num_computed, budget)
@@ -186,11 +204,9 @@ class Scheduler:
     def register_full_blocks(self, seq):
         "After a step: hash the sequence's newly completed blocks so that later prompts can share them."
         if not self.prefix: return
-        toks = None
         for j in range(seq.num_hashed // self.P, seq.num_computed // self.P):
-            toks = toks or seq.tokens
             prev = seq.hashes[j - 1] if j else None
-            h = block_hash(prev, toks[j * self.P:(j + 1) * self.P])
+            h = block_hash(prev, seq.token_slice(j * self.P, (j + 1) * self.P))
             if len(seq.hashes) > j: seq.hashes[j] = h
             else: seq.hashes.append(h)
             self.alloc.register(seq.block_table[j], h)
@@ -222,7 +238,7 @@ def _absorbed_decode(attn, q_nope, q_pe, kv, tables, seqlens, max_seqlen):
     return o.reshape(n, h * attn.d_v)
 
 def _naive_prefill(attn, q_nope, q_pe, kv, blocks, s_past):
-    "Chunk attention, decompressed: q_nope (h, n, d_nope), q_pe (h, n, d_rope) at positions s_past.. -> (n, h * d_v)."
+    "Chunk attention over the whole past at once (the oracle): q_nope (h, n, d_nope), q_pe (h, n, d_rope) at positions s_past.. -> (n, h * d_v)."
     h, n, _ = q_nope.shape
     s_k = s_past + n
     rows = kv[blocks].flatten(0, 1)[:s_k].to(q_nope.dtype)                           # (s_k, r + d_rope) from pages
@@ -237,11 +253,17 @@ def _naive_prefill(attn, q_nope, q_pe, kv, blocks, s_past):
 
 @torch.no_grad()
 def forward_step(model, kv_cache: torch.Tensor, # (layers, num_blocks, page, r + d_rope) paged latent cache
-                 batch: StepBatch) -> torch.Tensor:
+                 batch: StepBatch,
+                 prefill: str = "sliced",       # "sliced": past in bounded slices merged by LSE (below); "naive": the whole past at once
+                 slice_rows: int = 65536,       # past rows decompressed at a time by the sliced prefill
+                 attn_impl: str | None = None,  # the sliced prefill's attention kernel (`_attend`); None: `_default_attn_impl`
+                ) -> torch.Tensor:
     "Logits (n_sample, vocab) of one packed step; writes the step's latent rows into `kv_cache`."
+    if prefill not in ("sliced", "naive"): raise ValueError(f"prefill must be 'sliced' or 'naive', got {prefill!r}")
     m, nd = model.model, batch.dec_tables.shape[0]
     x = m.embed_tokens(batch.input_ids)[None]                                        # (1, T, hidden)
     cos, sin = m.rotary_emb(batch.positions[None], dtype=x.dtype)                    # (1, T, d_rope/2)
+    impl = attn_impl or _default_attn_impl(x)
     for li, layer in enumerate(m.layers):
         attn, kv = layer.self_attn, kv_cache[li]
         q_nope, q_pe, c_kv, k_pe = attn._project(layer.input_layernorm(x), cos, sin) # (1,h,T,.), (1,T,r), (1,T,d_rope)
@@ -250,11 +272,77 @@ def forward_step(model, kv_cache: torch.Tensor, # (layers, num_blocks, page, r +
         if nd: parts.append(_absorbed_decode(attn, q_nope[0, :, :nd], q_pe[0, :, :nd], kv, batch.dec_tables,
                                              batch.dec_seqlens, batch.max_seqlen))
         for a, n, s_past, blocks in batch.prefills:
-            parts.append(_naive_prefill(attn, q_nope[0, :, a:a + n], q_pe[0, :, a:a + n], kv, blocks, s_past))
+            qn, qp = q_nope[0, :, a:a + n], q_pe[0, :, a:a + n]
+            parts.append(_naive_prefill(attn, qn, qp, kv, blocks, s_past) if prefill == "naive"
+                         else _sliced_prefill(attn, qn, qp, kv, blocks, s_past, slice_rows, impl))
         o = parts[0] if len(parts) == 1 else torch.cat(parts)                         # (T, h * d_v)
         x = x + attn.o_proj(o)[None]
         x = x + layer.mlp(layer.post_attention_layernorm(x))
     return model.lm_head(m.norm(x[0, batch.sample_idx]))                              # (n_sample, vocab)
+
+
+# %% ../nbs/06a_engine.ipynb #5e1c0a02
+def _attend(q: torch.Tensor,  # (h, n, d) queries
+            k: torch.Tensor,  # (h, s, d) keys
+            v: torch.Tensor,  # (h, s, d_v) values
+            causal: bool,     # square top-left causal (the chunk's own keys) or no mask (its past)
+            scale: float, impl: str = "math") -> tuple[torch.Tensor, torch.Tensor]:
+    "Attention and its log-sum-exp: -> o (h, n, d_v), lse (h, n) fp32."
+    h, n, d = q.shape
+    d_v = v.shape[-1]
+    if impl == "math":                     # explicit fp32, a block of queries at a time (scores stay under ~64 MB)
+        o, lse, step = [], [], max(1, 2**24 // (h * k.shape[1]))
+        for a in range(0, n, step):
+            s = torch.einsum("hnd,hsd->hns", q[:, a:a + step].float(), k.float()) * scale   # (h, step, s)
+            if causal: s = s.masked_fill(torch.ones(n, k.shape[1], dtype=torch.bool, device=q.device).triu(1)[a:a + step], float("-inf"))
+            lse.append(s.logsumexp(-1))                                               # (h, step)
+            o.append(torch.einsum("hns,hsv->hnv", (s - lse[-1][..., None]).exp(), v.float()))
+        return torch.cat(o, 1), torch.cat(lse, 1)
+    if impl == "flash":       # FlashAttention-2 wants d_v == d: zero columns of V give zero columns of o
+        vp = F.pad(v, (0, d - d_v)) if d_v < d else v
+        o, lse = torch.ops.aten._scaled_dot_product_flash_attention(q[None], k[None], vp[None], 0.0, causal, False, scale=scale)[:2]
+        o = o[0, ..., :d_v]
+    elif impl == "cudnn":
+        o, lse = torch.ops.aten._scaled_dot_product_cudnn_attention(q[None], k[None], v[None], None, True, 0.0, causal, False, scale=scale)[:2]
+        o = o[0]
+    elif impl == "efficient":
+        o, lse = torch.ops.aten._scaled_dot_product_efficient_attention(q[None], k[None], v[None], None, True, 0.0, causal, scale=scale)[:2]
+        o = o[0]
+    else: raise ValueError(f"attn_impl must be one of flash, cudnn, efficient, math; got {impl!r}")
+    return o, lse.reshape(h, -1)[:, :n].float()                                      # lse may come padded or (.., n, 1)
+
+def _merge(o_a, lse_a, o_b, lse_b):
+    "Attention over the union of two disjoint key sets from attention over each: o = e^(l_a - l) o_a + e^(l_b - l) o_b."
+    lse = torch.logaddexp(lse_a, lse_b)                                               # (h, n)
+    return o_a.float() * (lse_a - lse).exp()[..., None] + o_b.float() * (lse_b - lse).exp()[..., None], lse
+
+def _latent_rows(kv, blocks, a: int, b: int):
+    "Latent rows a..b-1 of a sequence whose pages are `blocks`: (b - a, r + d_rope)."
+    P = kv.shape[1]
+    return kv[blocks[a // P:-(-b // P)]].flatten(0, 1)[a % P:a % P + b - a]
+
+def _decompress(attn, rows):
+    "Per-head keys and values from latent rows (s, r + d_rope): k (h, s, d_nope + d_rope), v (h, s, d_v)."
+    s, h = rows.shape[0], attn.h
+    k_nope, v = attn.kv_b_proj(rows[:, :attn.r]).view(s, h, -1).transpose(0, 1).split([attn.d_nope, attn.d_v], -1)
+    return torch.cat([k_nope, rows[None, :, attn.r:].expand(h, s, attn.d_rope)], -1), v
+
+def _sliced_prefill(attn, q_nope, q_pe, kv, blocks, s_past: int, slice_rows: int = 65536, impl: str = "math"):
+    "Chunk attention: its own keys (causal), then the past `slice_rows` rows at a time, merged by LSE -> (n, h * d_v)."
+    h, n, _ = q_nope.shape
+    q = torch.cat([q_nope, q_pe], -1)                                                 # (h, n, d_nope + d_rope)
+    k, v = _decompress(attn, _latent_rows(kv, blocks, s_past, s_past + n).to(q.dtype))
+    o, lse = _attend(q, k, v, True, attn.scale, impl)                                 # (h, n, d_v), (h, n)
+    for a in range(0, s_past, slice_rows):
+        k, v = _decompress(attn, _latent_rows(kv, blocks, a, min(a + slice_rows, s_past)).to(q.dtype))
+        o, lse = _merge(o, lse, *_attend(q, k, v, False, attn.scale, impl))
+    return o.to(q.dtype).transpose(0, 1).reshape(n, h * attn.d_v)
+
+def _default_attn_impl(x: torch.Tensor) -> str:
+    "cuDNN on Hopper and newer (fastest there, measured below), FlashAttention-2 on older GPUs, fp32 math on CPU."
+    if not x.is_cuda or x.dtype not in (torch.float16, torch.bfloat16): return "math"
+    return "cudnn" if torch.cuda.get_device_capability(x.device)[0] >= 9 else "flash"
+
 
 # %% ../nbs/06a_engine.ipynb #8572435b
 def sample(logits: torch.Tensor,  # (n, vocab) fp32 logits of the sampled rows
@@ -285,7 +373,12 @@ class LLMEngine:
                  max_num_batched_tokens: int = 512, # token budget per step
                  chunked_prefill: bool = True, prefix_caching: bool = True,
                  cuda_graphs: bool = False,      # capture the decode step for batch buckets (CUDA only)
-                 gpu_memory_utilization: float = 0.9):
+                 gpu_memory_utilization: float = 0.9,
+                 long_prefill_tokens: int | None = None, # token budget of a step with no decode (None: max_num_batched_tokens)
+                 prefill: str = "sliced",        # prefill attention: "sliced" (bounded slices, LSE merge) or "naive" (the oracle)
+                 prefill_slice_rows: int = 65536, # past rows decompressed at a time by the sliced prefill
+                 attn_impl: str | None = None,   # its kernel: flash | cudnn | efficient | math (None: `_default_attn_impl`)
+                 compile_decode: bool = False):  # torch.compile the per-token work of a decode step (fewer, fused kernels; CUDA)
         self.model, self.tok = model.eval(), tokenizer
         c = model.config
         p = next(model.parameters())
@@ -303,7 +396,12 @@ class LLMEngine:
             else: num_blocks = 1 + max_num_seqs * -(-self.max_model_len // page_size)
         self.kv_cache = torch.zeros(c.num_hidden_layers, num_blocks, page_size, self.width, dtype=self.dtype, device=self.device)
         self.alloc = BlockAllocator(num_blocks, page_size)
-        self.sched = Scheduler(self.alloc, max_num_seqs, max_num_batched_tokens, chunked_prefill, prefix_caching)
+        self.sched = Scheduler(self.alloc, max_num_seqs, max_num_batched_tokens, chunked_prefill, prefix_caching, long_prefill_tokens)
+        if prefill not in ("sliced", "naive"): raise ValueError(f"prefill must be 'sliced' or 'naive', got {prefill!r}")
+        if prefill_slice_rows < 1: raise ValueError(f"prefill_slice_rows must be >= 1, got {prefill_slice_rows}")
+        self.step_kw = dict(prefill=prefill, slice_rows=prefill_slice_rows, attn_impl=attn_impl)
+        self.decode_fns = (_decode_in, _decode_out)
+        if compile_decode: self.decode_fns = tuple(torch.compile(f, dynamic=True) for f in self.decode_fns)
         self.max_blocks = -(-self.max_model_len // page_size)
         self.eos = c.eos_token_id
         self.seqs: dict[str, Sequence] = {}
@@ -334,17 +432,22 @@ class LLMEngine:
         if min(prompt_ids) < 0 or max(prompt_ids) >= vocab: raise ValueError(f"token ids must be in [0, {vocab})")
         seq = Sequence(request_id or f"req-{next(self._ids)}", list(prompt_ids), params)
         if seq.id in self.seqs: raise ValueError(f"request id {seq.id!r} is already in use")
-        if params.seed is not None: seq.generator = torch.Generator(self.device).manual_seed(params.seed)
-        self.seqs[seq.id] = seq; self.sched.waiting.append(seq); self.stats["prompt_tokens"] += n
+        seq.children = [Sequence(f"{seq.id}/{i}", seq.prompt_ids, params, seq.arrival, index=i, parent=seq.id) for i in range(1, params.n)]
+        for s in [seq] + seq.children:   # sample i of a seeded request draws from seed + i
+            if params.seed is not None: s.generator = torch.Generator(self.device).manual_seed(params.seed + s.index)
+            self.seqs[s.id] = s
+        self.sched.waiting.append(seq); self.stats["prompt_tokens"] += n
         return seq
 
-    def abort(self, request_id: str):
-        "Drop a request wherever it is; its blocks go back to the free list."
+    def abort(self, request_id: str) -> list[Sequence]:
+        "Drop a request (with its other samples) wherever it is; its blocks go back to the free list. Returns what it dropped."
         seq = self.seqs.pop(request_id, None)
-        if seq is None or seq.finished: return
+        if seq is None or seq.finished: return []
         if seq in self.sched.running: self.sched.running.remove(seq)
         elif seq in self.sched.waiting: self.sched.waiting.remove(seq)
         self.sched.free(seq); seq.status, seq.finish_reason = "finished", "abort"; self.stats["aborted"] += 1
+        seq.finish_time = time.perf_counter()
+        return [seq] + [s for c in seq.children for s in self.abort(c.id)]
 
     def _finish(self, seq, reason):
         self.sched.running.remove(seq); self.sched.free(seq)
@@ -363,32 +466,53 @@ def _prepare(self: LLMEngine, sched) -> StepBatch:
     P, ids, pos, slots, tables, lens, prefills, sample_idx, t = self.alloc.page_size, [], [], [], [], [], [], [], 0
     for seq, n in sched:
         start = seq.num_computed
-        toks = seq.tokens[start:start + n]
-        ids += toks; pos += range(start, start + n)
+        ids += seq.token_slice(start, start + n); pos += range(start, start + n)
         bt = seq.block_table
         slots += [bt[p // P] * P + p % P for p in range(start, start + n)]
-        if _is_decode(seq, n):
-            tables.append(bt + [0] * (self.max_blocks - len(bt))); lens.append(start + 1)
+        if _is_decode(seq, n): tables.append(self._table_row(seq)); lens.append(start + 1)
         else: prefills.append((t, n, start, torch.tensor(bt[:-(-(start + n) // P)], device=self.device)))
         if start + n == seq.num_tokens: sample_idx.append(t + n - 1)
         t += n
     dev, i32, i64 = self.device, torch.int32, torch.long
     return StepBatch(torch.tensor(ids, dtype=i64, device=dev), torch.tensor(pos, dtype=i64, device=dev),
                      torch.tensor(slots, dtype=i64, device=dev),
-                     torch.tensor(tables, dtype=i32, device=dev).view(len(tables), self.max_blocks),
+                     torch.from_numpy(np.stack(tables) if tables else np.zeros((0, self.max_blocks), np.int32)).to(dev),
                      torch.tensor(lens, dtype=i32, device=dev), prefills, torch.tensor(sample_idx, dtype=i64, device=dev),
                      max(lens, default=1))
 
 @patch
+def _table_row(self: LLMEngine, seq) -> np.ndarray:
+    "The sequence's block table padded to max_blocks (int32), updated only where it grew since the last step."
+    if seq.table is None or seq.table[0] is not seq.block_table:        # new or freed (preempted): start over
+        seq.table = (seq.block_table, 0, np.zeros(self.max_blocks, np.int32))
+    bt, k, arr = seq.table
+    arr[k:len(bt)] = bt[k:]
+    seq.table = (bt, len(bt), arr)
+    return arr
+
+@patch
+def _detokenize(self: LLMEngine, seq, upto: int | None = None, final: bool = False):
+    "Extend seq.text by the text of the new output tokens, decoding only a short window (vLLM's prefix/read offsets)."
+    ids, (pre, read) = seq.output_ids[:upto], seq.detok
+    if len(ids) <= read: return
+    prefix_text, new_text = self.tok.decode(ids[pre:read]), self.tok.decode(ids[pre:])
+    if len(new_text) > len(prefix_text) and (final or not new_text.endswith("\ufffd")):   # a split UTF-8 character waits
+        seq.text += new_text[len(prefix_text):]; seq.detok = (read, len(ids))
+
+@patch
 def _check_stop(self: LLMEngine, seq, tok) -> str | None:
-    p = seq.params
-    if tok in p.stop_token_ids or (tok == self.eos and not p.ignore_eos): return "stop"
-    if self.tok is not None:
-        seq.text = self.tok.decode(seq.output_ids)
-        for s in p.stop:
-            if (k := seq.text.find(s)) >= 0: seq.text = seq.text[:k]; return "stop"
-    if len(seq.output_ids) >= p.max_tokens or seq.num_tokens >= self.max_model_len: return "length"
-    return None
+    "Why `seq` stops after its new token `tok` (stop, length) or None; the text is decoded incrementally."
+    p, reason = seq.params, None
+    if tok in p.stop_token_ids or (tok == self.eos and not p.ignore_eos): reason = "stop"   # the stop token is not text
+    elif self.tok is not None:
+        start = len(seq.text)
+        self._detokenize(seq)
+        for s in p.stop:                       # only the new text (and the len(s) - 1 characters before it) can hold a new match
+            if (k := seq.text.find(s, max(0, start - len(s) + 1))) >= 0: seq.text = seq.text[:k]; return "stop"
+    if reason is None and (len(seq.output_ids) >= p.max_tokens or seq.num_tokens >= self.max_model_len): reason = "length"
+    if reason is not None and self.tok is not None:
+        self._detokenize(seq, len(seq.output_ids) - (reason == "stop"), final=True)   # flush a held partial character
+    return reason
 
 @patch
 @torch.no_grad()
@@ -400,7 +524,8 @@ def step(self: LLMEngine) -> list[Sequence]:
     batch = self._prepare(sched)
     if self.graphs and not batch.prefills and batch.dec_tables.shape[0] <= max(self.graphs):
         logits = self._run_graph(batch); self.stats["graph_steps"] += 1
-    else: logits = forward_step(self.model, self.kv_cache, batch)
+    elif not batch.prefills: logits = decode_step(self.model, self.kv_cache, batch, self.decode_fns)
+    else: logits = forward_step(self.model, self.kv_cache, batch, **self.step_kw)
     done = [(s, n) for s, n in sched if s.num_computed + n == s.num_tokens]           # rows that sample
     toks = sample(logits.float(), [s.params for s, _ in done], [s.generator for s, _ in done]).tolist()
     lp = logits.float().log_softmax(-1) if any(s.params.logprobs is not None for s, _ in done) else None
@@ -409,15 +534,41 @@ def step(self: LLMEngine) -> list[Sequence]:
         seq.num_computed += n
         self.sched.register_full_blocks(seq)
     for i, ((seq, _), tok) in enumerate(zip(done, toks)):
-        seq.output_ids.append(tok); self.stats["generation_tokens"] += 1
-        if seq.first_token_time is None: seq.first_token_time = now
-        if lp is not None and seq.params.logprobs is not None:
-            top = lp[i].topk(seq.params.logprobs) if seq.params.logprobs else None
-            seq.logprobs.append((lp[i, tok].item(), {} if top is None else dict(zip(top.indices.tolist(), top.values.tolist()))))
-        if (reason := self._check_stop(seq, tok)) is not None: self._finish(seq, reason)
-        touched.append(seq)
+        lp_i = None if lp is None else lp[i]
+        if seq.children and not seq.forked: touched += self._fork(seq, logits[i].float(), lp_i, now)   # before seq may free its blocks
+        self._accept(seq, tok, lp_i, now); touched.append(seq)
     self.stats["steps"] += 1
     return touched
+
+@patch
+def _accept(self: LLMEngine, seq, tok: int, lp_row, now: float):
+    "Append a sampled token to `seq`: first-token time, logprobs, stop conditions."
+    seq.output_ids.append(tok); self.stats["generation_tokens"] += 1
+    if seq.first_token_time is None: seq.first_token_time = now
+    if lp_row is not None and seq.params.logprobs is not None:
+        top = lp_row.topk(seq.params.logprobs) if seq.params.logprobs else None
+        seq.logprobs.append((lp_row[tok].item(), {} if top is None else dict(zip(top.indices.tolist(), top.values.tolist()))))
+    if (reason := self._check_stop(seq, tok)) is not None: self._finish(seq, reason)
+
+@patch
+def _fork(self: LLMEngine, seq, logits_row, lp_row, now: float) -> list[Sequence]:
+    "n > 1, once `seq`'s prompt is in the cache: its samples share the prompt's full blocks, copy the partial one, sample from the same logits."
+    seq.forked, P = True, self.alloc.page_size
+    full, part = divmod(len(seq.prompt_ids), P)
+    kids = []
+    for kid in seq.children:
+        if kid.finished: continue                         # (an aborted request drops its children too)
+        if part and not self.alloc.num_free:              # no block to copy into: prefill it as a request (full blocks shared by hash)
+            self.sched.waiting.append(kid); continue
+        kid.block_table = seq.block_table[:full]
+        for b in kid.block_table: self.alloc.incref(b)
+        if part:                                          # the last, partial block gets written by each sample: copy it
+            b = self.alloc.allocate(); self.kv_cache[:, b] = self.kv_cache[:, seq.block_table[full]]; kid.block_table.append(b)
+        kid.num_computed, kid.hashes, kid.num_hashed = len(seq.prompt_ids), list(seq.hashes[:full]), min(seq.num_hashed, full * P)
+        kid.status = "running"; self.sched.running.append(kid); kids.append(kid)
+    toks = sample(logits_row[None].expand(len(kids), -1), [k.params for k in kids], [k.generator for k in kids]).tolist()
+    for kid, tok in zip(kids, toks): self._accept(kid, tok, lp_row, now)
+    return kids
 
 @patch
 def generate(self: LLMEngine, prompts: list[list[int]], params: SamplingParams | list[SamplingParams] | None = None,
@@ -446,9 +597,10 @@ def capture_cuda_graphs(self: LLMEngine, buckets=(1, 2, 4, 8, 16, 32, 64, 128, 2
     for b in reversed(bs):
         batch = StepBatch(s["ids"][:b], s["pos"][:b], s["slots"][:b], s["tables"][:b], s["lens"][:b], [], s["idx"][:b],
                           self.max_model_len)
-        forward_step(self.model, self.kv_cache, batch); torch.cuda.synchronize()   # warm up (Triton compiles)
+        for _ in range(2): decode_step(self.model, self.kv_cache, batch, self.decode_fns)   # warm up (Triton, torch.compile)
+        torch.cuda.synchronize()
         g = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(g, pool=pool): out = forward_step(self.model, self.kv_cache, batch)
+        with torch.cuda.graph(g, pool=pool): out = decode_step(self.model, self.kv_cache, batch, self.decode_fns)
         pool = g.pool(); self.graphs[b] = (g, out)
     torch.cuda.synchronize()
 
@@ -465,6 +617,42 @@ def _run_graph(self: LLMEngine, batch: StepBatch) -> torch.Tensor:
     g, out = self.graphs[b]
     g.replay()
     return out[:n]
+
+# %% ../nbs/06a_engine.ipynb #5e1c0a05
+def _decode_in(layer, x, cos, sin):
+    "Norm, projections, RoPE, W_UK absorbed: x (1, n, hidden) -> q (n, 1, h, r + d_rope), new latent rows (n, r + d_rope)."
+    attn = layer.self_attn
+    q_nope, q_pe, c_kv, k_pe = attn._project(layer.input_layernorm(x), cos, sin)  # (1,h,n,.), (1,n,r), (1,n,d_rope)
+    w = attn.kv_b_proj.weight.view(attn.h, attn.d_nope + attn.d_v, attn.r)         # (h, d_nope + d_v, r)
+    q_lat = torch.einsum("hnd,hdr->nhr", q_nope[0], w[:, :attn.d_nope])             # (n, h, r)
+    return torch.cat([q_lat, q_pe[0].transpose(0, 1)], -1)[:, None], torch.cat([c_kv[0], k_pe[0]], -1)
+
+def _decode_out(layer, x, o_lat):
+    "W_UV, o_proj, the residuals and the MLP: o_lat (n, h, r) -> x (1, n, hidden)."
+    attn = layer.self_attn
+    w = attn.kv_b_proj.weight.view(attn.h, attn.d_nope + attn.d_v, attn.r)
+    o = torch.einsum("nhr,hvr->nhv", o_lat.to(w.dtype), w[:, attn.d_nope:]).flatten(1)  # (n, h * d_v)
+    x = x + attn.o_proj(o)[None]
+    return x + layer.mlp(layer.post_attention_layernorm(x))
+
+@torch.no_grad()
+def decode_step(model, kv_cache: torch.Tensor, batch: StepBatch, fns=(_decode_in, _decode_out)) -> torch.Tensor:
+    "A pure-decode step as forward_step computes it, with the per-token work of a layer in two functions that `torch.compile` can fuse."
+    pre, post = fns
+    m = model.model
+    x = m.embed_tokens(batch.input_ids)[None]                                        # (1, n, hidden)
+    cos, sin = m.rotary_emb(batch.positions[None], dtype=x.dtype)
+    for li, layer in enumerate(m.layers):
+        attn, kv = layer.self_attn, kv_cache[li]
+        q, rows = pre(layer, x, cos, sin)                                            # (n, 1, h, r + d_rope), (n, r + d_rope)
+        kv.view(-1, kv.shape[-1])[batch.slots] = rows.to(kv.dtype)
+        q = q.to(kv.dtype).contiguous()
+        o_lat, _ = mla_decode(q, kv, batch.dec_tables, batch.dec_seqlens, attn.scale, attn.r,
+                              impl="ref" if q.dtype == torch.float32 or not q.is_cuda else None,
+                              max_seqlen=batch.max_seqlen, validate=False)             # (n, 1, h, r)
+        x = post(layer, x, o_lat[:, 0])
+    return model.lm_head(m.norm(x[0, batch.sample_idx]))                              # (n, vocab)
+
 
 # %% ../nbs/06a_engine.ipynb #13558ff8
 def render_chat(messages: list[dict]) -> str:
@@ -495,6 +683,7 @@ class Metrics:
         self.gen = Counter("vllm:generation_tokens", "Generated tokens", lab, registry=r).labels(model_name)
         self.prompt = Counter("vllm:prompt_tokens", "Prefilled prompt tokens", lab, registry=r).labels(model_name)
         self.success = Counter("vllm:request_success", "Finished requests", lab + ["finished_reason"], registry=r)
+        for reason in ("stop", "length", "abort"): self.success.labels(model_name, reason)   # every series exists from 0, as in vLLM
 
     def update(self, eng: LLMEngine):
         self.running.set(eng.num_running); self.waiting.set(eng.num_waiting); self.kv.set(eng.alloc.usage)
@@ -516,6 +705,7 @@ class Update:
     finish_reason: str | None
     logprobs: list
     prompt_tokens: int
+    index: int = 0          # which of the request's n samples
 
 class AsyncEngine:
     "Runs an LLMEngine on a thread: requests in through a queue, per-request updates out to asyncio queues."
@@ -538,8 +728,10 @@ class AsyncEngine:
         except queue.Empty: pass
         for c in cmds:
             if c is None: continue
-            if c[0] == "abort":
-                self.engine.abort(c[1]); self.streams.pop(c[1], None); continue
+            if c[0] == "abort":               # the client left: counted as finished_reason="abort", as vLLM does
+                for seq in self.engine.abort(c[1]):
+                    if self.metrics: self.metrics.finished(seq)
+                continue
             _, rid, ids, params = c
             try: self.engine.add_request(ids, params, rid)
             except Exception as e: self._emit(rid, e); self.streams.pop(rid, None)
@@ -551,13 +743,15 @@ class AsyncEngine:
             if eng.has_unfinished():
                 try: touched = eng.step()
                 except Exception as e:          # a bug or OOM must not hang clients: fail every request, keep serving
-                    for rid in list(eng.seqs): eng.abort(rid); self._emit(rid, RuntimeError(f"engine step failed: {e}"))
+                    for rid in list(eng.seqs):
+                        for seq in eng.abort(rid):
+                            self._emit(seq.parent or seq.id, RuntimeError(f"engine step failed: {e}"))
+                            if self.metrics: self.metrics.finished(seq)
                     touched = []
                 for seq in touched:
-                    self._emit(seq.id, Update(list(seq.output_ids), seq.text, seq.finish_reason, list(seq.logprobs), len(seq.prompt_ids)))
-                    if seq.finished:
-                        self.streams.pop(seq.id, None)
-                        if self.metrics: self.metrics.finished(seq)
+                    self._emit(seq.parent or seq.id, Update(list(seq.output_ids), seq.text, seq.finish_reason, list(seq.logprobs),
+                                                          len(seq.prompt_ids), seq.index))
+                    if seq.finished and self.metrics: self.metrics.finished(seq)
             if self.metrics: self.metrics.update(eng)
 
     def _run(self):
@@ -567,19 +761,21 @@ class AsyncEngine:
             raise
 
     async def generate(self, prompt_ids: list[int], params: SamplingParams, rid: str):
-        "Async iterator of Updates until the request finishes; leaving early aborts it."
+        "Async iterator of Updates (of all n samples) until the request finishes; leaving early aborts it."
         q = asyncio.Queue()
         self.streams[rid] = (asyncio.get_running_loop(), q)
         self.inbox.put(("add", rid, prompt_ids, params))
-        done = False
+        left, failed = params.n, False
         try:
-            while not done:
+            while left:
                 item = await q.get()
-                if isinstance(item, Exception): done = True; raise item
-                done = item.finish_reason is not None
+                if isinstance(item, Exception): failed = True; raise item
+                left -= item.finish_reason is not None
                 yield item
         finally:
-            if not done: self.inbox.put(("abort", rid))
+            self.streams.pop(rid, None)
+            if left and not failed: self.inbox.put(("abort", rid))
+
 
 # %% ../nbs/06a_engine.ipynb #6f9b6121
 class APIError(Exception):
@@ -592,7 +788,8 @@ class APIError(Exception):
 
 def _sampling(req: dict, max_tokens_default: int) -> SamplingParams:
     "SamplingParams from an OpenAI request body (completions or chat)."
-    if req.get("n", 1) != 1: raise APIError(400, "n > 1 is not supported: send one request per sample", "n")
+    n = 1 if req.get("n") is None else req["n"]
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 64: raise APIError(400, f"n must be an integer in [1, 64], got {n!r}", "n")
     if req.get("best_of") not in (None, 1): raise APIError(400, "best_of > 1 is not supported", "best_of")
     if req.get("echo"): raise APIError(400, "echo is not supported", "echo")
     stop = req.get("stop") or []
@@ -606,15 +803,15 @@ def _sampling(req: dict, max_tokens_default: int) -> SamplingParams:
         return SamplingParams(max_tokens=max_tokens_default if mt is None else mt, temperature=1.0 if temp is None else temp,
                               top_k=req.get("top_k") or 0, top_p=1.0 if req.get("top_p") is None else req["top_p"],
                               seed=req.get("seed"), stop=stop, stop_token_ids=list(req.get("stop_token_ids") or []),
-                              ignore_eos=bool(req.get("ignore_eos", False)), logprobs=lp)
+                              ignore_eos=bool(req.get("ignore_eos", False)), logprobs=lp, n=n)
     except (ValueError, TypeError) as e: raise APIError(400, str(e)) from None
 
 # %% ../nbs/06a_engine.ipynb #a63af6a7
 class _Formatter:
-    "Turns engine Updates into OpenAI response bodies: streamed deltas (text held back while it may end in a stop string) or one final body."
+    "Turns engine Updates into OpenAI response bodies: streamed deltas (text held back while it may end in a stop string) or one final body; one choice per sample."
     def __init__(self, tok, rid, model, chat: bool, sp: SamplingParams):
         self.tok, self.rid, self.model, self.chat, self.sp = tok, rid, model, chat, sp
-        self.created, self.sent_text, self.sent_tokens, self.last = int(time.time()), "", 0, None
+        self.created, self.sent_text, self.sent_tokens, self.last = int(time.time()), {}, {}, {}   # per choice index
         self.hold = max((len(s) for s in sp.stop), default=1) - 1
 
     def _logprobs(self, u, a, b):
@@ -629,39 +826,43 @@ class _Formatter:
                 "top_logprobs": [{s(k): v for k, v in top.items()} for _, top in rows], "text_offset": []}
 
     def _choice(self, text, u, a, b, finish, delta: bool):
-        c = {"index": 0, "finish_reason": finish, "logprobs": self._logprobs(u, a, b)}
+        c = {"index": u.index, "finish_reason": finish, "logprobs": self._logprobs(u, a, b)}
         if not self.chat: c["text"] = text
         elif delta: c["delta"] = ({"role": "assistant"} if a == 0 else {}) | {"content": text}
         else: c["message"] = {"role": "assistant", "content": text}
         return c
 
-    def _body(self, choice, chunk: bool):
+    def _body(self, choices, chunk: bool):
         obj = ("chat.completion" if self.chat else "text_completion") + (".chunk" if chunk and self.chat else "")
-        return {"id": self.rid, "object": obj, "created": self.created, "model": self.model, "choices": [choice]}
+        return {"id": self.rid, "object": obj, "created": self.created, "model": self.model, "choices": choices}
 
     def delta(self, u) -> list[dict]:
-        "Stream chunks for the tokens that are new since the last Update."
-        self.last = u
-        text, done = u.text, u.finish_reason is not None
+        "Stream chunks for the tokens of choice `u.index` that are new since its last Update."
+        i = u.index
+        self.last[i] = u
+        text, done, sent = u.text, u.finish_reason is not None, self.sent_text.get(i, "")
         if not done:
             text = text[:len(text) - self.hold] if self.hold else text
             text = text.rstrip("\ufffd")                   # an incomplete UTF-8 character waits for its next byte
-        new, a = text[len(self.sent_text):], self.sent_tokens
+        new, a = text[len(sent):], self.sent_tokens.get(i, 0)
         if not new and not done: return []
-        self.sent_text, self.sent_tokens = text if len(text) > len(self.sent_text) else self.sent_text, len(u.output_ids)
-        return [self._body(self._choice(new, u, a, len(u.output_ids), u.finish_reason, True), True)]
+        self.sent_text[i], self.sent_tokens[i] = text if len(text) > len(sent) else sent, len(u.output_ids)
+        return [self._body([self._choice(new, u, a, len(u.output_ids), u.finish_reason, True)], True)]
 
-    def usage(self, u):
-        n = len(u.output_ids) if u else 0
-        p = u.prompt_tokens if u else 0
+    def usage(self):
+        us = list(self.last.values())
+        n, p = sum(len(u.output_ids) for u in us), us[0].prompt_tokens if us else 0
         return {"prompt_tokens": p, "completion_tokens": n, "total_tokens": p + n}
 
     def usage_chunk(self):
-        b = self._body(None, True); b["choices"] = []; b["usage"] = self.usage(self.last); return b
+        b = self._body([], True); b["usage"] = self.usage(); return b
 
-    def final(self, u) -> dict:
-        b = self._body(self._choice(u.text, u, 0, len(u.output_ids), u.finish_reason, False), False)
-        b["usage"] = self.usage(u); return b
+    def final(self, updates: dict) -> dict:
+        "One body with a choice per sample, from the last Update of each."
+        self.last = updates
+        b = self._body([self._choice(u.text, u, 0, len(u.output_ids), u.finish_reason, False) for _, u in sorted(updates.items())], False)
+        b["usage"] = self.usage(); return b
+
 
 # %% ../nbs/06a_engine.ipynb #45a57b5c
 def build_app(engine: LLMEngine, tokenizer, model_name: str):
@@ -752,9 +953,9 @@ def build_app(engine: LLMEngine, tokenizer, model_name: str):
                     yield f"data: {json.dumps(APIError(500, str(e), type='server_error').body())}\n\n"
                 yield "data: [DONE]\n\n"
             return StreamingResponse(sse(), media_type="text/event-stream")
-        last = None
+        last = {}
         try:
-            async for u in runner.generate(ids, sp, rid): last = u
+            async for u in runner.generate(ids, sp, rid): last[u.index] = u
         except ValueError as e: raise APIError(400, str(e)) from None
         except Exception as e: raise APIError(500, str(e), type="server_error") from None
         return fmt.final(last)
@@ -784,13 +985,15 @@ def serve_cli(argv=None):
     ap.add_argument("--served-model-name", default=None, help="the model id clients send (default: the directory name)")
     ap.add_argument("--max-num-seqs", type=int, default=64); ap.add_argument("--max-num-batched-tokens", type=int, default=2048)
     ap.add_argument("--num-blocks", type=int, default=None, help="cache blocks of 16 tokens (default: fit the GPU, or 64 full sequences on CPU)")
+    ap.add_argument("--long-prefill-tokens", type=int, default=16384, help="token budget of a step with no decode in it (bigger prefill chunks)")
     a = ap.parse_args(argv)
     if a.device == "cuda" and not torch.cuda.is_available(): ap.error("--device cuda but no CUDA device is visible; use --device cpu")
     import uvicorn
     try: model, tok = load_for_serving(a.model_dir, a.device)
     except (FileNotFoundError, ValueError) as e: ap.error(str(e))
     eng = LLMEngine(model, tok, max_model_len=a.max_model_len, num_blocks=a.num_blocks, max_num_seqs=a.max_num_seqs,
-                    max_num_batched_tokens=a.max_num_batched_tokens, cuda_graphs=a.device == "cuda")
+                    max_num_batched_tokens=a.max_num_batched_tokens, long_prefill_tokens=a.long_prefill_tokens,
+                    cuda_graphs=a.device == "cuda", compile_decode=a.device == "cuda")
     name = a.served_model_name or Path(a.model_dir).resolve().name
     print(f"ic-serve: {name} on {a.device}, max-model-len {eng.max_model_len}, {eng.alloc.num_blocks - 1} cache blocks "
           f"of {eng.alloc.page_size} tokens; http://{a.host}:{a.port}/v1", flush=True)

@@ -78,6 +78,18 @@ def test_chat_stream_stop_logprobs_seed(server):
                                  extra_body={"ignore_eos": True}).choices[0].text for _ in range(2))
     assert a == b
 
+def test_n_samples_fork_the_prompt(server):
+    "n > 1: n choices, sample i equal to a lone request seeded seed + i; streamed deltas per index add up to the same texts."
+    c = server["client"]
+    kw = dict(model="tiny-chat", prompt="Return a new list", max_tokens=10, temperature=1.0, extra_body={"ignore_eos": True})
+    r = c.completions.create(n=3, seed=11, **kw)
+    assert [ch.index for ch in r.choices] == [0, 1, 2] and r.usage.completion_tokens == 30
+    assert [ch.text for ch in r.choices] == [c.completions.create(seed=11 + i, **kw).choices[0].text for i in range(3)]
+    texts = {}
+    for ch in c.completions.create(n=3, seed=11, stream=True, **kw):
+        for x in ch.choices: texts[x.index] = texts.get(x.index, "") + x.text
+    assert texts == {i: ch.text for i, ch in enumerate(r.choices)}
+
 def test_bad_requests(server):
     c, url = server["client"], server["url"]
     with pytest.raises(openai.BadRequestError) as e:
@@ -88,8 +100,8 @@ def test_bad_requests(server):
         c.completions.create(model="tiny-chat", prompt=list(range(10)), max_tokens=1000)
     with pytest.raises(openai.NotFoundError, match="does not exist"):
         c.completions.create(model="gpt-4", prompt="hi", max_tokens=2)
-    with pytest.raises(openai.BadRequestError, match="n > 1"):
-        c.completions.create(model="tiny-chat", prompt="hi", max_tokens=2, n=2)
+    with pytest.raises(openai.BadRequestError, match="n must be an integer"):
+        c.completions.create(model="tiny-chat", prompt="hi", max_tokens=2, n=0)
     with pytest.raises(openai.BadRequestError, match="temperature"):
         c.completions.create(model="tiny-chat", prompt="hi", max_tokens=2, temperature=-1)
     with pytest.raises(openai.BadRequestError, match="messages"):
@@ -112,6 +124,9 @@ def test_aborted_streams_free_every_block(server):
     assert not eng.has_unfinished(), (eng.num_running, eng.num_waiting)
     assert eng.alloc.num_free == eng.alloc.num_blocks - 1
     assert eng.stats["aborted"] >= 95
+    m = urllib.request.urlopen(server["url"] + "/metrics", timeout=30).read().decode()
+    ab = [l for l in m.splitlines() if l.startswith("vllm:request_success_total") and 'finished_reason="abort"' in l]
+    assert ab and float(ab[0].split()[-1]) >= 95    # abandoned requests are counted as vLLM counts them
 
 def test_burst_queues_and_metrics(server):
     c, eng, url = server["client"], server["eng"], server["url"]
