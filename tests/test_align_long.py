@@ -34,5 +34,7 @@ def test_tiny_run_end_to_end(tmp_path):
 def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="longer than --train-len"):
         niah_long.main(["--preset", "tiny", "--out", str(tmp_path), "--stages", "320:1:2"], log=lambda *a: None)
+    with pytest.raises(ValueError, match="give 'len:steps:batch"):
+        niah_long.main(["--preset", "tiny", "--out", str(tmp_path), "--stages", "96x40"], log=lambda *a: None)
     with pytest.raises(ValueError, match="exceeds YaRN's reach"):
         niah_long.main(["--preset", "tiny", "--out", str(tmp_path), "--lengths", "1000"], log=lambda *a: None)

@@ -7,7 +7,7 @@ and evaluate a NIAH depth x length grid with lesson 06a's engine (paged latent c
     python tools/niah_long.py --preset tiny --out /tmp/nl        # the same path on a CPU in seconds (tests/test_align_long.py)
 
 Every result is written as soon as it exists (results.json and heatmap.png rewritten atomically after each grid
-length), so a run stopped by a time limit still leaves what it reached; lengths not reached are listed as such.
+length), so a run stopped by a time limit still leaves what it reached (results.json lists the lengths done).
 """
 from __future__ import annotations
 import argparse, datetime, json, math, os, random, sys, time
@@ -114,16 +114,24 @@ def save(out, res):
         fig.tight_layout(); tmp = out / "heatmap.tmp.png"; fig.savefig(tmp, dpi=110); plt.close(fig); os.replace(tmp, out / "heatmap.png")
 
 def main(argv=None, log=print):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--preset", choices=PRESETS, default="tiny")
-    ap.add_argument("--out", default="runs/niah_long")
-    for k in ("stages", "train_len", "yarn_factor", "yarn_steps", "lengths", "depths", "n", "base_lengths", "lr"):
-        ap.add_argument("--" + k.replace("_", "-"), dest=k, default=None)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", choices=PRESETS, default="tiny", help="tiny: a CPU in seconds; gpu: the stored H100 run")
+    ap.add_argument("--out", default="runs/niah_long", help="results.json and heatmap.png go here")
+    helps = dict(stages="curriculum 'len:steps:batch[:gate],...' (gate: end the stage once the passkey probe reaches it)",
+                 train_len="the longest training length (tokens); YaRN scales from it", yarn_factor="YaRN's s",
+                 yarn_steps="fine-tuning steps at train_len after YaRN", lengths="grid lengths, comma-separated",
+                 depths="needle depths in [0, 1], comma-separated", n="prompts per grid cell",
+                 base_lengths="lengths for the no-YaRN and YaRN-without-fine-tuning curves", lr="peak learning rate")
+    for k, h in helps.items():
+        ap.add_argument("--" + k.replace("_", "-"), dest=k, default=None, help=h + " (default: the preset's)")
     ap.add_argument("--batched-tokens", type=int, default=8192, help="the engine's token budget per step (prefill chunk)")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
     p = {k: (getattr(a, k) if getattr(a, k) is not None else v) for k, v in PRESETS[a.preset].items() if k != "model"}
-    stages = [tuple(int(v) if j < 3 else float(v) for j, v in enumerate(s.split(":"))) for s in p["stages"].split(",")]
+    try: stages = [tuple(int(v) if j < 3 else float(v) for j, v in enumerate(s.split(":"))) for s in p["stages"].split(",")]
+    except ValueError: stages = []
+    if not stages or any(len(s) not in (3, 4) for s in stages):
+        raise ValueError(f"--stages {p['stages']!r}: give 'len:steps:batch[:gate],...', e.g. 128:1000:256:0.95,8192:120:4")
     train_len, factor, lengths = int(p["train_len"]), float(p["yarn_factor"]), _ints(p["lengths"])
     if max(s[0] for s in stages) > train_len:
         raise ValueError(f"a curriculum stage is longer than --train-len {train_len}: the point is training at <= train_len")
