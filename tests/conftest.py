@@ -28,3 +28,27 @@ def slurm_cluster():
         time.sleep(1)
     else: pytest.fail(f"no idle SLURM node after start: sinfo says {s}")
     return r.stdout
+
+# The NIAH / alignment tests' shared setup (tests/test_eval*.py, tests/test_align*.py)
+@pytest.fixture(scope="session")
+def tok():
+    "The byte tokenizer; torch kept to one thread (tiny matrices: a second thread costs more than it buys on a busy CPU)."
+    import torch
+    from infinitecontext.data import ByteTokenizer
+    torch.set_num_threads(1)
+    return ByteTokenizer()
+
+@pytest.fixture(scope="session")
+def hay(tok):
+    "The stdlib haystack, tokenized."
+    from infinitecontext.data import stdlib_haystack
+    return tok.encode(stdlib_haystack())
+
+@pytest.fixture(scope="module")
+def model(tok):
+    "A fresh untrained tiny model (seed 0, 256 positions) per test module; a module's own `model` fixture overrides it."
+    import torch
+    from infinitecontext.mla import tiny
+    from infinitecontext.model import InfiniteContextForCausalLM
+    torch.manual_seed(0)
+    return InfiniteContextForCausalLM(tiny(max_position_embeddings=256)).eval()

@@ -2,36 +2,31 @@
 import random
 from pathlib import Path
 import pytest, torch
-from infinitecontext.data import ByteTokenizer, stdlib_haystack
 from infinitecontext.eval import (EndpointBackend, EndpointError, ModelBackend, Judge, judge_agreement, evaluate_grid, niah_sample,
                                   parse_absolute, local_server)
 from infinitecontext.mla import tiny
 from infinitecontext.model import InfiniteContextForCausalLM, save_deepseek_v3
 
-torch.set_num_threads(1)
-TOK = ByteTokenizer()
-HAY = TOK.encode(stdlib_haystack())
-
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, tok):
     "A tiny byte-level model exported and served by the real `ic-serve` CLI in a subprocess (eval.local_server)."
     torch.manual_seed(0)
     d = tmp_path_factory.mktemp("judge") / "tiny-judge"
     model = InfiniteContextForCausalLM(tiny(max_position_embeddings=4096)).eval()
-    save_deepseek_v3(model, d); TOK.save(d)
+    save_deepseek_v3(model, d); tok.save(d)
     with local_server(d, extra_args=("--max-num-seqs", "4")) as url: yield dict(url=url, model=model)
 
-def test_endpoint_grid_equals_in_process(served):
+def test_endpoint_grid_equals_in_process(served, tok, hay):
     ep = EndpointBackend(served["url"], max_context=4096)
     assert ep.model == "tiny-judge"
     kw = dict(lengths=[96, 160], depths=[0.0, 1.0], tasks=("single", "multikey"), n=2, seed=3, k=2, log=lambda *a: None)
-    r_ep = evaluate_grid(ep, TOK, HAY, **kw)
-    r_in = evaluate_grid(ModelBackend(served["model"], TOK), TOK, HAY, **kw)
+    r_ep = evaluate_grid(ep, tok, hay, **kw)
+    r_in = evaluate_grid(ModelBackend(served["model"], tok), tok, hay, **kw)
     assert [s["pred"] for s in r_ep["samples"]] == [s["pred"] for s in r_in["samples"]]   # greedy over HTTP = greedy in-process
 
-def test_endpoint_too_long_prompt_is_one_clear_error(served):
+def test_endpoint_too_long_prompt_is_one_clear_error(served, tok, hay):
     ep = EndpointBackend(served["url"])
-    s = niah_sample(TOK, HAY, "single", 4200, 0.5, random.Random(0))
+    s = niah_sample(tok, hay, "single", 4200, 0.5, random.Random(0))
     with pytest.raises(EndpointError, match=r"answered 400 \(the prompt is probably longer than the served model's context\)"):
         ep.generate([s], 8)
     with pytest.raises(ValueError, match="exceeds max_context=4096"): EndpointBackend(served["url"], max_context=4096).check(4200)

@@ -1,0 +1,40 @@
+"tools/niah_long.py (lesson 05b's GPU run) at tiny size on a CPU: the engine backend, the curriculum gate, the whole path, bad arguments."
+import json, sys
+from pathlib import Path
+import pytest
+from infinitecontext.engine import LLMEngine
+from infinitecontext.eval import ModelBackend, evaluate_grid
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import niah_long
+
+def test_engine_backend_answers_as_the_model_does(model, tok, hay):
+    "Greedy through 06a's engine (paged cache, 64-token prefill chunks) = greedy through the model's own decode."
+    kw = dict(lengths=[96, 200], depths=[0.0, 0.5, 1.0], n=2, seed=4, log=lambda *a: None)
+    a = evaluate_grid(ModelBackend(model, tok), tok, hay, **kw)
+    eng = LLMEngine(model, tok, max_model_len=224, max_num_seqs=6, max_num_batched_tokens=64, prefix_caching=False)
+    b = evaluate_grid(niah_long.EngineBackend(eng, tok), tok, hay, **kw)
+    assert [s["pred"] for s in b["samples"]] == [s["pred"] for s in a["samples"]] and all(len(s["pred"]) == 5 for s in b["samples"])
+    with pytest.raises(ValueError, match="exceeds the engine's max_model_len"): niah_long.EngineBackend(eng, tok).check(225)
+
+def test_tiny_run_end_to_end(tmp_path):
+    # a gate of 0% is met at the first probe (step 100): the stage stops there, not at its bound of 300 steps
+    res = niah_long.main(["--preset", "tiny", "--out", str(tmp_path), "--stages", "96:300:8:0.0,160:10:8", "--yarn-steps", "3"],
+                         log=lambda *a: None)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert (tmp_path / "heatmap.png").stat().st_size > 1000
+    assert saved["grid_lengths"] == [160, 320, 480] and saved["not_reached"] == [] and saved["params"] == res["params"]
+    assert len(saved["yarn_ft"]["cells"]) == 3 * 3 and all(c["n"] == 2 for c in saved["yarn_ft"]["cells"])
+    assert set(saved) >= {"no_yarn", "yarn_no_ft", "yarn_ft", "summary", "train_log", "yarn_log", "hardware", "date"}
+    first = [h for h in saved["train_log"] if h["len"] == 96]
+    assert max(h["step"] for h in first) == 100 and first[-1]["probe"] == 0.0, first
+    assert max(h["step"] for h in saved["train_log"]) == 110   # then the next stage's 10 steps
+    assert saved["all_cells_ge_95"] is False              # 40 CPU steps do not make a retriever
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="longer than --train-len"):
+        niah_long.main(["--preset", "tiny", "--out", str(tmp_path), "--stages", "320:1:2"], log=lambda *a: None)
+    with pytest.raises(ValueError, match="give 'len:steps:batch"):
+        niah_long.main(["--preset", "tiny", "--out", str(tmp_path), "--stages", "96x40"], log=lambda *a: None)
+    with pytest.raises(ValueError, match="exceeds YaRN's reach"):
+        niah_long.main(["--preset", "tiny", "--out", str(tmp_path), "--lengths", "1000"], log=lambda *a: None)
