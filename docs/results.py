@@ -115,6 +115,22 @@ def rows() -> list[Row]:
              r"YaRN fine-tuned \+ DPO\s+64:(?P<d64>\d+%) 128:(?P<d128>\d+%)[^\n]*384:(?P<d384>\d+%) 496:(?P<d496>\d+%)",
              r"-> (?P<pairs>\d+) pairs; DPO"],
             "(no claim)", hardware="CPU, 2 cores (ci profile)"),
+        Row("Plain DPO (sigmoid loss only) on the same pairs, held-out accuracy at 320 tokens", "05b_alignment",
+            r"plain DPO \(\d+ steps",
+            "{acc} (n={n}, 95% CI {lo}..{hi}) after {st} steps: {d} against SFT (paired bootstrap {dl}..{dh}); with the NLL "
+            "term (the DPO + NLL row) the same pairs raise accuracy",
+            [r"plain DPO \((?P<st>\d+) steps[^\n]*@ 320: (?P<acc>[\d.]+%)\s+\(n=(?P<n>\d+), 95% CI (?P<lo>[\d.]+%)\.\.(?P<hi>[\d.]+%)\)",
+             r"plain DPO - SFT: (?P<d>[+-][\d.]+%) \(paired bootstrap 95% CI (?P<dl>[+-][\d.]+%)\.\.(?P<dh>[+-][\d.]+%)\)"],
+            "(no claim)", hardware="CPU, 2 cores (ci profile)"),
+        Row("NIAH passkey, a 127M model trained from scratch at <= 8k tokens, YaRN x16 + 60 steps at 8k", "05b_alignment",
+            r"yarn_ft\s+131072 tokens",
+            "{a4} / {a8} / {a16} / {a32} / {a64} / {a128} at 4k / 8k / 16k / 32k / 64k / 128k (n={n} each; worst cell "
+            "{w16} at 16k, {w128} at 128k)",
+            [rf"yarn_ft\s+{L} tokens:\s+(?P<a{k}>[\d.]+%) \(n=(?P<n{k}>\d+)" for L, k in
+             [(4096, 4), (8192, 8), (16384, 16), (32768, 32), (65536, 64), (131072, 128)]]
+            + [r"yarn_ft\s+4096 tokens:\s+[\d.]+% \(n=(?P<n>\d+)", r"yarn_ft\s+16384 tokens:[^\n]*worst cell (?P<w16>\d+%)",
+               r"yarn_ft\s+131072 tokens:[^\n]*worst cell (?P<w128>\d+%)"],
+            "100% at 4k, 95%+ at 32k, 90%+ at 128k, 85%+ at 1M (1M not run)", hardware="1x H100 80GB HBM3"),
         Row("Offline throughput, ic_1b (random bf16 weights): 256 requests, 1k-8k prompts, 256 new tokens each", "06a_engine",
             r"requests\s+seconds\s+output tok/s",
             "engine {e} output tok/s ({er} requests at once) vs transformers `generate` {t} ({tr} requests, static cache): {x}; "
