@@ -1,4 +1,4 @@
-"""The FP8-cache MLA decode kernel (03b) against its oracle (CPU: Triton's interpreter; GPU: the real kernel).
+"""The token-balanced and FP8-cache MLA decode kernels (03b) against its oracle (CPU: Triton's interpreter; GPU: the real kernel).
 
 Ragged batches, shuffled pages, NaN bytes in every unused slot, heads 1/16/128, s_q 1 and 2, forced splits; the
 quantiser against FlashMLA's format; the FP8 write path. Small ranks keep the interpreter fast.
@@ -8,9 +8,10 @@ import pytest
 import torch
 
 os.environ.setdefault("TRITON_INTERPRET", "0" if torch.cuda.is_available() else "1")
-from infinitecontext.kernels import compare
-from infinitecontext.kernels_fp8 import (dequantize_latent, fp8_row_bytes, make_paged_cache_fp8, mla_decode_fp8,
-                                         mla_decode_fp8_ref, quantize_latent, write_fp8_cache)
+from infinitecontext.kernels import compare, make_paged_cache, mla_decode_ref
+from infinitecontext.kernels_fp8 import (dequantize_latent, fp8_row_bytes, make_paged_cache_fp8, mla_decode_balanced,
+                                         mla_decode_fp8, mla_decode_fp8_ref, mla_decode_plan, quantize_latent,
+                                         write_fp8_cache)
 
 DEV = "cuda" if torch.cuda.is_available() else "cpu"
 if DEV == "cpu" and os.environ.get("TRITON_INTERPRET") != "1":
@@ -45,9 +46,45 @@ def test_causal_new_tokens(s_q):
     run([2, 77], h=8, s_q=s_q)
 
 
-@pytest.mark.parametrize("num_splits", [1, 40])
-def test_forced_splits(num_splits):
-    run([100, 37], h=4, num_splits=num_splits)   # 40 splits of 100 rows: most are empty (lse -inf, weight 0)
+@pytest.mark.parametrize("programs", [1, 3, 40])
+def test_forced_payloads(programs):
+    # 1: one program walks every sequence; 40: more payloads than tiles (some programs get nothing)
+    run([100, 37, 260], h=4, programs=programs)
+
+
+def run_bf16(seqlens, h, s_q=1, page=16, r=64, dr=16, dtype=torch.bfloat16, seed=0, **cfg):
+    kv, bt, sl = make_paged_cache(seqlens, page, r + dr, dtype, DEV, seed=seed)
+    q = torch.randn(len(seqlens), s_q, h, r + dr, generator=torch.Generator().manual_seed(seed + 1)).to(dtype).to(DEV)
+    ro, rl = mla_decode_ref(q, kv, bt, sl, (r + dr) ** -0.5, r)
+    o, l = mla_decode_balanced(q, kv, bt, sl, (r + dr) ** -0.5, r, impl="triton", **cfg)
+    assert not torch.isnan(o).any() and o.dtype == dtype
+    e = compare(o, l, ro, rl)
+    assert e["cos"] > 0.9999 and e["rel"] < 1e-2 and e["lse"] < 1e-2, e
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("s_q", [1, 2])
+def test_balanced_bf16_fp16_ragged(dtype, s_q):
+    run_bf16([65, 2, 130, 64], h=16, s_q=s_q, dtype=dtype, programs=3)
+
+
+@pytest.mark.parametrize("h", [1, 128])
+def test_balanced_heads(h):
+    run_bf16([97, 40], h=h, r=32, dr=8, programs=2)
+
+
+def test_plan_covers_every_row_once_and_balances():
+    lens = torch.randint(1, 5000, (37,), generator=torch.Generator().manual_seed(3)).tolist()
+    plan = mla_decode_plan(lens, 16, device="cpu", programs=50)
+    seg, pp, sp = plan.segs.long(), plan.prog_ptr.long(), plan.seq_ptr.long()
+    for i, n in enumerate(lens):   # a sequence's segments are consecutive, in order, and tile it exactly
+        s = seg[sp[i]:sp[i + 1]]
+        assert (s[:, 0] == i).all() and s[0, 1] == 0 and s[-1, 2] == n and (s[1:, 1] == s[:-1, 2]).all()
+        assert (s[:, 3] == int(len(s) == 1)).all()
+    rows = torch.tensor([int((seg[pp[p]:pp[p + 1], 2] - seg[pp[p]:pp[p + 1], 1]).sum()) for p in range(plan.n_programs)])
+    assert plan.n_programs <= 50 and rows.max() <= sum(lens) / 50 + 6 * 64 + 64   # payload + overhead rounding
+    with pytest.raises(ValueError, match=">= 1"):
+        mla_decode_plan([3, 0], 16, device="cpu")
 
 
 def test_full_width_flashmla_format():
