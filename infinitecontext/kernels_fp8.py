@@ -234,12 +234,12 @@ if triton is not None:
             o = acc / l_safe[:, None]
             lse = tl.where(l_i == 0.0, float("-inf"), (m_i + tl.log2(l_safe)) * 0.6931471805599453)
             if direct != 0:   # the sequence's only segment: the finished output
-                o_ptr = OUT + b.to(tl.int64) * stride_ob + qi * stride_os + hh * stride_oh
-                tl.store(o_ptr[:, None] + offs_r[None, :], o.to(OUT.dtype.element_ty), mask=row_ok[:, None])
+                out_ptr = OUT + b.to(tl.int64) * stride_ob + qi * stride_os + hh * stride_oh
+                tl.store(out_ptr[:, None] + offs_r[None, :], o.to(OUT.dtype.element_ty), mask=row_ok[:, None])
                 tl.store(LSE + b * stride_lb + hh * stride_lh + qi, lse, mask=row_ok)
             else:             # a partial, at the segment's number
-                o_ptr = OP + si * stride_opn + rows * stride_opm      # < 2^31: segments x M x R
-                tl.store(o_ptr[:, None] + offs_r[None, :], o, mask=row_ok[:, None])
+                part_ptr = OP + si * stride_opn + rows * stride_opm   # < 2^31: segments x M x R
+                tl.store(part_ptr[:, None] + offs_r[None, :], o, mask=row_ok[:, None])
                 tl.store(LP + si * M + rows, lse, mask=row_ok)
 
 # %% ../nbs/03b_fp8_cache.ipynb #66c265c6
