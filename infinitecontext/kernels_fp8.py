@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - the oracle and the quantiser must work
 # %% auto #0
 __all__ = ['FP8_MAX', 'FP8_SHAPES', 'fp8_row_bytes', 'quantize_latent', 'dequantize_latent', 'write_fp8_cache',
            'make_paged_cache_fp8', 'mla_decode_fp8_ref', 'DecodePlan', 'mla_decode_plan', 'mla_decode_balanced',
-           'mla_decode_fp8', 'bench_fp8', 'sweep_planned']
+           'mla_decode_fp8', 'bench_fp8', 'sweep_planned', 'sm90_report', 'compile_report']
 
 # %% ../nbs/03b_fp8_cache.ipynb #04b0f82d
 FP8_MAX = 448.0  # largest finite float8_e4m3fn
@@ -459,3 +459,45 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
     bench_fp8(out_dir=o, flashmla_dir=os.environ.get("FLASHMLA_DIR"))
     if "--sweep" in sys.argv:
         sweep_planned(fp8=True); sweep_planned(shapes=(("ragged", 48, 16), (64, 8192, 16)), fp8=False)
+
+# %% ../nbs/03b_fp8_cache.ipynb #84f6b22a
+def sm90_report(fn,                  # a @triton.jit kernel
+                ptrs: dict,          # pointer arguments and their types, e.g. {"Q": "*bf16"}
+                consts: dict,        # constexpr arguments
+                num_warps: int = 4, num_stages: int = 2) -> dict:
+    "Compile a Triton kernel for sm_90a without a GPU; registers and spills from ptxas, instruction counts from the PTX."
+    import re, subprocess, tempfile, warnings
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+    sig = {n: "constexpr" if n in consts else ptrs.get(n, "fp32" if n == "sm_scale_log2" else "i32") for n in fn.arg_names}
+    div16 = {(i,): [["tt.divisibility", 16]] for i, n in enumerate(fn.arg_names)
+             if n not in consts and (n in ptrs or n.startswith("stride") or n == "M")}   # what 16-aligned launches tell it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)          # Triton 3.9's notice about its FP-fusion default
+        k = triton.compile(ASTSource(fn, sig, constexprs=consts, attrs=div16), target=GPUTarget("cuda", 90, 32),
+                           options=dict(num_warps=num_warps, num_stages=num_stages))
+    ptx, info = k.asm["ptx"], ""
+    with tempfile.TemporaryDirectory() as d:
+        Path(d, "k.ptx").write_text(ptx)
+        for exe in ("ptxas", "ptxas-blackwell"):             # the bundled one that accepts this Triton's PTX version
+            r = subprocess.run([str(Path(triton.__file__).parent / "backends/nvidia/bin" / exe), "-arch=sm_90a", "-v",
+                                f"{d}/k.ptx", "-o", f"{d}/k.cubin"], capture_output=True, text=True)
+            if r.returncode == 0: info = r.stdout + r.stderr; break
+    num = lambda pat: int(m.group(1)) if (m := re.search(pat, info)) else -1
+    return dict(registers=num(r"Used (\d+) registers"), spill_bytes=num(r"(\d+) bytes spill stores"),
+                conversions=len(re.findall(r"\bcvt\.rn\.(?:bf16x2|f16x2)|\bcvt\.f32\.f16", ptx)),
+                shared_loads=len(re.findall(r"\bld\.shared|\bldmatrix", ptx)), async_copies=len(re.findall(r"cp\.async\.c[ag]\.", ptx)))
+
+def compile_report():
+    "03's split kernel and the planned kernels (bf16, FP8) at 64 x 8k, 16 heads, compiled for sm_90a: a table."
+    from infinitecontext.kernels import _mla_decode_split
+    ptr = dict(Q="*bf16", KV="*bf16", BT="*i32", SEQ="*i32", PROG="*i32", SEGS="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32")
+    shape = dict(R=512, DR=64, PAGE=64, BLOCK_H=16, BLOCK_N=64, BLOCK_DR=64, DOT_F32=False, PREFETCH=True)
+    reports = {"03 split": sm90_report(_mla_decode_split, ptr, dict(shape, BLOCK_R=512, DIRECT=False)),
+               "planned bf16": sm90_report(_mla_decode_planned, ptr, dict(shape, T=1, TILE=512, FP8=False)),
+               "planned FP8": sm90_report(_mla_decode_planned, dict(ptr, KV="*u8"), dict(shape, T=4, TILE=128, FP8=True))}
+    print(f"triton {triton.__version__}, sm_90a, 4 warps, 2 stages")
+    print(f"{'kernel':<14}{'registers':>10}{'spill B':>9}{'conversions':>13}{'shared loads':>14}{'async copies':>14}")
+    for k, v in reports.items():
+        print(f"{k:<14}{v['registers']:>10}{v['spill_bytes']:>9}{v['conversions']:>13}{v['shared_loads']:>14}{v['async_copies']:>14}")
+    return reports
