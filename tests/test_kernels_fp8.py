@@ -1,0 +1,131 @@
+"""The token-balanced and FP8-cache MLA decode kernels (03b) against its oracle (CPU: Triton's interpreter; GPU: the real kernel).
+
+Ragged batches, shuffled pages, NaN bytes in every unused slot, heads 1/16/128, s_q 1 and 2, forced splits; the
+quantiser against FlashMLA's format; the FP8 write path. Small ranks keep the interpreter fast.
+"""
+import os
+import pytest
+import torch
+
+os.environ.setdefault("TRITON_INTERPRET", "0" if torch.cuda.is_available() else "1")
+from infinitecontext.kernels import compare, make_paged_cache, mla_decode_ref
+from infinitecontext.kernels_fp8 import (dequantize_latent, fp8_row_bytes, make_paged_cache_fp8, mla_decode_balanced,
+                                         mla_decode_fp8, mla_decode_fp8_ref, mla_decode_plan, quantize_latent,
+                                         write_fp8_cache)
+
+DEV = "cuda" if torch.cuda.is_available() else "cpu"
+if DEV == "cpu" and os.environ.get("TRITON_INTERPRET") != "1":
+    pytest.skip("no GPU and TRITON_INTERPRET is not 1 (import order): run via `make test`", allow_module_level=True)
+
+
+def run(seqlens, h, s_q=1, page=16, r=64, dr=16, tile=16, seed=0, **cfg):
+    kv, bt, sl = make_paged_cache_fp8(seqlens, page, r, dr, DEV, tile=tile, seed=seed)
+    q = torch.randn(len(seqlens), s_q, h, r + dr, generator=torch.Generator().manual_seed(seed + 1)).bfloat16().to(DEV)
+    scale = (r + dr) ** -0.5
+    ro, rl = mla_decode_fp8_ref(q, kv, bt, sl, scale, r, tile)
+    o, l = mla_decode_fp8(q, kv, bt, sl, scale, r, impl="triton", tile=tile, **cfg)
+    assert o.shape == (len(seqlens), s_q, h, r) and o.dtype == torch.bfloat16 and l.shape == (len(seqlens), h, s_q)
+    assert not torch.isnan(o).any() and not torch.isnan(l).any(), "NaN leaked from an unused cache slot"
+    e = compare(o, l, ro, rl)
+    assert e["cos"] > 0.9999 and e["rel"] < 1e-2 and e["lse"] < 1e-2, e
+    return e
+
+
+@pytest.mark.parametrize("page", [16, 64])
+def test_ragged_batch_shuffled_pages(page):
+    run([65, 1, 130, 64], h=16, page=page, seed=page)
+
+
+@pytest.mark.parametrize("h", [1, 16, 128])
+def test_heads(h):
+    run([97, 40], h=h, r=32, dr=8)
+
+
+@pytest.mark.parametrize("s_q", [1, 2])
+def test_causal_new_tokens(s_q):
+    run([2, 77], h=8, s_q=s_q)
+
+
+@pytest.mark.parametrize("programs", [1, 3, 40])
+def test_forced_payloads(programs):
+    # 1: one program walks every sequence; 40: more payloads than tiles (some programs get nothing)
+    run([100, 37, 260], h=4, programs=programs)
+
+
+def run_bf16(seqlens, h, s_q=1, page=16, r=64, dr=16, dtype=torch.bfloat16, seed=0, **cfg):
+    kv, bt, sl = make_paged_cache(seqlens, page, r + dr, dtype, DEV, seed=seed)
+    q = torch.randn(len(seqlens), s_q, h, r + dr, generator=torch.Generator().manual_seed(seed + 1)).to(dtype).to(DEV)
+    ro, rl = mla_decode_ref(q, kv, bt, sl, (r + dr) ** -0.5, r)
+    o, l = mla_decode_balanced(q, kv, bt, sl, (r + dr) ** -0.5, r, impl="triton", **cfg)
+    assert not torch.isnan(o).any() and o.dtype == dtype
+    e = compare(o, l, ro, rl)
+    assert e["cos"] > 0.9999 and e["rel"] < 1e-2 and e["lse"] < 1e-2, e
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("s_q", [1, 2])
+def test_balanced_bf16_fp16_ragged(dtype, s_q):
+    run_bf16([65, 2, 130, 64], h=16, s_q=s_q, dtype=dtype, programs=3)
+
+
+@pytest.mark.parametrize("h", [1, 128])
+def test_balanced_heads(h):
+    run_bf16([97, 40], h=h, r=32, dr=8, programs=2)
+
+
+def test_plan_covers_every_row_once_and_balances():
+    lens = torch.randint(1, 5000, (37,), generator=torch.Generator().manual_seed(3)).tolist()
+    plan = mla_decode_plan(lens, 16, device="cpu", programs=50)
+    seg, pp, sp = plan.segs.long(), plan.prog_ptr.long(), plan.seq_ptr.long()
+    for i, n in enumerate(lens):   # a sequence's segments are consecutive, in order, and tile it exactly
+        s = seg[sp[i]:sp[i + 1]]
+        assert (s[:, 0] == i).all() and s[0, 1] == 0 and s[-1, 2] == n and (s[1:, 1] == s[:-1, 2]).all()
+        assert (s[:, 3] == int(len(s) == 1)).all()
+    rows = torch.tensor([int((seg[pp[p]:pp[p + 1], 2] - seg[pp[p]:pp[p + 1], 1]).sum()) for p in range(plan.n_programs)])
+    assert plan.n_programs <= 50 and rows.max() <= sum(lens) / 50 + 6 * 64 + 64   # payload + overhead rounding
+    with pytest.raises(ValueError, match=">= 1"):
+        mla_decode_plan([3, 0], 16, device="cpu")
+
+
+def test_full_width_flashmla_format():
+    run([70, 3], h=16, r=512, dr=64, page=64, tile=128)
+
+
+def test_quantiser_is_flashmla_v32_layout():
+    x = torch.randn(2, 7, 576) * torch.logspace(-4, 1, 576)
+    p = quantize_latent(x)
+    assert p.shape == (2, 7, 656) == (2, 7, fp8_row_bytes())
+    sc = torch.pow(2, torch.clamp_min(x[..., :512].reshape(2, 7, 4, 128).abs().amax(-1) / 448.0, 1e-4).log2().ceil())
+    assert torch.equal(p[..., 512:528].contiguous().view(torch.float32), sc)
+    vals = (x[..., :512].reshape(2, 7, 4, 128) / sc[..., None]).to(torch.float8_e4m3fn).reshape(2, 7, 512)
+    assert torch.equal(p[..., :512], vals.view(torch.uint8))
+    assert torch.equal(p[..., 528:].contiguous().view(torch.bfloat16), x[..., 512:].bfloat16())
+    y = dequantize_latent(p)
+    assert torch.equal(y, dequantize_latent(p, dtype=torch.bfloat16).float())   # exact in bf16
+    assert ((y - x).norm() / x.norm()) < 0.05
+
+
+def test_write_path_matches_quantised_rows():
+    cache = torch.full((4, 8, fp8_row_bytes(64, 16, 16)), 0xFF, dtype=torch.uint8)
+    rows = torch.randn(5, 80)
+    slots = torch.tensor([3, 9, 17, 30, 31])
+    write_fp8_cache(cache, slots, rows, 64, 16)
+    flat = cache.view(-1, cache.shape[-1])
+    assert torch.equal(flat[slots], quantize_latent(rows, 64, 16))
+    untouched = torch.ones(32, dtype=torch.bool); untouched[slots] = False
+    assert (flat[untouched] == 0xFF).all()
+    with pytest.raises(ValueError, match="need"):
+        write_fp8_cache(cache, slots, torch.randn(5, 96), 64, 16)
+
+
+def test_bad_inputs_say_what_to_change():
+    kv, bt, sl = make_paged_cache_fp8([10, 20], 16, 64, 16, tile=16)
+    q = torch.randn(2, 1, 4, 80).bfloat16()
+    with pytest.raises(ValueError, match="uint8"):
+        mla_decode_fp8(q, kv.float(), bt, sl, 0.1, 64, tile=16)
+    with pytest.raises(ValueError, match="power-of-two"):
+        mla_decode_fp8(q, kv, bt, sl, 0.1, 64, tile=24)
+    with pytest.raises(ValueError, match="capacity"):
+        mla_decode_fp8(q, kv, bt, sl + 100, 0.1, 64, tile=16, impl="triton")
+    with pytest.raises(ValueError, match="bf16"):
+        mla_decode_fp8(q.half(), kv, bt, sl, 0.1, 64, tile=16, impl="triton")
