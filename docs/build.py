@@ -27,7 +27,7 @@ FLAGS = ("gpu", "multigpu", "slow")                     # [tool.nbdev] tst_flags
 
 def page_name(nb: str | Path) -> str:
     "nbdev's page name for a notebook: numeric prefixes dropped, lower case (`04b_training.ipynb` -> `training`)."
-    return re.sub(r"\d+[a-zA-Z0-9]*_", "", Path(nb).stem.lower())
+    return re.sub(r"^\d+[a-zA-Z0-9]*_", "", Path(nb).stem.lower())
 
 def notebooks(nbs: Path = NBS) -> list[Path]:
     "Every notebook in nbs/, landing page first, then file order (= the curriculum's order)."

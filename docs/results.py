@@ -38,7 +38,7 @@ def _text(cell) -> str:
         elif "text/markdown" in o.get("data", {}): out.append(o["data"]["text/markdown"])
     return "".join(out)
 
-def _page(nb: str) -> str: return re.sub(r"\d+[a-zA-Z0-9]*_", "", nb.lower())   # nbdev's page name (docs/build.py)
+def _page(nb: str) -> str: return re.sub(r"^\d+[a-zA-Z0-9]*_", "", nb.lower())   # nbdev's page name (docs/build.py)
 
 def _git_date(path: Path) -> str:
     r = subprocess.run(["git", "log", "-1", "--format=%cs", "--", str(path)], cwd=ROOT, capture_output=True, text=True)

@@ -100,6 +100,10 @@ def test_build_rejects_external_resources(tmp_path):
 def test_page_names_follow_nbdev():
     assert [build.page_name(n) for n in ["04b_training.ipynb", "03_triton_decode.ipynb", "index.ipynb", "90_runner.ipynb"]] \
         == ["training", "triton_decode", "index", "runner"]
+    # only the leading number prefix goes, as nbdev's config does (an unanchored pattern made fp8_cache 'fpcache')
+    assert build.page_name("03b_fp8_cache.ipynb") == "fp8_cache"
+    import results
+    assert results._page("03b_fp8_cache") == "fp8_cache"
 
 # --- the browser ---------------------------------------------------------------------------------------------------
 
