@@ -55,6 +55,27 @@ def rows() -> list[Row]:
                   [re.escape(shape) + r"\s+ours\s+[\d.]+\s+(?P<tbs>[\d.]+)\s+(?P<pct>[\d.]+%)[^\n]*\n\s*speed-up\s+"
                    r"(?P<naive>[\d.]+x) vs torch-naive, (?P<absorbed>[\d.]+x) vs torch-absorbed"],
                   "3.4x decode speed-up") for shape, label in H200_SHAPES]
+    sh = r"\s+64 x 8k, h16\s+"
+    fp8 = [
+        Row("MLA decode over an FP8 latent cache (FlashMLA's 656 B/token format), 64 x 8k, h16", "03b_decode_fp8",
+            r"provider\s+B/token\s+ms",
+            "FP8 {f} ms ({ftb} TB/s, {fx} the bf16 kernel's speed; the lesson's goal: 1.80x) vs bf16 {b} ms ({btb} TB/s) "
+            "and FlashMLA bf16 {m} ms; FP8 error vs bf16: out {err} relative, lse {lse} max abs",
+            [sh + r"bf16 \(03\)\s+1152\s+(?P<b>[\d.]+)\s+(?P<btb>[\d.]+)",
+             sh + r"FP8 balanced\s+656\s+(?P<f>[\d.]+)\s+(?P<ftb>[\d.]+)\s+[\d.]+%\s+(?P<fx>[\d.]+x)",
+             sh + r"FlashMLA bf16\s+1152\s+(?P<m>[\d.]+)",
+             r"FP8: out rel (?P<err>[\d.e+-]+), cos [\d.]+, lse max abs (?P<lse>[\d.e+-]+)"],
+            "(no claim)"),
+        Row("Ragged decode batch 48 x 0.5k-16k, h16: splits balanced by tokens vs by sequences", "03b_decode_fp8",
+            r"FP8 vs 03 bf16 at",
+            "by tokens {bt} TB/s = {bx} its uniform batch of the same total tokens (by sequences, 03: {st} TB/s = {sx}); "
+            "FlashMLA {mt} TB/s: ours takes {bm} its time",
+            [r"bf16 \(03\): ragged (?P<st>[\d.]+) TB/s = (?P<sx>[\d.]+x) its uniform",
+             r"bf16 balanced: ragged (?P<bt>[\d.]+) TB/s = (?P<bx>[\d.]+x) its uniform[^\n]*, (?P<bm>[\d.]+x) FlashMLA's time",
+             r"FlashMLA bf16: ragged (?P<mt>[\d.]+) TB/s"],
+            "(no claim; the lesson's goals: within 10% of uniform, met; at or above FlashMLA, not met)",
+            header=r"NVIDIA .*\| torch"),
+    ]
     return [
         Row("KV cache per token, DeepSeek-V3 (MLA)", "01_kv_cache", r"model\s+kind\s+bytes/token",
             "{b} bytes ({k} KiB)", [r"DeepSeek-V3 \(MLA\)\s+MLA\s+(?P<b>[\d,]+)\s+(?P<k>[\d.]+)"],
@@ -72,7 +93,7 @@ def rows() -> list[Row]:
             "{bw} TB/s = {bwp} of datasheet, {tf} TFLOP/s = {tfp} of datasheet",
             [r"copy bandwidth (?P<bw>[\d.]+) TB/s \(read \+ write\) = (?P<bwp>\d+%)", r"(?P<tf>\d+) TFLOP/s = (?P<tfp>\d+%)"],
             "(no claim)"),
-        *kernel,
+        *kernel, *fp8,
         Row("InfiniteContext-1B greedy decode, batch 8, prompt 4096", "03_triton_decode", r"absorbed, Triton kernel\s+[\d.]+ s",
             "{k} new tokens/s through the kernel, {n} decompressing (the seed's path), {a} absorbed PyTorch",
             [r"Triton kernel\s+[\d.]+ s\s+(?P<k>\d+)", r"naive: decompress every step\s+[\d.]+ s\s+(?P<n>\d+)",
