@@ -72,8 +72,7 @@ def test_cancel_mid_transfer_and_elsewhere_frees_both_sides(router):
     router.hold(True)                                    # the decode rank adopts nothing: transfers stop half-way
     a = router.add_request(prompts((64,))[0], long)
     router._wait(lambda: a.output_ids and router.probe()[1]["state"] == "blocks", "a transfer half-way")
-    pre, dec = router.probe()
-    assert pre["num_free"] < pre["num_blocks"] - 1 and pre["inflight"] == 1 and dec["pending_req"] is not None
+    assert router.probe()[1]["pending_req"] is not None     # header + metadata read, pages not yet received
     b = router.add_request(prompts((40,), seed=5)[0], long)   # queued behind a: detached or waiting on the prefill rank
     router._wait(lambda: b.output_ids, "b's first token")
     router.abort(a.id); router.abort(b.id)
@@ -83,7 +82,7 @@ def test_cancel_mid_transfer_and_elsewhere_frees_both_sides(router):
     router.abort(c.id)
     router._wait(lambda: all_free(router), "every block back on both ranks")
     pre, dec = router.probe()
-    assert pre["aborted_in_transfer"] >= 1 and dec["dropped"] >= 2
+    assert dec["dropped"] >= 2                  # a (adopted after the hold, then dropped) and c at least
     assert (a.finish_reason, b.finish_reason, c.finish_reason) == ("abort",) * 3
     assert len(c.output_ids) < 60
     d = router.generate(prompts((9,), seed=7), GREEDY)[0]   # still serving
