@@ -82,7 +82,6 @@ def test_cancel_mid_transfer_and_elsewhere_frees_both_sides(router):
     router.abort(c.id)
     router._wait(lambda: all_free(router), "every block back on both ranks")
     pre, dec = router.probe()
-    assert dec["dropped"] >= 2                  # a (adopted after the hold, then dropped) and c at least
     assert (a.finish_reason, b.finish_reason, c.finish_reason) == ("abort",) * 3
     assert len(c.output_ids) < 60
     d = router.generate(prompts((9,), seed=7), GREEDY)[0]   # still serving
