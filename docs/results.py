@@ -185,6 +185,24 @@ def rows() -> list[Row]:
             [r"\n\s*8192\s+sliced\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+(?P<b>\d+)", r"\n\s*(?P<ctx>1\d{5})\s+naive\s+(?P<ttft0>[\d.]+)",
              r"\n\s*1\d{5}\s+sliced\s+(?P<ttft>[\d.]+)\s+(?P<tpot>[\d.]+)\s+[\d.]+\s+\d+\s+(?P<hf>[\d.]+)"],
             "(no claim)", header=r"NVIDIA .*\| torch"),
+        Row("Disaggregated serving, ic_1b (random bf16): goodput at TTFT <= 1 s, TPOT <= 25 ms, 2,048-token prompts / 32 "
+            "new tokens at 32 req/s", "06c_disaggregation", r"workload\s+rate \| layout",
+            "1 prefill + 1 decode GPU {dg} req/s ({dm} met; TTFT p90 {dt}, TPOT p90 {dp}) vs two colocated engines {cg} "
+            "req/s ({cm}; TTFT p90 {ct}, TPOT p90 {cp}); at 16 req/s: split {dg16}, colocated {cg16} req/s",
+            [r"long prompt, short output\s+32 \| colocated\s+\d+\s+(?P<ct>\d+ms)\s+(?P<cp>[\d.]+ms)\s+[\d.]+ms \|\s+[\d.]+\s+\d+% \|"
+             r"\s+(?P<cg>[\d.]+)\s+(?P<cm>\d+%)",
+             r"long prompt, short output\s+32 \| disagg\s+\d+\s+(?P<dt>\d+ms)\s+(?P<dp>[\d.]+ms)\s+[\d.]+ms \|\s+[\d.]+\s+\d+% \|"
+             r"\s+(?P<dg>[\d.]+)\s+(?P<dm>\d+%)",
+             r"long prompt, short output\s+16 \| colocated[^|]*\|[^|]*\|\s+(?P<cg16>[\d.]+)",
+             r"long prompt, short output\s+16 \| disagg[^|]*\|[^|]*\|\s+(?P<dg16>[\d.]+)"],
+            "(no claim; DistServe's argument, measured: a dedicated decode GPU keeps TPOT flat under prefill load)",
+            header=r"NVIDIA .*\| torch"),
+        Row("Shipping a request's latent cache from the prefill to the decode GPU (NCCL, NVLink)", "06c_disaggregation",
+            r"-token prompt: .* decode steps",
+            "{mb} MB for a 2,048-token prompt in {ms} ms ({bw} GB/s) = {st} decode steps of {step} ms",
+            [r"a\s+2048-token prompt:\s+(?P<mb>[\d.]+) MB in (?P<ms>[\d.]+) ms \((?P<bw>\d+) GB/s\) = (?P<st>[\d.]+) decode steps",
+             r"mean (?P<step>[\d.]+) ms/step"],
+            "(no claim)", header=r"NVIDIA .*\| torch"),
         Row("vLLM (CPU build) serving our DeepSeek-V3 export: greedy tokens", "06b_serving", r"vLLM == transformers:",
             "identical on prompts of {p1}, {p2} and {p3} tokens: vLLM == transformers, ours == transformers",
             [r"prompt\s+(?P<p1>\d+) tokens: vLLM == transformers: True, ours == transformers: True[^\n]*\n"
@@ -217,6 +235,8 @@ def _hardware_date(text: str, row: Row, nb_path: Path, header_text: str = "") ->
     if head:
         parts = [p.strip() for p in head.split("|")]
         hw = next(p for p in parts if "NVIDIA" in p)
+        cards = [c.strip() for c in hw.split("+")]
+        if len(cards) > 1 and len(set(cards)) == 1: hw = f"{len(cards)}x {cards[0].replace('NVIDIA ', '')}"   # "A + A" -> "2x A"
         if not hw.startswith(("1x", "2x", "4x", "8x")) and not re.match(r"\d+x ", hw): hw = hw.replace("NVIDIA ", "1x ")
         hw = hw.replace("NVIDIA ", "")
     if not hw: raise ValueError(f"results: '{row.figure}' ({row.nb}): the output prints no GPU header; give the row a hardware")
