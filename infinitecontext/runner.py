@@ -200,15 +200,11 @@ def load_summary(out: Path) -> dict:
 
 # %% ../nbs/90_runner.ipynb #22d420ee
 def busy_cores(interval: float = 0.5) -> float | None:
-    "Cores busy over the last `interval` seconds, from two samples of /proc/stat (None where there is none)."
-    def sample():
-        with open("/proc/stat") as f: v = [int(x) for x in f.readline().split()[1:]]   # user nice system idle iowait ...
-        return sum(v), v[3] + (v[4] if len(v) > 4 else 0)
-    try:
-        t0, i0 = sample(); time.sleep(interval); t1, i1 = sample()
-    except (OSError, ValueError, IndexError): return None
-    n = os.cpu_count() or 1
-    return n * (1 - (i1 - i0) / (t1 - t0)) if t1 > t0 else 0.0
+    "Cores busy over the next `interval` seconds (psutil's CPU times sampled twice; None where psutil cannot read them)."
+    import psutil
+    try: pct = psutil.cpu_percent(interval=interval)   # all cores together, 0..100
+    except (OSError, NotImplementedError): return None
+    return (psutil.cpu_count() or 1) * pct / 100
 
 def kernel_threads(cpus: int | None = None,   # usable cores (default: this process's CPU affinity)
                    load: float | None = None, # busy cores (default: busy_cores(), else the 1-minute load average)
