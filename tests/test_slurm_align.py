@@ -1,47 +1,15 @@
 "SLURM end to end: slurm/train_sft.sbatch then slurm/train_dpo.sbatch (papermill on lesson 05b, ci profile, tiny sizes) in one run folder; a requeued DPO job reuses both models."
-import json, os, re, subprocess, time
+import json, re, subprocess, time
 from pathlib import Path
 import pytest
+from slurm_jobs import sbatch, wait_done
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slurm
 # a tiny base (30 steps), 4 SFT steps, 16 mining prompts, 2 DPO steps: the loop, not its accuracy (the lesson measures that)
 SMALL = ["base_steps=30", "train_len=96", "sft_lengths=[64,96]", "long_len=128", "eval_lengths=[64,128]", "sft_steps=4",
          "mine_n=16", "dpo_steps=2", "eval_n=8", "yarn_steps=2"]
 
-def _submit(script, run, *params):
-    opts = subprocess.run([str(ROOT / "slurm/sbatch-options"), "--gpus", "0"], capture_output=True, text=True, check=True).stdout.split()
-    opts = [o for o in opts if not o.startswith("--time")] + ["--time=00:10:00", f"--output={run.parent}/slurm-%j.out"]
-    r = subprocess.run(["sbatch", "--parsable", *opts, str(ROOT / "slurm" / script), "ci", *SMALL, *params],
-                       cwd=ROOT, env={**os.environ, "IC_RUN_DIR": str(run)}, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip().split(";")[0]
-
-def _state(job):
-    "The job's state; '' once it has left the queue (UNKNOWN when squeue fails for another reason)."
-    r = subprocess.run(["squeue", "-h", "-j", job, "-o", "%T"], capture_output=True, text=True)
-    if r.returncode != 0 and "Invalid job id" not in r.stderr: return "UNKNOWN"
-    return r.stdout.strip()
-
-def _log(run, job):
-    f = run.parent / f"slurm-{job}.out"
-    return f.read_text() if f.exists() else "(no log)"
-
-def _wait(job, run, limit=240, release_after=None):
-    """Until the job has left the queue (steps bound the work; `limit` only stops a hung job). A requeued job waits
-    ~2 minutes in PENDING (BeginTime): release it `release_after` s after it turned pending, never within the second
-    its old credential was revoked (slurmd would kill the restart: 'Job credential revoked')."""
-    t0, pending_since = time.time(), None
-    while time.time() - t0 < limit:
-        s = _state(job)
-        if not s: return _log(run, job)
-        if release_after is not None and s == "PENDING":
-            pending_since = pending_since or time.time()
-            if time.time() - pending_since >= release_after:
-                subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], capture_output=True)
-        time.sleep(1)
-    subprocess.run(["scancel", job])
-    pytest.fail(f"job {job} did not finish in {limit}s; log:\n{_log(run, job)}")
+def _submit(script, run, *params): return sbatch(script, run.parent, run, "00:10:00", "ci", *SMALL, *params)
 
 def _outputs(nb):
     "All stream text of an executed notebook."
@@ -50,13 +18,13 @@ def _outputs(nb):
 def test_sft_then_dpo_then_requeue(slurm_cluster, tmp_path):
     run = tmp_path / "run"; res = run / "05b_alignment"
     job = _submit("train_sft.sbatch", run)
-    log = _wait(job, run)
+    log = wait_done(job, run.parent)
     assert "finished rc=0" in log and "profile ci" in log, log
     assert (res / "model_sft/config.json").is_file() and not (res / "model_dpo").exists(), log
     assert json.loads((res / "result.json").read_text())["stages"] == "sft"
 
     job = _submit("train_dpo.sbatch", run)   # same folder: mines the SFT model's failures, DPO, YaRN, registers the model
-    log = _wait(job, run)
+    log = wait_done(job, run.parent)
     assert "finished rc=0" in log, log
     out, r = _outputs(run / "05b_alignment.ipynb"), json.loads((res / "result.json").read_text())
     assert "model_sft" in out.split("SFT:")[0] and "(loaded)" in out, "the DPO job trained SFT again instead of reusing it"
@@ -69,7 +37,7 @@ def test_sft_then_dpo_then_requeue(slurm_cluster, tmp_path):
     time.sleep(1)
     r = subprocess.run(["scontrol", "requeue", job], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    log = _wait(job, run, release_after=5)
+    log = wait_done(job, run.parent, release_after=5)
     assert "restart 1" in log and "finished rc=0" in log.split("restart 1", 1)[1], log
     out = _outputs(run / "05b_alignment.ipynb")
     assert "model_dpo" in out and not re.search(r"^DPO: \d+ steps", out, re.M), "the requeued job trained DPO again instead of reusing model_dpo"
