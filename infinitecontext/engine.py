@@ -6,7 +6,7 @@ Docs: https://infinitecontext.github.io/infinitecontext/engine.html.md"""
 
 # %% ../nbs/06a_engine.ipynb #41fb6044
 from __future__ import annotations
-import argparse, asyncio, hashlib, itertools, json, queue, threading, time, uuid
+import argparse, asyncio, hashlib, itertools, json, logging, queue, threading, time, uuid
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +15,9 @@ from fastcore.basics import patch
 import torch
 import torch.nn.functional as F
 from torch.nn.attention.bias import causal_lower_right
-from .kernels import mla_decode
+from .kernels import PROGRAMS_PER_SM, _num_sms, mla_decode
+from .kernels_fp8 import (DecodePlan, dequantize_latent, fp8_row_bytes, mla_decode_fp8, mla_decode_plan,
+                                         write_fp8_cache)
 try: from starlette.requests import Request   # the server's request type (FastAPI resolves handler annotations by name)
 except ImportError: Request = None               # the engine alone runs without the server's dependencies
 
@@ -224,16 +226,45 @@ class StepBatch:
     prefills: list              # [(start, n, s_past, block ids (long tensor))] per prefill chunk
     sample_idx: torch.Tensor    # (n_sample,) rows of T whose logits are sampled
     max_seqlen: int             # bound on dec_seqlens (kernel split choice, no device sync)
+    dec_lens: list | None = None  # dec_seqlens on the host: the FP8 kernel's plan is built from it (None: one device sync)
 
-def _absorbed_decode(attn, q_nope, q_pe, kv, tables, seqlens, max_seqlen):
+def _fp8_tile(r: int) -> int:
+    "Values per FP8 scale: FlashMLA's 128, or the whole latent when it is narrower (the tiny model's r = 32)."
+    return min(128, r)
+
+def _store_rows(kv, slots, rows, r: int):
+    "Write new latent rows (T, r + d_rope) into one layer's pages at `slots`: a cast (auto), or quantised (FP8 bytes)."
+    if kv.dtype == torch.uint8: write_fp8_cache(kv, slots, rows, r, _fp8_tile(r))
+    else: kv.view(-1, kv.shape[-1])[slots] = rows.to(kv.dtype)
+
+def _load_rows(rows, r: int, dtype):
+    "Latent rows read from pages, in `dtype`: dequantised from FP8 bytes (..., 656) or cast (..., 576)."
+    return dequantize_latent(rows, r, _fp8_tile(r), dtype) if rows.dtype == torch.uint8 else rows.to(dtype)
+
+def _decode_plan(kv_cache, batch, h: int, programs: int | None = None):
+    "FP8 on the GPU: the step's token-balanced plan, built once and shared by every layer (None otherwise)."
+    if kv_cache.dtype != torch.uint8 or not kv_cache.is_cuda or not batch.dec_tables.shape[0]: return None
+    lens = batch.dec_lens if batch.dec_lens is not None else batch.dec_seqlens.tolist()
+    return mla_decode_plan(lens, h, 1, kv_cache.device, programs=programs)
+
+def _latent_decode(q, kv, tables, seqlens, scale: float, r: int, max_seqlen: int, plan=None):
+    "The decode kernel for the cache's format: q (n, 1, h, r + d_rope) -> o_lat (n, 1, h, r); fp32 or CPU: the oracle."
+    if kv.dtype == torch.uint8:       # FP8: 03b's kernel (bf16 queries) on the GPU, its dequantising oracle elsewhere
+        impl = "triton" if q.is_cuda and q.dtype != torch.float32 else "ref"
+        q = q.to(torch.bfloat16) if impl == "triton" else q
+        return mla_decode_fp8(q.contiguous(), kv, tables, seqlens, scale, r, plan=plan, impl=impl, validate=False,
+                              tile=_fp8_tile(r))[0]
+    q = q.to(kv.dtype).contiguous()
+    return mla_decode(q, kv, tables, seqlens, scale, r, impl="ref" if q.dtype == torch.float32 or not q.is_cuda else None,
+                      max_seqlen=max_seqlen, validate=False)[0]
+
+def _absorbed_decode(attn, q_nope, q_pe, kv, tables, seqlens, max_seqlen, plan=None):
     "Decode attention over the paged latent cache: q_nope (h, n, d_nope), q_pe (h, n, d_rope) -> (n, h * d_v)."
     h, n, _ = q_nope.shape
     w = attn.kv_b_proj.weight.view(h, attn.d_nope + attn.d_v, attn.r)               # (h, d_nope + d_v, r)
     q_lat = torch.einsum("hnd,hdr->nhr", q_nope, w[:, :attn.d_nope])                 # (n, h, r): W_UK folded in
-    q = torch.cat([q_lat, q_pe.transpose(0, 1)], -1)[:, None].to(kv.dtype)           # (n, 1, h, r + d_rope)
-    impl = "ref" if q.dtype == torch.float32 or not q.is_cuda else None
-    o_lat, _ = mla_decode(q.contiguous(), kv, tables, seqlens, attn.scale, attn.r, impl=impl,
-                          max_seqlen=max_seqlen, validate=False)                        # (n, 1, h, r)
+    q = torch.cat([q_lat, q_pe.transpose(0, 1)], -1)[:, None]                        # (n, 1, h, r + d_rope)
+    o_lat = _latent_decode(q, kv, tables, seqlens, attn.scale, attn.r, max_seqlen, plan)  # (n, 1, h, r)
     o = torch.einsum("nhr,hvr->nhv", o_lat[:, 0].to(w.dtype), w[:, attn.d_nope:])    # (n, h, d_v): W_UV after
     return o.reshape(n, h * attn.d_v)
 
@@ -241,7 +272,7 @@ def _naive_prefill(attn, q_nope, q_pe, kv, blocks, s_past):
     "Chunk attention over the whole past at once (the oracle): q_nope (h, n, d_nope), q_pe (h, n, d_rope) at positions s_past.. -> (n, h * d_v)."
     h, n, _ = q_nope.shape
     s_k = s_past + n
-    rows = kv[blocks].flatten(0, 1)[:s_k].to(q_nope.dtype)                           # (s_k, r + d_rope) from pages
+    rows = _load_rows(kv[blocks].flatten(0, 1)[:s_k], attn.r, q_nope.dtype)          # (s_k, r + d_rope) from pages
     c_kv, k_pe = rows[:, :attn.r], rows[:, attn.r:]
     k_nope, v = attn.kv_b_proj(c_kv).view(s_k, h, -1).transpose(0, 1).split([attn.d_nope, attn.d_v], -1)  # (h, s_k, .)
     k = torch.cat([k_nope, k_pe[None].expand(h, s_k, attn.d_rope)], -1)             # (h, s_k, d_nope + d_rope)
@@ -252,7 +283,7 @@ def _naive_prefill(attn, q_nope, q_pe, kv, blocks, s_past):
     return o[0].transpose(0, 1).reshape(n, h * attn.d_v)
 
 @torch.no_grad()
-def forward_step(model, kv_cache: torch.Tensor, # (layers, num_blocks, page, r + d_rope) paged latent cache
+def forward_step(model, kv_cache: torch.Tensor, # (layers, num_blocks, page, r + d_rope) paged latent cache (uint8 (.., 656): FP8)
                  batch: StepBatch,
                  prefill: str = "sliced",       # "sliced": past in bounded slices merged by LSE (below); "naive": the whole past at once
                  slice_rows: int = 65536,       # past rows decompressed at a time by the sliced prefill
@@ -264,13 +295,14 @@ def forward_step(model, kv_cache: torch.Tensor, # (layers, num_blocks, page, r +
     x = m.embed_tokens(batch.input_ids)[None]                                        # (1, T, hidden)
     cos, sin = m.rotary_emb(batch.positions[None], dtype=x.dtype)                    # (1, T, d_rope/2)
     impl = attn_impl or _default_attn_impl(x)
+    plan = _decode_plan(kv_cache, batch, m.layers[0].self_attn.h)                   # FP8 on the GPU: once per step
     for li, layer in enumerate(m.layers):
         attn, kv = layer.self_attn, kv_cache[li]
         q_nope, q_pe, c_kv, k_pe = attn._project(layer.input_layernorm(x), cos, sin) # (1,h,T,.), (1,T,r), (1,T,d_rope)
-        kv.view(-1, kv.shape[-1])[batch.slots] = torch.cat([c_kv[0], k_pe[0]], -1).to(kv.dtype)
+        _store_rows(kv, batch.slots, torch.cat([c_kv[0], k_pe[0]], -1), attn.r)
         parts = []
         if nd: parts.append(_absorbed_decode(attn, q_nope[0, :, :nd], q_pe[0, :, :nd], kv, batch.dec_tables,
-                                             batch.dec_seqlens, batch.max_seqlen))
+                                             batch.dec_seqlens, batch.max_seqlen, plan))
         for a, n, s_past, blocks in batch.prefills:
             qn, qp = q_nope[0, :, a:a + n], q_pe[0, :, a:a + n]
             parts.append(_naive_prefill(attn, qn, qp, kv, blocks, s_past) if prefill == "naive"
@@ -331,10 +363,10 @@ def _sliced_prefill(attn, q_nope, q_pe, kv, blocks, s_past: int, slice_rows: int
     "Chunk attention: its own keys (causal), then the past `slice_rows` rows at a time, merged by LSE -> (n, h * d_v)."
     h, n, _ = q_nope.shape
     q = torch.cat([q_nope, q_pe], -1)                                                 # (h, n, d_nope + d_rope)
-    k, v = _decompress(attn, _latent_rows(kv, blocks, s_past, s_past + n).to(q.dtype))
+    k, v = _decompress(attn, _load_rows(_latent_rows(kv, blocks, s_past, s_past + n), attn.r, q.dtype))
     o, lse = _attend(q, k, v, True, attn.scale, impl)                                 # (h, n, d_v), (h, n)
     for a in range(0, s_past, slice_rows):
-        k, v = _decompress(attn, _latent_rows(kv, blocks, a, min(a + slice_rows, s_past)).to(q.dtype))
+        k, v = _decompress(attn, _load_rows(_latent_rows(kv, blocks, a, min(a + slice_rows, s_past)), attn.r, q.dtype))
         o, lse = _merge(o, lse, *_attend(q, k, v, False, attn.scale, impl))
     return o.to(q.dtype).transpose(0, 1).reshape(n, h * attn.d_v)
 
@@ -362,6 +394,19 @@ def sample(logits: torch.Tensor,  # (n, vocab) fp32 logits of the sampled rows
     return out
 
 # %% ../nbs/06a_engine.ipynb #a89e338d
+def _cache_row_bytes(c, kv_cache_dtype: str, device, dtype) -> int:
+    "Bytes of one token's latent row in one layer; one clear error for a cache dtype this model cannot use."
+    if kv_cache_dtype == "auto": return (c.kv_lora_rank + c.qk_rope_head_dim) * torch.tensor([], dtype=dtype).element_size()
+    if kv_cache_dtype not in ("fp8", "fp8_e4m3"):
+        raise ValueError(f"kv_cache_dtype must be 'auto' (the model's dtype) or 'fp8' (e4m3 latent with fp32 scales, "
+                         f"FlashMLA's layout), got {kv_cache_dtype!r}")
+    if device.type == "cuda" and dtype not in (torch.bfloat16, torch.float32):
+        raise ValueError(f"kv_cache_dtype='fp8' on CUDA needs a bf16 model (the FP8 kernel takes bf16 queries) or fp32 "
+                         f"(the reference path); this model is {dtype}: convert it with model.to(torch.bfloat16)")
+    try: return fp8_row_bytes(c.kv_lora_rank, c.qk_rope_head_dim, _fp8_tile(c.kv_lora_rank))
+    except ValueError as e: raise ValueError(f"kv_cache_dtype='fp8' cannot hold this model's latent: {e}; "
+                                             f"use kv_cache_dtype='auto'") from None
+
 class LLMEngine:
     "A paged latent-cache engine: continuous batching, chunked prefill, prefix sharing, preemption, CUDA-graph decode."
     def __init__(self, model,                    # InfiniteContextForCausalLM (eval mode; its device and dtype are used)
@@ -378,7 +423,8 @@ class LLMEngine:
                  prefill: str = "sliced",        # prefill attention: "sliced" (bounded slices, LSE merge) or "naive" (the oracle)
                  prefill_slice_rows: int = 65536, # past rows decompressed at a time by the sliced prefill
                  attn_impl: str | None = None,   # its kernel: flash | cudnn | efficient | math (None: `_default_attn_impl`)
-                 compile_decode: bool = False):  # torch.compile the per-token work of a decode step (fewer, fused kernels; CUDA)
+                 compile_decode: bool = False,   # torch.compile the per-token work of a decode step (fewer, fused kernels; CUDA)
+                 kv_cache_dtype: str = "auto"):  # "auto": the model's dtype; "fp8": FlashMLA's 656 B/token rows (vLLM's --kv-cache-dtype)
         self.model, self.tok = model.eval(), tokenizer
         c = model.config
         p = next(model.parameters())
@@ -388,13 +434,17 @@ class LLMEngine:
             raise ValueError(f"without chunked prefill the token budget ({max_num_batched_tokens}) must hold a whole "
                              f"prompt of max_model_len ({self.max_model_len}) tokens")
         self.width = c.kv_lora_rank + c.qk_rope_head_dim
-        self.block_bytes = c.num_hidden_layers * page_size * self.width * p.element_size()
+        self.kv_cache_dtype, self.row_bytes = kv_cache_dtype, _cache_row_bytes(c, kv_cache_dtype, self.device, self.dtype)
+        self.cache_bytes_per_token = c.num_hidden_layers * self.row_bytes   # every layer's row of one token
+        self.block_bytes = page_size * self.cache_bytes_per_token
         if num_blocks is None:
             if self.device.type == "cuda":
                 free, _ = torch.cuda.mem_get_info(self.device)
                 num_blocks = int(free * gpu_memory_utilization - 2 * 2**30) // self.block_bytes   # 2 GiB for activations
             else: num_blocks = 1 + max_num_seqs * -(-self.max_model_len // page_size)
-        self.kv_cache = torch.zeros(c.num_hidden_layers, num_blocks, page_size, self.width, dtype=self.dtype, device=self.device)
+        fp8 = kv_cache_dtype != "auto"
+        self.kv_cache = torch.zeros(c.num_hidden_layers, num_blocks, page_size, self.row_bytes if fp8 else self.width,
+                                    dtype=torch.uint8 if fp8 else self.dtype, device=self.device)
         self.alloc = BlockAllocator(num_blocks, page_size)
         self.sched = Scheduler(self.alloc, max_num_seqs, max_num_batched_tokens, chunked_prefill, prefix_caching, long_prefill_tokens)
         if prefill not in ("sliced", "naive"): raise ValueError(f"prefill must be 'sliced' or 'naive', got {prefill!r}")
@@ -478,7 +528,7 @@ def _prepare(self: LLMEngine, sched) -> StepBatch:
                      torch.tensor(slots, dtype=i64, device=dev),
                      torch.from_numpy(np.stack(tables) if tables else np.zeros((0, self.max_blocks), np.int32)).to(dev),
                      torch.tensor(lens, dtype=i32, device=dev), prefills, torch.tensor(sample_idx, dtype=i64, device=dev),
-                     max(lens, default=1))
+                     max(lens, default=1), lens)
 
 @patch
 def _table_row(self: LLMEngine, seq) -> np.ndarray:
@@ -593,14 +643,15 @@ def capture_cuda_graphs(self: LLMEngine, buckets=(1, 2, 4, 8, 16, 32, 64, 128, 2
     z = lambda *s, dt=torch.long: torch.zeros(*s, dtype=dt, device=dev)
     self._g = dict(ids=z(B), pos=z(B), slots=z(B), tables=z(B, self.max_blocks, dt=torch.int32),
                    lens=torch.ones(B, dtype=torch.int32, device=dev), idx=torch.arange(B, device=dev))
-    s, pool = self._g, None
+    s, pool, self._plans = self._g, None, {}
     for b in reversed(bs):
         batch = StepBatch(s["ids"][:b], s["pos"][:b], s["slots"][:b], s["tables"][:b], s["lens"][:b], [], s["idx"][:b],
-                          self.max_model_len)
-        for _ in range(2): decode_step(self.model, self.kv_cache, batch, self.decode_fns)   # warm up (Triton, torch.compile)
+                          self.max_model_len, [1] * b)
+        plan = self._plans[b] = self._graph_plan(b) if self.kv_cache.dtype == torch.uint8 else None
+        for _ in range(2): decode_step(self.model, self.kv_cache, batch, self.decode_fns, plan)   # warm up (Triton, torch.compile)
         torch.cuda.synchronize()
         g = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(g, pool=pool): out = decode_step(self.model, self.kv_cache, batch, self.decode_fns)
+        with torch.cuda.graph(g, pool=pool): out = decode_step(self.model, self.kv_cache, batch, self.decode_fns, plan)
         pool = g.pool(); self.graphs[b] = (g, out)
     torch.cuda.synchronize()
 
@@ -614,9 +665,32 @@ def _run_graph(self: LLMEngine, batch: StepBatch) -> torch.Tensor:
                  ("lens", batch.dec_seqlens)):
         s[k][:n].copy_(v, non_blocking=True)
         if b > n: s[k][n:b] = 1 if k == "lens" else 0                     # padding rows: the scratch block, 1 row
+    if self._plans.get(b) is not None:                                  # FP8: this step's plan into the graph's buffers
+        self._fill_plan(self._plans[b], (batch.dec_lens or batch.dec_seqlens.tolist()) + [1] * (b - n))
     g, out = self.graphs[b]
     g.replay()
     return out[:n]
+
+@patch
+def _graph_plan(self: LLMEngine, b: int) -> DecodePlan:
+    "Fixed-size plan buffers for a captured FP8 decode of `b` sequences: a launch of `programs` programs, n_seg <= programs + b."
+    h, dev = self.model.config.num_attention_heads, self.device
+    cfg = mla_decode_plan([1] * b, h, 1, dev).cfg
+    programs = max(1, _num_sms(dev) * PROGRAMS_PER_SM // -(-h // cfg["BLOCK_H"]))   # mla_decode_plan's default count
+    z = lambda *s: torch.zeros(*s, dtype=torch.int32, device=dev)
+    plan = DecodePlan(z(programs + 1), z(programs + b, 4), z(b + 1), programs, self.max_model_len, cfg)
+    self._fill_plan(plan, [1] * b)
+    return plan
+
+@patch
+def _fill_plan(self: LLMEngine, plan: DecodePlan, lens: list[int]):
+    "Build this step's plan on the host and copy it into a captured graph's buffers (programs past its own do nothing)."
+    p = mla_decode_plan(lens, self.model.config.num_attention_heads, 1, "cpu", programs=plan.n_programs)
+    n_p, n_s = p.prog_ptr.shape[0], p.segs.shape[0]
+    prog = torch.full((plan.n_programs + 1,), n_s, dtype=torch.int32); prog[:n_p] = p.prog_ptr  # empty ranges after its last
+    segs = torch.zeros(plan.segs.shape, dtype=torch.int32); segs[:n_s] = p.segs
+    for dst, src in ((plan.prog_ptr, prog), (plan.segs, segs), (plan.seq_ptr, p.seq_ptr)): dst.copy_(src)
+
 
 # %% ../nbs/06a_engine.ipynb #5e1c0a05
 def _decode_in(layer, x, cos, sin):
@@ -636,20 +710,19 @@ def _decode_out(layer, x, o_lat):
     return x + layer.mlp(layer.post_attention_layernorm(x))
 
 @torch.no_grad()
-def decode_step(model, kv_cache: torch.Tensor, batch: StepBatch, fns=(_decode_in, _decode_out)) -> torch.Tensor:
+def decode_step(model, kv_cache: torch.Tensor, batch: StepBatch, fns=(_decode_in, _decode_out),
+                plan: DecodePlan | None = None) -> torch.Tensor:   # FP8 on the GPU: the step's plan (None: built here)
     "A pure-decode step as forward_step computes it, with the per-token work of a layer in two functions that `torch.compile` can fuse."
     pre, post = fns
     m = model.model
     x = m.embed_tokens(batch.input_ids)[None]                                        # (1, n, hidden)
     cos, sin = m.rotary_emb(batch.positions[None], dtype=x.dtype)
+    if plan is None: plan = _decode_plan(kv_cache, batch, m.layers[0].self_attn.h)             # FP8 on the GPU: once per step
     for li, layer in enumerate(m.layers):
         attn, kv = layer.self_attn, kv_cache[li]
         q, rows = pre(layer, x, cos, sin)                                            # (n, 1, h, r + d_rope), (n, r + d_rope)
-        kv.view(-1, kv.shape[-1])[batch.slots] = rows.to(kv.dtype)
-        q = q.to(kv.dtype).contiguous()
-        o_lat, _ = mla_decode(q, kv, batch.dec_tables, batch.dec_seqlens, attn.scale, attn.r,
-                              impl="ref" if q.dtype == torch.float32 or not q.is_cuda else None,
-                              max_seqlen=batch.max_seqlen, validate=False)             # (n, 1, h, r)
+        _store_rows(kv, batch.slots, rows, attn.r)
+        o_lat = _latent_decode(q, kv, batch.dec_tables, batch.dec_seqlens, attn.scale, attn.r, batch.max_seqlen, plan)  # (n, 1, h, r)
         x = post(layer, x, o_lat[:, 0])
     return model.lm_head(m.norm(x[0, batch.sample_idx]))                              # (n, vocab)
 
@@ -977,7 +1050,7 @@ def load_for_serving(model_dir, device: str = "cpu"):
     return model.to(device).eval(), tok
 
 def serve_cli(argv=None):
-    "`ic-serve MODEL_DIR [--host] [--port] [--max-model-len N] [--device cpu|cuda]`: the OpenAI-compatible server."
+    "`ic-serve MODEL_DIR [--host] [--port] [--max-model-len N] [--device cpu|cuda] [--kv-cache-dtype auto|fp8]`: the OpenAI-compatible server."
     ap = argparse.ArgumentParser(prog="ic-serve", description="Serve a DeepSeek-V3-format checkpoint with the OpenAI protocol.")
     ap.add_argument("model_dir"); ap.add_argument("--host", default="127.0.0.1"); ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--max-model-len", type=int, default=None, help="longest prompt + output (default: the model's)")
@@ -986,6 +1059,7 @@ def serve_cli(argv=None):
     ap.add_argument("--max-num-seqs", type=int, default=64); ap.add_argument("--max-num-batched-tokens", type=int, default=2048)
     ap.add_argument("--num-blocks", type=int, default=None, help="cache blocks of 16 tokens (default: fit the GPU, or 64 full sequences on CPU)")
     ap.add_argument("--long-prefill-tokens", type=int, default=16384, help="token budget of a step with no decode in it (bigger prefill chunks)")
+    ap.add_argument("--kv-cache-dtype", default="auto", choices=["auto", "fp8"], help="latent cache: the model's dtype, or FP8 (656 B/token/layer at r=512)")
     a = ap.parse_args(argv)
     if a.device == "cuda" and not torch.cuda.is_available(): ap.error("--device cuda but no CUDA device is visible; use --device cpu")
     import uvicorn
@@ -993,8 +1067,8 @@ def serve_cli(argv=None):
     except (FileNotFoundError, ValueError) as e: ap.error(str(e))
     eng = LLMEngine(model, tok, max_model_len=a.max_model_len, num_blocks=a.num_blocks, max_num_seqs=a.max_num_seqs,
                     max_num_batched_tokens=a.max_num_batched_tokens, long_prefill_tokens=a.long_prefill_tokens,
-                    cuda_graphs=a.device == "cuda", compile_decode=a.device == "cuda")
+                    cuda_graphs=a.device == "cuda", compile_decode=a.device == "cuda", kv_cache_dtype=a.kv_cache_dtype)
     name = a.served_model_name or Path(a.model_dir).resolve().name
     print(f"ic-serve: {name} on {a.device}, max-model-len {eng.max_model_len}, {eng.alloc.num_blocks - 1} cache blocks "
-          f"of {eng.alloc.page_size} tokens; http://{a.host}:{a.port}/v1", flush=True)
+          f"of {eng.alloc.page_size} tokens ({a.kv_cache_dtype}: {eng.cache_bytes_per_token:,} B/token); http://{a.host}:{a.port}/v1", flush=True)
     uvicorn.run(build_app(eng, tok, name), host=a.host, port=a.port, log_level="warning")

@@ -1,0 +1,118 @@
+"""06a engine with kv_cache_dtype="fp8" (03b's 656 B/token layout) on CPU.
+
+The FP8 engine must give exactly the tokens of an fp32 engine whose cache holds quantised-then-dequantised rows
+(the only difference FP8 makes is those rows); prefix sharing, preemption and n > 1 keep working; bad values say
+what to change; the padded plan a CUDA graph replays equals the step's own plan (Triton interpreter on CPU).
+"""
+import os
+import types
+import pytest
+import torch
+
+os.environ.setdefault("TRITON_INTERPRET", "0" if torch.cuda.is_available() else "1")
+import infinitecontext.engine as E
+from infinitecontext.engine import LLMEngine, SamplingParams, _cache_row_bytes
+from infinitecontext.kernels import compare
+from infinitecontext.kernels_fp8 import (DecodePlan, dequantize_latent, make_paged_cache_fp8, mla_decode_fp8,
+                                         mla_decode_fp8_ref, mla_decode_plan, quantize_latent)
+from infinitecontext.mla import ic_1b, tiny
+from infinitecontext.model import InfiniteContextForCausalLM
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def setup():
+    torch.manual_seed(0)
+    model = InfiniteContextForCausalLM(tiny(initializer_range=0.1)).eval()
+    g = torch.Generator().manual_seed(7)
+    pre = torch.randint(0, 256, (13,), generator=g).tolist()
+    prompts = [pre + torch.randint(0, 256, (n,), generator=g).tolist() for n in (2, 11, 0)]
+    prompts += [torch.randint(0, 256, (n,), generator=g).tolist() for n in (1, 25, 6)]
+    return model, prompts, [9, 4, 13, 6, 8, 11]
+
+
+def qdq_store(kv, slots, rows, r):
+    "The auto (fp32) cache, holding exactly what the FP8 cache will give back."
+    t = E._fp8_tile(r)
+    kv.view(-1, kv.shape[-1])[slots] = dequantize_latent(quantize_latent(rows, r, t), r, t, kv.dtype)
+
+
+def run(model, prompts, new, **kw):
+    eng = LLMEngine(model, max_model_len=48, **kw)
+    seqs = eng.generate(prompts, [SamplingParams(max_tokens=n, ignore_eos=True) for n in new], arrivals=[0, 2, 2, 3, 5, 8])
+    assert eng.alloc.num_free == eng.alloc.num_blocks - 1 and not eng.has_unfinished()
+    return eng, seqs
+
+
+@pytest.mark.parametrize("kw", [dict(chunked_prefill=False, prefix_caching=False, max_num_batched_tokens=64),
+                                dict(max_num_batched_tokens=8, page_size=4),
+                                dict(max_num_batched_tokens=8, page_size=4, prefill="naive"),
+                                dict(num_blocks=9, page_size=4, max_num_batched_tokens=12)],
+                         ids=["whole", "chunked+prefix", "naive-prefill", "preempt"])
+def test_fp8_equals_quantised_rows_in_fp32(setup, kw, monkeypatch):
+    model, prompts, new = setup
+    eng8, s8 = run(model, prompts, new, kv_cache_dtype="fp8", **kw)
+    assert eng8.kv_cache.dtype == torch.uint8 and eng8.kv_cache.shape[-1] == 32 + 4 + 2 * 8
+    with monkeypatch.context() as mp:
+        mp.setattr(E, "_store_rows", qdq_store)
+        _, sq = run(model, prompts, new, **kw)
+    assert [s.output_ids for s in s8] == [s.output_ids for s in sq]
+    if "num_blocks" in kw: assert eng8.sched.num_preemptions > 0
+    if kw.get("page_size") == 4 and "num_blocks" not in kw: assert sum(s.num_cached_prompt for s in s8) >= 12
+
+
+def test_fp8_forks_share_prompt_blocks(setup):
+    model, prompts, _ = setup
+    eng = LLMEngine(model, max_model_len=48, kv_cache_dtype="fp8")
+    seq = eng.add_request(prompts[4], SamplingParams(max_tokens=6, temperature=1.0, seed=3, n=3, ignore_eos=True))
+    eng.step()
+    assert len({b for s in [seq] + seq.children for b in s.block_table}) == 2 + 2   # 25 tokens: 1 shared full block + 3 partial ones
+    while eng.has_unfinished(): eng.step()
+    lone = LLMEngine(model, max_model_len=48, kv_cache_dtype="fp8").generate(
+        [prompts[4]], SamplingParams(max_tokens=6, temperature=1.0, seed=5, ignore_eos=True))[0]
+    assert seq.children[1].output_ids == lone.output_ids                            # sample i of seed s = a lone request of seed s + i
+
+
+def test_fp8_capacity_and_bytes_per_token(setup):
+    model = setup[0]
+    auto, fp8 = LLMEngine(model, max_model_len=48), LLMEngine(model, max_model_len=48, kv_cache_dtype="fp8")
+    assert (auto.cache_bytes_per_token, fp8.cache_bytes_per_token) == (2 * 40 * 4, 2 * 52)  # tiny: 2 layers, r 32, d_rope 8
+    assert fp8.kv_cache.nbytes == fp8.alloc.num_blocks * fp8.block_bytes
+    c = ic_1b()   # 20 layers x (512 + 64): bf16 1,152 B, FP8 512 + 4 x 4 + 64 x 2 = 656 B a layer
+    bf16, f8 = (20 * _cache_row_bytes(c, d, torch.device("cpu"), torch.bfloat16) for d in ("auto", "fp8"))
+    assert (bf16, f8) == (23_040, 13_120) and 1.75 < bf16 / f8 < 1.76
+
+
+def test_bad_kv_cache_dtype_says_what_to_change(setup):
+    model = setup[0]
+    with pytest.raises(ValueError, match="kv_cache_dtype must be 'auto'.*or 'fp8'"):
+        LLMEngine(model, max_model_len=48, kv_cache_dtype="int8")
+    odd = InfiniteContextForCausalLM(tiny(kv_lora_rank=48)).eval()
+    with pytest.raises(ValueError, match="kv_cache_dtype='fp8' cannot hold this model's latent.*use kv_cache_dtype='auto'"):
+        LLMEngine(odd, max_model_len=48, kv_cache_dtype="fp8")
+    with pytest.raises(SystemExit):   # argparse: one line naming the choices
+        E.serve_cli(["some-dir", "--kv-cache-dtype", "fp16"])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available() and os.environ.get("TRITON_INTERPRET") != "1",
+                    reason="Triton imported without the interpreter (import order): run this file alone")
+def test_graph_plan_buffers_equal_the_steps_plan():
+    "The fixed-size plan a captured FP8 graph reads (padded segments, empty trailing programs) gives the kernel's own result."
+    dev = "cuda" if torch.cuda.is_available() else "cpu"
+    lens, h, r, dr = [70, 1, 33], 4, 32, 8
+    kv, bt, sl = make_paged_cache_fp8(lens, 16, r, dr, dev, tile=32)
+    q = torch.randn(3, 1, h, r + dr, generator=torch.Generator().manual_seed(1)).bfloat16().to(dev)
+    fake = types.SimpleNamespace(model=types.SimpleNamespace(config=types.SimpleNamespace(num_attention_heads=h)))
+    cfg = mla_decode_plan(lens, h, 1, dev).cfg
+    programs = 7
+    z = lambda *s: torch.zeros(*s, dtype=torch.int32, device=dev)
+    static = DecodePlan(z(programs + 1), z(programs + 3, 4), z(4), programs, 48, cfg)
+    LLMEngine._fill_plan(fake, static, lens)
+    assert static.segs.shape[0] > len(lens)                                          # the combine kernel always runs
+    o, l = mla_decode_fp8(q, kv, bt, sl, 0.2, r, plan=static, impl="triton", tile=32)
+    o2, l2 = mla_decode_fp8(q, kv, bt, sl, 0.2, r, plan=mla_decode_plan(lens, h, 1, dev, programs=programs), impl="triton", tile=32)
+    ro, rl = mla_decode_fp8_ref(q, kv, bt, sl, 0.2, r, 32)
+    assert torch.equal(o, o2) and torch.equal(l, l2)
+    e = compare(o, l, ro, rl)
+    assert e["cos"] > 0.9999 and e["rel"] < 1e-2, e
