@@ -6,7 +6,7 @@ Docs: https://infinitecontext.github.io/infinitecontext/engine.html.md"""
 
 # %% ../nbs/06a_engine.ipynb #41fb6044
 from __future__ import annotations
-import argparse, asyncio, hashlib, itertools, json, logging, queue, threading, time, uuid
+import argparse, asyncio, hashlib, itertools, json, queue, threading, time, uuid
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -671,26 +671,6 @@ def _run_graph(self: LLMEngine, batch: StepBatch) -> torch.Tensor:
     g.replay()
     return out[:n]
 
-@patch
-def _graph_plan(self: LLMEngine, b: int) -> DecodePlan:
-    "Fixed-size plan buffers for a captured FP8 decode of `b` sequences: a launch of `programs` programs, n_seg <= programs + b."
-    h, dev = self.model.config.num_attention_heads, self.device
-    cfg = mla_decode_plan([1] * b, h, 1, dev).cfg
-    programs = max(1, _num_sms(dev) * PROGRAMS_PER_SM // -(-h // cfg["BLOCK_H"]))   # mla_decode_plan's default count
-    z = lambda *s: torch.zeros(*s, dtype=torch.int32, device=dev)
-    plan = DecodePlan(z(programs + 1), z(programs + b, 4), z(b + 1), programs, self.max_model_len, cfg)
-    self._fill_plan(plan, [1] * b)
-    return plan
-
-@patch
-def _fill_plan(self: LLMEngine, plan: DecodePlan, lens: list[int]):
-    "Build this step's plan on the host and copy it into a captured graph's buffers (programs past its own do nothing)."
-    p = mla_decode_plan(lens, self.model.config.num_attention_heads, 1, "cpu", programs=plan.n_programs)
-    n_p, n_s = p.prog_ptr.shape[0], p.segs.shape[0]
-    prog = torch.full((plan.n_programs + 1,), n_s, dtype=torch.int32); prog[:n_p] = p.prog_ptr  # empty ranges after its last
-    segs = torch.zeros(plan.segs.shape, dtype=torch.int32); segs[:n_s] = p.segs
-    for dst, src in ((plan.prog_ptr, prog), (plan.segs, segs), (plan.seq_ptr, p.seq_ptr)): dst.copy_(src)
-
 
 # %% ../nbs/06a_engine.ipynb #5e1c0a05
 def _decode_in(layer, x, cos, sin):
@@ -726,6 +706,27 @@ def decode_step(model, kv_cache: torch.Tensor, batch: StepBatch, fns=(_decode_in
         x = post(layer, x, o_lat[:, 0])
     return model.lm_head(m.norm(x[0, batch.sample_idx]))                              # (n, vocab)
 
+
+# %% ../nbs/06a_engine.ipynb #7e3865e8
+@patch
+def _graph_plan(self: LLMEngine, b: int) -> DecodePlan:
+    "Fixed-size plan buffers for a captured FP8 decode of `b` sequences: a launch of `programs` programs, n_seg <= programs + b."
+    h, dev = self.model.config.num_attention_heads, self.device
+    cfg = mla_decode_plan([1] * b, h, 1, dev).cfg
+    programs = max(1, _num_sms(dev) * PROGRAMS_PER_SM // -(-h // cfg["BLOCK_H"]))   # mla_decode_plan's default count
+    z = lambda *s: torch.zeros(*s, dtype=torch.int32, device=dev)
+    plan = DecodePlan(z(programs + 1), z(programs + b, 4), z(b + 1), programs, self.max_model_len, cfg)
+    self._fill_plan(plan, [1] * b)
+    return plan
+
+@patch
+def _fill_plan(self: LLMEngine, plan: DecodePlan, lens: list[int]):
+    "Build this step's plan on the host and copy it into a captured graph's buffers (programs past its own do nothing)."
+    p = mla_decode_plan(lens, self.model.config.num_attention_heads, 1, "cpu", programs=plan.n_programs)
+    n_p, n_s = p.prog_ptr.shape[0], p.segs.shape[0]
+    prog = torch.full((plan.n_programs + 1,), n_s, dtype=torch.int32); prog[:n_p] = p.prog_ptr  # empty ranges after its last
+    segs = torch.zeros(plan.segs.shape, dtype=torch.int32); segs[:n_s] = p.segs
+    for dst, src in ((plan.prog_ptr, prog), (plan.segs, segs), (plan.seq_ptr, p.seq_ptr)): dst.copy_(src)
 
 # %% ../nbs/06a_engine.ipynb #13558ff8
 def render_chat(messages: list[dict]) -> str:
