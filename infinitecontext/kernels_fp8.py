@@ -18,9 +18,10 @@ except ImportError:  # pragma: no cover - the oracle and the quantiser must work
     triton = None
 
 # %% auto #0
-__all__ = ['FP8_MAX', 'FP8_SHAPES', 'fp8_row_bytes', 'quantize_latent', 'dequantize_latent', 'write_fp8_cache',
-           'make_paged_cache_fp8', 'mla_decode_fp8_ref', 'DecodePlan', 'mla_decode_plan', 'mla_decode_balanced',
-           'mla_decode_fp8', 'bench_fp8', 'sweep_planned', 'sm90_report', 'compile_report']
+__all__ = ['FP8_MAX', 'PLAN_DEFAULTS', 'PLAN_V1', 'FP8_VARIANTS', 'FP8_DEFAULT', 'FP8_SHAPES', 'fp8_row_bytes', 'quantize_latent',
+           'dequantize_latent', 'write_fp8_cache', 'make_paged_cache_fp8', 'mla_decode_fp8_ref', 'DecodePlan',
+           'mla_decode_plan', 'mla_decode_balanced', 'mla_decode_fp8', 'bench_fp8', 'sweep_planned', 'sm90_report',
+           'compile_report']
 
 # %% ../nbs/03b_decode_fp8.ipynb #04b0f82d
 FP8_MAX = 448.0  # largest finite float8_e4m3fn
@@ -134,6 +135,10 @@ class DecodePlan:
         return f"DecodePlan({self.segs.shape[0]} segments on {self.n_programs} programs, BLOCK_H={self.cfg['BLOCK_H']}, BLOCK_N={self.cfg['BLOCK_N']})"
 
 # %% ../nbs/03b_decode_fp8.ipynb #12918ef9
+# launch settings per head block (False: 16 rows, True: more), chosen by the sweep below; any of them may be forced
+PLAN_DEFAULTS = {False: dict(block_n=64, num_warps=4, num_stages=2), True: dict(block_n=64, num_warps=8, num_stages=3)}
+PLAN_V1 = {False: dict(block_n=64, num_warps=4, num_stages=2), True: dict(block_n=64, num_warps=8, num_stages=3)}  # 03's, kept to compare
+
 def mla_decode_plan(cache_seqlens,               # (b,) int lengths (a device tensor costs one sync: pass a list if you have one)
                     h: int, s_q: int = 1,         # heads and query tokens per sequence
                     device=None,                  # where the kernel runs (SM count; the plan's tensors go there)
@@ -146,6 +151,8 @@ def mla_decode_plan(cache_seqlens,               # (b,) int lengths (a device te
         raise ValueError(f"cache_seqlens must be a non-empty list of lengths >= 1, got {lens.tolist()[:8]}")
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     b, smax = len(lens), int(lens.max())
+    bh = cfg.get("block_h") or min(64, max(16, _next_pow2(s_q * h)))               # 03's head block rule
+    cfg = {**PLAN_DEFAULTS[bh > 16], **{k: v for k, v in cfg.items() if v is not None}}
     c = mla_decode_config(b, s_q, h, smax, 512, 64, device, num_splits=1, **cfg)
     bn, n_hb = c["BLOCK_N"], -(-(s_q * h) // c["BLOCK_H"])
     if programs is None: programs = max(1, _num_sms(device) * PROGRAMS_PER_SM // n_hb)
@@ -242,6 +249,130 @@ if triton is not None:
                 tl.store(part_ptr[:, None] + offs_r[None, :], o, mask=row_ok[:, None])
                 tl.store(LP + si * M + rows, lse, mask=row_ok)
 
+# %% ../nbs/03b_decode_fp8.ipynb #cc9ae212
+_SHIFT_PTX = ("{ .reg .b32 t<2>; prmt.b32 t0, $2, 0, 0x4140; prmt.b32 t1, $2, 0, 0x4342; "   # bytes 0,1 | 2,3 -> 16-bit lanes
+              "shl.b32 $0, t0, 8; and.b32 $0, $0, 0x80008000; shl.b32 t0, t0, SH; and.b32 t0, t0, MASK; or.b32 $0, $0, t0; "
+              "shl.b32 $1, t1, 8; and.b32 $1, $1, 0x80008000; shl.b32 t1, t1, SH; and.b32 t1, t1, MASK; or.b32 $1, $1, t1; }")
+_BF16_PTX = tl.constexpr(_SHIFT_PTX.replace("SH", "4").replace("MASK", "0x07F007F0")) if triton else None  # x 2^-120
+_F16_PTX = tl.constexpr(_SHIFT_PTX.replace("SH", "7").replace("MASK", "0x3F803F80")) if triton else None   # x 2^-8
+# name: (MODE, E = the conversion's 2^-E, QS = q's 2^QS, PS = (P s)'s 2^PS)
+FP8_VARIANTS = {"bits-bf16": (3, 120, 64, 64), "bits-f16": (4, 8, 0, 8), "cvt-f16": (0, 0, 0, 8),
+                "bits-bf16-triton": (2, 120, 64, 64), "bits-f16-triton": (1, 8, 0, 8), "tile": None}
+
+if triton is not None:
+    @triton.jit
+    def _e4m3_to_16(x8, MODE: tl.constexpr):
+        "e4m3 bytes to 16-bit values times a power of two (see FP8_VARIANTS); the caller folds it into the scales."
+        if MODE == 0:    # the hardware cast to fp16 (exact)
+            return x8.to(tl.float8e4nv, bitcast=True).to(tl.float16)
+        elif MODE == 1:  # shifts under fp16: x 2^-8
+            x = x8.to(tl.uint16)
+            return (((x & 0x80) << 8) | ((x & 0x7F) << 7)).to(tl.float16, bitcast=True)
+        elif MODE == 2:  # shifts under bf16: x 2^-120
+            x = x8.to(tl.uint16)
+            return (((x & 0x80) << 8) | ((x & 0x7F) << 4)).to(tl.bfloat16, bitcast=True)
+        elif MODE == 3:  # the bf16 shifts, four bytes per register
+            return tl.inline_asm_elementwise(_BF16_PTX, "=r,=r,r", [x8], dtype=tl.bfloat16, is_pure=True, pack=4)
+        else:            # the fp16 shifts, four bytes per register
+            return tl.inline_asm_elementwise(_F16_PTX, "=r,=r,r", [x8], dtype=tl.float16, is_pure=True, pack=4)
+
+# %% ../nbs/03b_decode_fp8.ipynb #4ddb0bda
+if triton is not None:
+    @triton.jit
+    def _mla_decode_fp8_folded(Q, KV, BT, SEQ, PROG, SEGS, OP, LP, OUT, LSE, sm_scale_log2,
+                               stride_qb, stride_qs, stride_qh, stride_kvp, stride_kvt, stride_btb, stride_opn, stride_opm,
+                               stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, S_Q, M,
+                               R: tl.constexpr, T: tl.constexpr, DR: tl.constexpr, PAGE: tl.constexpr,
+                               BLOCK_H: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DR: tl.constexpr,
+                               MODE: tl.constexpr, Q_MUL: tl.constexpr, S_MUL: tl.constexpr, P_MUL: tl.constexpr, O_MUL: tl.constexpr,
+                               DOT_F32: tl.constexpr, PREFETCH: tl.constexpr):
+        RQ: tl.constexpr = R // 4
+        DT: tl.constexpr = tl.bfloat16 if (MODE == 2 or MODE == 3) else tl.float16
+        pid_m, pid_p = tl.program_id(0), tl.program_id(1)
+        rows = pid_m * BLOCK_H + tl.arange(0, BLOCK_H)
+        row_ok = rows < M
+        qi, hh = rows // H, rows % H
+        offs_q, offs_d = tl.arange(0, RQ), tl.arange(0, BLOCK_DR)
+        d_ok = offs_d < DR
+        for si in range(tl.load(PROG + pid_p), tl.load(PROG + pid_p + 1)):
+            b, start = tl.load(SEGS + si * 4), tl.load(SEGS + si * 4 + 1)
+            end, direct = tl.load(SEGS + si * 4 + 2), tl.load(SEGS + si * 4 + 3)
+            limit = tl.load(SEQ + b) - S_Q + 1 + qi
+            q_ptr = (Q + b.to(tl.int64) * stride_qb + qi * stride_qs + hh * stride_qh)[:, None]
+            qm = row_ok[:, None]
+            q0 = (tl.load(q_ptr + offs_q[None, :], mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
+            q1 = (tl.load(q_ptr + RQ + offs_q[None, :], mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
+            q2 = (tl.load(q_ptr + 2 * RQ + offs_q[None, :], mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
+            q3 = (tl.load(q_ptr + 3 * RQ + offs_q[None, :], mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
+            q_pe = tl.load(q_ptr + R + offs_d[None, :], mask=qm & d_ok[None, :], other=0.0)
+            if DOT_F32:
+                q0, q1, q2, q3, q_pe = q0.to(tl.float32), q1.to(tl.float32), q2.to(tl.float32), q3.to(tl.float32), q_pe.to(tl.float32)
+            m_i = tl.full([BLOCK_H], float("-inf"), tl.float32)
+            l_i = tl.zeros([BLOCK_H], tl.float32)
+            a0 = tl.zeros([BLOCK_H, RQ], tl.float32)
+            a1 = tl.zeros([BLOCK_H, RQ], tl.float32)
+            a2 = tl.zeros([BLOCK_H, RQ], tl.float32)
+            a3 = tl.zeros([BLOCK_H, RQ], tl.float32)
+            bt_row = BT + b.to(tl.int64) * stride_btb
+            page_next = tl.load(bt_row + (start + tl.arange(0, BLOCK_N)) // PAGE, mask=start + tl.arange(0, BLOCK_N) < end, other=0)
+            for n0 in range(start, end, BLOCK_N):
+                toks = n0 + tl.arange(0, BLOCK_N)
+                t_ok = toks < end
+                if PREFETCH:
+                    page = page_next.to(tl.int64)
+                    page_next = tl.load(bt_row + (toks + BLOCK_N) // PAGE, mask=toks + BLOCK_N < end, other=0)
+                else:
+                    page = tl.load(bt_row + toks // PAGE, mask=t_ok, other=0).to(tl.int64)
+                row_ptr = KV + page * stride_kvp + (toks % PAGE) * stride_kvt
+                kp_ = row_ptr[:, None]
+                k0 = _e4m3_to_16(tl.load(kp_ + offs_q[None, :], mask=t_ok[:, None], other=0), MODE)
+                k1 = _e4m3_to_16(tl.load(kp_ + RQ + offs_q[None, :], mask=t_ok[:, None], other=0), MODE)
+                k2 = _e4m3_to_16(tl.load(kp_ + 2 * RQ + offs_q[None, :], mask=t_ok[:, None], other=0), MODE)
+                k3 = _e4m3_to_16(tl.load(kp_ + 3 * RQ + offs_q[None, :], mask=t_ok[:, None], other=0), MODE)
+                scp = (row_ptr + R).to(tl.pointer_type(tl.float32))
+                c0 = tl.load(scp, mask=t_ok, other=0.0)
+                c1 = tl.load(scp + T // 4, mask=t_ok, other=0.0)
+                c2 = tl.load(scp + 2 * T // 4, mask=t_ok, other=0.0)
+                c3 = tl.load(scp + 3 * T // 4, mask=t_ok, other=0.0)
+                kpe = tl.load((row_ptr + R + 4 * T).to(tl.pointer_type(tl.bfloat16))[:, None] + offs_d[None, :],
+                              mask=t_ok[:, None] & d_ok[None, :], other=0.0)
+                if DOT_F32:
+                    k0, k1, k2, k3, kpe = k0.to(tl.float32), k1.to(tl.float32), k2.to(tl.float32), k3.to(tl.float32), kpe.to(tl.float32)
+                s = tl.dot(q_pe, tl.trans(kpe))
+                s += tl.dot(q0, tl.trans(k0)) * (c0 * S_MUL)[None, :]
+                s += tl.dot(q1, tl.trans(k1)) * (c1 * S_MUL)[None, :]
+                s += tl.dot(q2, tl.trans(k2)) * (c2 * S_MUL)[None, :]
+                s += tl.dot(q3, tl.trans(k3)) * (c3 * S_MUL)[None, :]
+                s = s * sm_scale_log2
+                s = tl.where((toks[None, :] < limit[:, None]) & t_ok[None, :], s, float("-inf"))
+                m_new = tl.maximum(m_i, tl.max(s, 1))
+                m_sub = tl.where(m_new == float("-inf"), 0.0, m_new)
+                alpha = tl.exp2(m_i - m_sub)
+                p = tl.exp2(s - m_sub[:, None])
+                l_i = l_i * alpha + tl.sum(p, 1)
+                a0 = a0 * alpha[:, None] + tl.dot((p * (c0 * P_MUL)[None, :]).to(k0.dtype), k0)
+                a1 = a1 * alpha[:, None] + tl.dot((p * (c1 * P_MUL)[None, :]).to(k1.dtype), k1)
+                a2 = a2 * alpha[:, None] + tl.dot((p * (c2 * P_MUL)[None, :]).to(k2.dtype), k2)
+                a3 = a3 * alpha[:, None] + tl.dot((p * (c3 * P_MUL)[None, :]).to(k3.dtype), k3)
+                m_i = m_new
+            l_safe = tl.where(l_i == 0.0, 1.0, l_i)
+            inv = (O_MUL / l_safe)[:, None]
+            lse = tl.where(l_i == 0.0, float("-inf"), (m_i + tl.log2(l_safe)) * 0.6931471805599453)
+            if direct != 0:
+                ob_ptr = (OUT + b.to(tl.int64) * stride_ob + qi * stride_os + hh * stride_oh)[:, None] + offs_q[None, :]
+                tl.store(ob_ptr, (a0 * inv).to(OUT.dtype.element_ty), mask=qm)
+                tl.store(ob_ptr + RQ, (a1 * inv).to(OUT.dtype.element_ty), mask=qm)
+                tl.store(ob_ptr + 2 * RQ, (a2 * inv).to(OUT.dtype.element_ty), mask=qm)
+                tl.store(ob_ptr + 3 * RQ, (a3 * inv).to(OUT.dtype.element_ty), mask=qm)
+                tl.store(LSE + b * stride_lb + hh * stride_lh + qi, lse, mask=row_ok)
+            else:
+                o_ptr = (OP + si * stride_opn + rows * stride_opm)[:, None] + offs_q[None, :]
+                tl.store(o_ptr, a0 * inv, mask=qm)
+                tl.store(o_ptr + RQ, a1 * inv, mask=qm)
+                tl.store(o_ptr + 2 * RQ, a2 * inv, mask=qm)
+                tl.store(o_ptr + 3 * RQ, a3 * inv, mask=qm)
+                tl.store(LP + si * M + rows, lse, mask=row_ok)
+
 # %% ../nbs/03b_decode_fp8.ipynb #66c265c6
 if triton is not None:
     @triton.jit
@@ -272,7 +403,19 @@ if triton is not None:
             tl.store(LSE + b * stride_lb + hh * stride_lh + qi, m + tl.log(t))
 
 # %% ../nbs/03b_decode_fp8.ipynb #d3be7d4a
-def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, fp8, tile, cfg):
+FP8_DEFAULT = "bits-bf16"   # the fastest load measured on an H100 (the sweep below)
+
+def _fp8_variant(variant, kv_lora_rank, tile):
+    "The variant to run: the default where it fits, else the tile load; one clear error for one that cannot run."
+    folds = kv_lora_rank // 4 >= 16 and kv_lora_rank // tile <= 4   # four column blocks of >= 16, each in one scale tile
+    if variant is None: return FP8_DEFAULT if folds else "tile"
+    if variant not in FP8_VARIANTS: raise ValueError(f"variant must be one of {list(FP8_VARIANTS)} or None, got {variant!r}")
+    if variant != "tile" and not folds:
+        raise ValueError(f"variant {variant!r} folds the scales over four column blocks: it needs kv_lora_rank >= 64 and at "
+                         f"most 4 scale tiles (got kv_lora_rank={kv_lora_rank}, tile={tile}); use variant='tile'")
+    return variant
+
+def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, fp8, tile, cfg, variant=None):
     b, s_q, h, d = q.shape
     nb, page = kv_cache.shape[:2]
     # 03's checks of the block table and lengths (on a shape-only stand-in for an FP8 cache)
@@ -291,13 +434,20 @@ def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_l
     op = torch.empty(n_seg, M, kv_lora_rank, dtype=torch.float32, device=q.device)   # partials (direct segments leave theirs unused)
     lp = torch.empty(n_seg, M, dtype=torch.float32, device=q.device)
     T = kv_lora_rank // tile if fp8 else 1
-    _mla_decode_planned[(-(-M // c["BLOCK_H"]), plan.n_programs)](
-        q, kv_cache, block_table.contiguous(), cache_seqlens.contiguous(), plan.prog_ptr, plan.segs, op, lp, out, lse,
-        softmax_scale * 1.4426950408889634, q.stride(0), q.stride(1), q.stride(2), kv_cache.stride(0), kv_cache.stride(1),
-        block_table.stride(0), op.stride(0), op.stride(1), out.stride(0), out.stride(1), out.stride(2),
-        lse.stride(0), lse.stride(1), h, s_q, M, R=kv_lora_rank, T=T, TILE=kv_lora_rank // T, DR=d - kv_lora_rank,
-        PAGE=page, BLOCK_H=c["BLOCK_H"], BLOCK_N=c["BLOCK_N"], BLOCK_DR=max(16, _next_pow2(d - kv_lora_rank)), FP8=fp8, DOT_F32=not q.is_cuda,
-        PREFETCH=c["prefetch"], num_warps=c["num_warps"], num_stages=c["num_stages"])
+    grid = (-(-M // c["BLOCK_H"]), plan.n_programs)
+    args = (q, kv_cache, block_table.contiguous(), cache_seqlens.contiguous(), plan.prog_ptr, plan.segs, op, lp, out, lse,
+            softmax_scale * 1.4426950408889634, q.stride(0), q.stride(1), q.stride(2), kv_cache.stride(0), kv_cache.stride(1),
+            block_table.stride(0), op.stride(0), op.stride(1), out.stride(0), out.stride(1), out.stride(2),
+            lse.stride(0), lse.stride(1), h, s_q, M)
+    launch = dict(R=kv_lora_rank, T=T, DR=d - kv_lora_rank, PAGE=page, BLOCK_H=c["BLOCK_H"], BLOCK_N=c["BLOCK_N"],
+                  BLOCK_DR=max(16, _next_pow2(d - kv_lora_rank)), DOT_F32=not q.is_cuda, PREFETCH=c["prefetch"],
+                  num_warps=c["num_warps"], num_stages=c["num_stages"])
+    if fp8 and variant != "tile":   # the folded kernel (_fp8_variant checked that it fits)
+        mode, E, QS, PS = FP8_VARIANTS[variant]
+        if not q.is_cuda: mode = {3: 2, 4: 1}.get(mode, mode)   # the interpreter runs no PTX: the same shifts as Triton ops
+        _mla_decode_fp8_folded[grid](*args, MODE=mode, Q_MUL=2.0 ** QS, S_MUL=2.0 ** (E - QS), P_MUL=2.0 ** PS,
+                                     O_MUL=2.0 ** (E - PS), **launch)
+    else: _mla_decode_planned[grid](*args, TILE=kv_lora_rank // T, FP8=fp8, **launch)
     if n_seg > b:   # every sequence has a segment: more segments than sequences = some have partials
         _mla_decode_combine_planned[(M, b)](
             op, lp, out, lse, plan.seq_ptr, op.stride(0), op.stride(1), out.stride(0), out.stride(1), out.stride(2),
@@ -333,13 +483,15 @@ def mla_decode_fp8(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorb
                    impl: str | None = None,     # "triton", "ref", or None: Triton where it can run, else the oracle
                    validate: bool = True,       # check cache_seqlens against the block table (one device sync)
                    tile: int = 128,             # values per scale (FlashMLA: 128)
+                   variant: str | None = None,  # the load (FP8_VARIANTS); None: the fastest measured that fits the format
                    **cfg) -> tuple[torch.Tensor, torch.Tensor]:
     "Token-balanced split-KV MLA decode over an FP8 paged latent cache: out (b, s_q, h, r) bf16, lse (b, h, s_q) fp32."
     _check_fp8(q, kv_cache, kv_lora_rank, tile)
     impl = impl or ("triton" if _triton_ok(q) else "ref")
     if impl == "ref": return mla_decode_fp8_ref(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, tile)
     if impl != "triton": raise ValueError(f"impl must be 'triton', 'ref' or None, got {impl!r}")
-    return _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, True, tile, cfg)
+    return _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, True, tile, cfg,
+                           _fp8_variant(variant, kv_lora_rank, tile))
 
 # %% ../nbs/03b_decode_fp8.ipynb #39d0890d
 FP8_SHAPES = [(64, 8192, 16), (128, 8192, 16), (1, 1 << 20, 16), (8, 65536, 16), ("ragged", 48, 16), ("ragged-total", 48, 16),
@@ -381,8 +533,8 @@ def _bench_inputs(seqlens, h, page_size, r=512, dr=64, dev="cuda"):
     q = torch.randn(len(seqlens), 1, h, r + dr, device=dev, dtype=torch.bfloat16)
     return kv, kv8, bt, torch.tensor(seqlens, dtype=torch.int32, device=dev), q
 
-def bench_fp8(shapes=FP8_SHAPES, page_size: int = 64, out_dir=None, flashmla_dir=None) -> list[dict]:
-    "Time 03's bf16 kernel, the token-balanced bf16 and FP8 kernels (and FlashMLA bf16 if built); a table and a JSON line."
+def bench_fp8(shapes=FP8_SHAPES, page_size: int = 64, out_dir=None, flashmla_dir=None, v1: bool = True) -> list[dict]:
+    "Time 03's bf16 kernel, the token-balanced bf16 and FP8 kernels (first and current versions) and FlashMLA bf16; a table and a JSON line."
     import datetime
     from infinitecontext.infra import measure_copy_bandwidth, write_json_atomic
     r = 512
@@ -390,8 +542,8 @@ def bench_fp8(shapes=FP8_SHAPES, page_size: int = 64, out_dir=None, flashmla_dir
     copy_bw = measure_copy_bandwidth()
     gpu = torch.cuda.get_device_name()
     print(f"{gpu} | {datetime.date.today()} | torch {torch.__version__} | triton {triton.__version__} | "
-          f"copy {copy_bw / 1e12:.2f} TB/s | page {page_size} | FlashMLA {'built' if fm else 'absent'}")
-    hdr = f"{'shape':>30} {'provider':>13} {'B/token':>8} {'ms':>8} {'TB/s':>6} {'% copy':>7} {'vs 03':>7}"
+          f"copy {copy_bw / 1e12:.2f} TB/s | page {page_size} | FlashMLA {'built' if fm else 'absent'} | FP8 load {FP8_DEFAULT}")
+    hdr = f"{'shape':>31} {'provider':>16} {'B/token':>8} {'ms':>8} {'TB/s':>6} {'% copy':>7} {'vs 03':>7}"
     print(hdr); print("-" * len(hdr))
     out = []
     for key in shapes:
@@ -399,9 +551,14 @@ def bench_fp8(shapes=FP8_SHAPES, page_size: int = 64, out_dir=None, flashmla_dir
         kv, kv8, bt, sl, q = _bench_inputs(seqlens, h, page_size)
         scale, smax, n_tok = 192 ** -0.5, max(seqlens), sum(seqlens)
         plan = mla_decode_plan(seqlens, h, 1, "cuda")           # once per step, as a server would (FlashMLA: its metadata)
-        fns = {"bf16 (03)": (lambda: mla_decode(q, kv, bt, sl, scale, r, impl="triton", max_seqlen=smax, validate=False), 1152),
-               "bf16 balanced": (lambda: mla_decode_balanced(q, kv, bt, sl, scale, r, plan, impl="triton", validate=False), 1152),
-               "FP8 balanced": (lambda: mla_decode_fp8(q, kv8, bt, sl, scale, r, plan, impl="triton", validate=False), 656)}
+        plan1 = mla_decode_plan(seqlens, h, 1, "cuda", **PLAN_V1[h > 16])
+        fns = {"bf16 (03)": (lambda: mla_decode(q, kv, bt, sl, scale, r, impl="triton", max_seqlen=smax, validate=False), 1152)}
+        if v1:
+            fns["bf16 balanced v1"] = (lambda: mla_decode_balanced(q, kv, bt, sl, scale, r, plan1, impl="triton", validate=False), 1152)
+            fns["FP8 v1 (tile)"] = (lambda: mla_decode_fp8(q, kv8, bt, sl, scale, r, plan1, impl="triton", validate=False,
+                                                           variant="tile"), 656)
+        fns["bf16 balanced"] = (lambda: mla_decode_balanced(q, kv, bt, sl, scale, r, plan, impl="triton", validate=False), 1152)
+        fns["FP8 folded"] = (lambda: mla_decode_fp8(q, kv8, bt, sl, scale, r, plan, impl="triton", validate=False), 656)
         if fm is not None:
             kc = kv.view(kv.shape[0], page_size, 1, r + 64)
             _, _, meta, nsp = fm.dense_decode_fwd(q, kc, r, sl, bt, scale, False, None, None)
@@ -413,45 +570,52 @@ def bench_fp8(shapes=FP8_SHAPES, page_size: int = 64, out_dir=None, flashmla_dir
             tbs = n_tok * bpt / (ms * 1e-3) / 1e12
             row = dict(shape=label, provider=prov, bytes_per_token=bpt, ms=ms, tb_s=tbs, frac_copy=tbs * 1e12 / copy_bw,
                        speedup_vs_03=base / ms, tokens=n_tok, h=h)
-            print(f"{label:>30} {prov:>13} {bpt:>8} {ms:>8.3f} {tbs:>6.2f} {100 * row['frac_copy']:>6.1f}% {row['speedup_vs_03']:>6.2f}x")
+            print(f"{label:>31} {prov:>16} {bpt:>8} {ms:>8.3f} {tbs:>6.2f} {100 * row['frac_copy']:>6.1f}% {row['speedup_vs_03']:>6.2f}x")
             out.append(row)
-        (o16, l16), (ob, lb), (o8, l8) = [fns[k][0]() for k in ("bf16 (03)", "bf16 balanced", "FP8 balanced")]
+        (o16, l16), (ob, lb), (o8, l8) = [fns[k][0]() for k in ("bf16 (03)", "bf16 balanced", "FP8 folded")]
         eb, e8 = compare(ob, lb, o16, l16), compare(o8, l8, o16, l16)
-        next(x for x in out if x["shape"] == label and x["provider"] == "FP8 balanced")["err_vs_bf16"] = e8
-        print(f"{'':>30} {'vs 03 bf16':>13} balanced: out rel {eb['rel']:.1e}, lse {eb['lse']:.1e} | "
+        next(x for x in out if x["shape"] == label and x["provider"] == "FP8 folded")["err_vs_bf16"] = e8
+        print(f"{'':>31} {'vs 03 bf16':>16} balanced: out rel {eb['rel']:.1e}, lse {eb['lse']:.1e} | "
               f"FP8: out rel {e8['rel']:.2e}, cos {e8['cos']:.6f}, lse max abs {e8['lse']:.2e}")
         del kv, kv8
         torch.cuda.empty_cache()
-    summary = dict(gpu=gpu, date=str(datetime.date.today()), copy_tb_s=copy_bw / 1e12, page_size=page_size, rows=out)
+    summary = dict(gpu=gpu, date=str(datetime.date.today()), copy_tb_s=copy_bw / 1e12, page_size=page_size,
+                   fp8_variant=FP8_DEFAULT, plan_defaults={str(k): v for k, v in PLAN_DEFAULTS.items()}, rows=out)
     if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_fp8.json", summary)
     print(json.dumps(dict(gpu=gpu, tb_s={f"{x['shape']} | {x['provider']}": round(x["tb_s"], 3) for x in out})))
     return out
 
+
+# %% ../nbs/03b_decode_fp8.ipynb #3eaf50b4
 def sweep_planned(shapes=(("ragged", 48, 16), (64, 8192, 16), (64, 8192, 128)), page_size: int = 64, fp8: bool = True,
-                  top: int = 4) -> dict:
-    "Time the planned kernel over payloads per SM, tile rows and warps on a few shapes; print the fastest settings."
-    r, best = 512, {}
+                  top: int = 4, variants=(None,), configs=None, programs_per_sm=(1, 2, 4), out_path=None) -> dict:
+    "Time the planned kernel over loads, payloads per SM, tile rows, warps and stages on a few shapes; print the fastest."
+    import itertools
+    r, best, every = 512, {}, []
+    if configs is None: configs = list(itertools.product((32, 64), (4, 8), (2, 3)))   # (block_n, num_warps, num_stages)
     for key in shapes:
         label, seqlens, h = _bench_shape(key, page_size)
         kv, kv8, bt, sl, q = _bench_inputs(seqlens, h, page_size)
         n_hb, res = -(-h // 64), []
-        for pps in (1, 2, 4):
-            for bn in (32, 64):
-                for nw in (4, 8):
-                    cfg = dict(programs=pps * _num_sms("cuda") // n_hb, block_n=bn, num_warps=nw)
-                    plan = mla_decode_plan(seqlens, h, 1, "cuda", **cfg)
-                    fn = (lambda: mla_decode_fp8(q, kv8, bt, sl, 192 ** -0.5, r, plan, impl="triton", validate=False)) if fp8 \
-                        else (lambda: mla_decode_balanced(q, kv, bt, sl, 192 ** -0.5, r, plan, impl="triton", validate=False))
-                    try: ms = triton.testing.do_bench(fn, warmup=5, rep=25, return_mode="median")
-                    except Exception as e: ms = float("inf"); cfg["error"] = type(e).__name__
-                    res.append((ms, dict(cfg, programs_per_sm=pps)))
+        for (bn, nw, ns), pps, var in itertools.product(configs, programs_per_sm, variants if fp8 else (None,)):
+            cfg = dict(programs=pps * _num_sms("cuda") // n_hb, block_n=bn, num_warps=nw, num_stages=ns)
+            plan = mla_decode_plan(seqlens, h, 1, "cuda", **cfg)
+            fn = (lambda: mla_decode_fp8(q, kv8, bt, sl, 192 ** -0.5, r, plan, impl="triton", validate=False, variant=var)) if fp8 \
+                else (lambda: mla_decode_balanced(q, kv, bt, sl, 192 ** -0.5, r, plan, impl="triton", validate=False))
+            try: ms = triton.testing.do_bench(fn, warmup=5, rep=25, return_mode="median")
+            except Exception as e: ms = float("inf"); cfg["error"] = f"{type(e).__name__}: {str(e)[:100]}"
+            cfg = dict(cfg, programs_per_sm=pps, **({"variant": var or FP8_DEFAULT} if fp8 else {}))
+            res.append((ms, cfg)); every.append(dict(shape=label, fp8=fp8, ms=ms, **cfg))
         res.sort(key=lambda t: t[0])
         bpt = 656 if fp8 else 1152
         for ms, cfg in res[:top]:
-            print(f"{label:>30} {'FP8' if fp8 else 'bf16':>5} {ms:>8.3f} ms {sum(seqlens) * bpt / (ms * 1e-3) / 1e12:>6.2f} TB/s  {cfg}")
+            print(f"{label:>31} {'FP8' if fp8 else 'bf16':>5} {ms:>8.3f} ms {sum(seqlens) * bpt / (ms * 1e-3) / 1e12:>6.2f} TB/s  {cfg}")
         best[label] = res[:top]
         del kv, kv8
         torch.cuda.empty_cache()
+    if out_path is not None:
+        from infinitecontext.infra import write_json_atomic
+        write_json_atomic(Path(out_path), dict(gpu=torch.cuda.get_device_name(), rows=every))
     return best
 
 if __name__ == "__main__" and "ipykernel" not in sys.modules:
@@ -495,9 +659,18 @@ def compile_report():
     shape = dict(R=512, DR=64, PAGE=64, BLOCK_H=16, BLOCK_N=64, BLOCK_DR=64, DOT_F32=False, PREFETCH=True)
     reports = {"03 split": sm90_report(_mla_decode_split, ptr, dict(shape, BLOCK_R=512, DIRECT=False)),
                "planned bf16": sm90_report(_mla_decode_planned, ptr, dict(shape, T=1, TILE=512, FP8=False)),
-               "planned FP8": sm90_report(_mla_decode_planned, dict(ptr, KV="*u8"), dict(shape, T=4, TILE=128, FP8=True))}
+               "FP8 v1 (tile)": sm90_report(_mla_decode_planned, dict(ptr, KV="*u8"), dict(shape, T=4, TILE=128, FP8=True))}
+    for name in ("cvt-f16", "bits-bf16-triton", "bits-bf16"):
+        mode, E, QS, PS = FP8_VARIANTS[name]
+        reports[f"FP8 {name}"] = sm90_report(_mla_decode_fp8_folded, dict(ptr, KV="*u8"), dict(
+            shape, T=4, MODE=mode, Q_MUL=2.0 ** QS, S_MUL=2.0 ** (E - QS), P_MUL=2.0 ** PS, O_MUL=2.0 ** (E - PS)))
+    for bn, nw, ns in ((32, 8, 2), (32, 8, 3)):   # the launch settings the sweep ranks (fewer rows per thread: no spills)
+        reports[f"bf16 {bn}/{nw}w/{ns}s"] = sm90_report(_mla_decode_planned, ptr, dict(shape, BLOCK_N=bn, T=1, TILE=512, FP8=False),
+                                                     num_warps=nw, num_stages=ns)
+        reports[f"FP8 {bn}/{nw}w/{ns}s"] = sm90_report(_mla_decode_fp8_folded, dict(ptr, KV="*u8"), dict(
+            shape, BLOCK_N=bn, T=4, MODE=3, Q_MUL=2.0 ** 64, S_MUL=2.0 ** 56, P_MUL=2.0 ** 64, O_MUL=2.0 ** 56), num_warps=nw, num_stages=ns)
     print(f"triton {triton.__version__}, sm_90a, 4 warps, 2 stages")
-    print(f"{'kernel':<14}{'registers':>10}{'spill B':>9}{'conversions':>13}{'shared loads':>14}{'async copies':>14}")
+    print(f"{'kernel':<24}{'registers':>10}{'spill B':>9}{'conversions':>13}{'shared loads':>14}{'async copies':>14}")
     for k, v in reports.items():
-        print(f"{k:<14}{v['registers']:>10}{v['spill_bytes']:>9}{v['conversions']:>13}{v['shared_loads']:>14}{v['async_copies']:>14}")
+        print(f"{k:<24}{v['registers']:>10}{v['spill_bytes']:>9}{v['conversions']:>13}{v['shared_loads']:>14}{v['async_copies']:>14}")
     return reports

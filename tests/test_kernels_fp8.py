@@ -129,3 +129,53 @@ def test_bad_inputs_say_what_to_change():
         mla_decode_fp8(q, kv, bt, sl + 100, 0.1, 64, tile=16, impl="triton")
     with pytest.raises(ValueError, match="bf16"):
         mla_decode_fp8(q.half(), kv, bt, sl, 0.1, 64, tile=16, impl="triton")
+
+
+FOLDED = ["bits-bf16", "bits-f16", "cvt-f16", "bits-bf16-triton", "bits-f16-triton"]
+
+
+@pytest.mark.parametrize("variant", FOLDED + ["tile"])
+def test_fp8_loads_ragged_shuffled(variant):
+    # every load on a ragged batch of shuffled pages with NaN bytes in the unused slots, cut into many payloads
+    run([65, 1, 130, 64], h=16, variant=variant, programs=7)
+
+
+@pytest.mark.parametrize("h", [1, 16, 128])
+@pytest.mark.parametrize("s_q", [1, 2])
+def test_folded_heads_and_new_tokens(h, s_q):
+    # two scale tiles over four column blocks (tile 32 of r 64): blocks 0-1 share scale 0, blocks 2-3 scale 1
+    run([97, 3, 40], h=h, s_q=s_q, tile=32, variant="bits-bf16")
+
+
+@pytest.mark.parametrize("cfg", [dict(block_n=32, num_warps=8, num_stages=3), dict(block_n=64, num_warps=4, num_stages=2)])
+def test_folded_launch_settings(cfg):
+    run([70, 150], h=16, page=64, **cfg)
+
+
+def test_folded_scales_far_apart():
+    # tiles of very different magnitude: the fold must use each block's own scale (and fp16 must not overflow here)
+    r, dr, tile, page = 64, 16, 16, 16
+    rows = torch.randn(2 * 48, r + dr, generator=torch.Generator().manual_seed(5))
+    rows[:, :r] *= torch.tensor([1e-3, 1.0, 30.0, 0.05]).repeat_interleave(tile)
+    cache = torch.full((8, page, fp8_row_bytes(r, dr, tile)), 0xFF, dtype=torch.uint8)
+    write_fp8_cache(cache, torch.cat([torch.arange(48), torch.arange(64, 112)]), rows, r, tile)
+    bt = torch.tensor([[0, 1, 2], [4, 5, 6]], dtype=torch.int32)
+    sl = torch.tensor([48, 48], dtype=torch.int32)
+    q = torch.randn(2, 1, 8, r + dr, generator=torch.Generator().manual_seed(6)).bfloat16()
+    cache, bt, sl, q = cache.to(DEV), bt.to(DEV), sl.to(DEV), q.to(DEV)
+    ro, rl = mla_decode_fp8_ref(q, cache, bt, sl, 0.1, r, tile)
+    for variant in FOLDED:
+        o, l = mla_decode_fp8(q, cache, bt, sl, 0.1, r, impl="triton", tile=tile, variant=variant)
+        e = compare(o, l, ro, rl)
+        assert e["cos"] > 0.9999 and e["rel"] < 1e-2 and e["lse"] < 1e-2, (variant, e)
+
+
+def test_variant_errors():
+    kv, bt, sl = make_paged_cache_fp8([10, 20], 16, 32, 16, tile=16)
+    q = torch.randn(2, 1, 4, 48).bfloat16()
+    with pytest.raises(ValueError, match="variant='tile'"):    # r/4 = 8 columns: too narrow to fold
+        mla_decode_fp8(q.to(DEV), kv.to(DEV), bt.to(DEV), sl.to(DEV), 0.1, 32, tile=16, variant="bits-bf16", impl="triton")
+    with pytest.raises(ValueError, match="one of"):
+        mla_decode_fp8(q.to(DEV), kv.to(DEV), bt.to(DEV), sl.to(DEV), 0.1, 32, tile=16, variant="e5m2", impl="triton")
+    o, _ = mla_decode_fp8(q.to(DEV), kv.to(DEV), bt.to(DEV), sl.to(DEV), 0.1, 32, tile=16, impl="triton")  # default: falls back
+    assert not torch.isnan(o).any()
