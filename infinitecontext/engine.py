@@ -241,11 +241,11 @@ def _load_rows(rows, r: int, dtype):
     "Latent rows read from pages, in `dtype`: dequantised from FP8 bytes (..., 656) or cast (..., 576)."
     return dequantize_latent(rows, r, _fp8_tile(r), dtype) if rows.dtype == torch.uint8 else rows.to(dtype)
 
-def _decode_plan(kv_cache, batch, h: int, programs: int | None = None):
+def _decode_plan(kv_cache, batch, h: int):
     "FP8 on the GPU: the step's token-balanced plan, built once and shared by every layer (None otherwise)."
     if kv_cache.dtype != torch.uint8 or not kv_cache.is_cuda or not batch.dec_tables.shape[0]: return None
     lens = batch.dec_lens if batch.dec_lens is not None else batch.dec_seqlens.tolist()
-    return mla_decode_plan(lens, h, 1, kv_cache.device, programs=programs)
+    return mla_decode_plan(lens, h, 1, kv_cache.device)
 
 def _latent_decode(q, kv, tables, seqlens, scale: float, r: int, max_seqlen: int, plan=None):
     "The decode kernel for the cache's format: q (n, 1, h, r + d_rope) -> o_lat (n, 1, h, r); fp32 or CPU: the oracle."

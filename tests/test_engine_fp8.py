@@ -116,3 +116,17 @@ def test_graph_plan_buffers_equal_the_steps_plan():
     assert torch.equal(o, o2) and torch.equal(l, l2)
     e = compare(o, l, ro, rl)
     assert e["cos"] > 0.9999 and e["rel"] < 1e-2, e
+
+
+def test_ic_serve_passes_kv_cache_dtype(setup, tmp_path, monkeypatch, capsys):
+    "`ic-serve --kv-cache-dtype fp8` builds an FP8 engine (uvicorn.run intercepted: no server is started)."
+    uvicorn = pytest.importorskip("uvicorn")
+    from infinitecontext.data import ByteTokenizer
+    from infinitecontext.model import save_deepseek_v3
+    d = save_deepseek_v3(setup[0], tmp_path / "tiny"); ByteTokenizer().save(d)
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(engine=app.state.engine))
+    E.serve_cli([str(d), "--device", "cpu", "--max-model-len", "64", "--kv-cache-dtype", "fp8"])
+    eng = seen["engine"]
+    assert eng.kv_cache_dtype == "fp8" and eng.kv_cache.dtype == torch.uint8 and eng.cache_bytes_per_token == 104
+    assert "(fp8: 104 B/token)" in capsys.readouterr().out
