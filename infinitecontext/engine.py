@@ -15,7 +15,7 @@ from fastcore.basics import patch
 import torch
 import torch.nn.functional as F
 from torch.nn.attention.bias import causal_lower_right
-from .kernels import PROGRAMS_PER_SM, _num_sms, mla_decode
+from .kernels import _num_sms, mla_decode
 from .kernels_fp8 import (DecodePlan, dequantize_latent, fp8_row_bytes, mla_decode_fp8, mla_decode_plan,
                                          write_fp8_cache)
 try: from starlette.requests import Request   # the server's request type (FastAPI resolves handler annotations by name)
@@ -245,7 +245,7 @@ def _decode_plan(kv_cache, batch, h: int):
     "FP8 on the GPU: the step's token-balanced plan, built once and shared by every layer (None otherwise)."
     if kv_cache.dtype != torch.uint8 or not kv_cache.is_cuda or not batch.dec_tables.shape[0]: return None
     lens = batch.dec_lens if batch.dec_lens is not None else batch.dec_seqlens.tolist()
-    return mla_decode_plan(lens, h, 1, kv_cache.device)
+    return mla_decode_plan(lens, h, 1, kv_cache.device, fp8=True)
 
 def _latent_decode(q, kv, tables, seqlens, scale: float, r: int, max_seqlen: int, plan=None):
     "The decode kernel for the cache's format: q (n, 1, h, r + d_rope) -> o_lat (n, 1, h, r); fp32 or CPU: the oracle."
@@ -710,23 +710,24 @@ def decode_step(model, kv_cache: torch.Tensor, batch: StepBatch, fns=(_decode_in
 # %% ../nbs/06a_engine.ipynb #7e3865e8
 @patch
 def _graph_plan(self: LLMEngine, b: int) -> DecodePlan:
-    "Fixed-size plan buffers for a captured FP8 decode of `b` sequences: a launch of `programs` programs, n_seg <= programs + b."
-    h, dev = self.model.config.num_attention_heads, self.device
-    cfg = mla_decode_plan([1] * b, h, 1, dev).cfg
-    programs = max(1, _num_sms(dev) * PROGRAMS_PER_SM // -(-h // cfg["BLOCK_H"]))   # mla_decode_plan's default count
+    "Fixed-size plan buffers for a captured FP8 decode of `b` sequences: a grid of `cap` programs, at most cap + b segments."
+    h, dev, cap = self.model.config.num_attention_heads, self.device, 4 * _num_sms(self.device)   # the default plan: 1-2 per SM
     z = lambda *s: torch.zeros(*s, dtype=torch.int32, device=dev)
-    plan = DecodePlan(z(programs + 1), z(programs + b, 4), z(b + 1), programs, self.max_model_len, cfg)
+    plan = DecodePlan(z(cap + 1), z(cap + b, 4), z(b + 1), cap, self.max_model_len, mla_decode_plan([1] * b, h, 1, dev, fp8=True).cfg)
     self._fill_plan(plan, [1] * b)
     return plan
 
 @patch
 def _fill_plan(self: LLMEngine, plan: DecodePlan, lens: list[int]):
-    "Build this step's plan on the host and copy it into a captured graph's buffers (programs past its own do nothing)."
-    p = mla_decode_plan(lens, self.model.config.num_attention_heads, 1, "cpu", programs=plan.n_programs)
+    "This step's plan (03b's defaults) copied into a captured graph's buffers; programs past its last get empty ranges."
+    p = mla_decode_plan(lens, self.model.config.num_attention_heads, 1, self.device, fp8=True)
     n_p, n_s = p.prog_ptr.shape[0], p.segs.shape[0]
-    prog = torch.full((plan.n_programs + 1,), n_s, dtype=torch.int32); prog[:n_p] = p.prog_ptr  # empty ranges after its last
-    segs = torch.zeros(plan.segs.shape, dtype=torch.int32); segs[:n_s] = p.segs
-    for dst, src in ((plan.prog_ptr, prog), (plan.segs, segs), (plan.seq_ptr, p.seq_ptr)): dst.copy_(src)
+    if n_p > plan.prog_ptr.shape[0] or n_s > plan.segs.shape[0]:
+        raise RuntimeError(f"an FP8 plan of {n_p - 1} programs and {n_s} segments exceeds the graph's buffers "
+                           f"({plan.n_programs}, {plan.segs.shape[0]}): run with cuda_graphs=False")
+    plan.prog_ptr[:n_p].copy_(p.prog_ptr); plan.prog_ptr[n_p:] = n_s
+    plan.segs[:n_s].copy_(p.segs); plan.seq_ptr.copy_(p.seq_ptr)
+
 
 # %% ../nbs/06a_engine.ipynb #13558ff8
 def render_chat(messages: list[dict]) -> str:
