@@ -508,7 +508,7 @@ def mla_decode_fp8(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorb
                    impl: str | None = None,     # "triton", "ref", or None: Triton where it can run, else the oracle
                    validate: bool = True,       # check cache_seqlens against the block table (one device sync)
                    tile: int = 128,             # values per scale (FlashMLA: 128)
-                   variant: str | None = None,  # the load (FP8_VARIANTS); None: the fastest measured that fits the format
+                   variant: str | None = None,  # the load (FP8_VARIANTS); None: the fastest measured (f16 ones: |q| < 65504, |latent| < 57344)
                    **cfg) -> tuple[torch.Tensor, torch.Tensor]:
     "Token-balanced split-KV MLA decode over an FP8 paged latent cache: out (b, s_q, h, r) bf16, lse (b, h, s_q) fp32."
     _check_fp8(q, kv_cache, kv_lora_rank, tile)
