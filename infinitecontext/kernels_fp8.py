@@ -453,6 +453,8 @@ def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_l
     elif plan.seq_ptr.shape[0] != b + 1: raise ValueError(f"the plan was made for {plan.seq_ptr.shape[0] - 1} sequences, q has {b}")
     c, M, n_seg = plan.cfg, s_q * h, plan.segs.shape[0]
     if fp8: variant = _fp8_variant(variant, kv_lora_rank, tile, c["BLOCK_H"] > 16)
+    if fp8 and validate and variant != "tile" and FP8_VARIANTS[variant][0] not in (2, 3) and float(q.abs().amax()) >= 65504:
+        raise ValueError(f"variant {variant!r} multiplies in fp16, and these queries reach |q| = {float(q.abs().amax()):.4g} >= 65504 (fp16's largest value): pass variant='bits-bf16', or scale the queries down")
     out = torch.empty(b, s_q, h, kv_lora_rank, dtype=q.dtype, device=q.device)
     lse = torch.empty(b, h, s_q, dtype=torch.float32, device=q.device)
     op = torch.empty(n_seg, M, kv_lora_rank, dtype=torch.float32, device=q.device)   # partials (direct segments leave theirs unused)

@@ -195,3 +195,5 @@ def test_bf16_bits_past_fp16_range():
     o, l = mla_decode_fp8(q, kv, bt, sl, 1e-9, 64, impl="triton", tile=16, variant="bits-bf16")
     e = compare(o, l, ro, rl)
     assert torch.isfinite(o.float()).all() and e["cos"] > 0.9999 and e["rel"] < 1e-2, e
+    with pytest.raises(ValueError, match="variant='bits-bf16'"):   # the fp16 loads refuse such queries (validate=True)
+        mla_decode_fp8(q, kv, bt, sl, 1e-9, 64, impl="triton", tile=16, variant="cvt-f16")
