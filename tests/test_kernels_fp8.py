@@ -179,3 +179,21 @@ def test_variant_errors():
         mla_decode_fp8(q.to(DEV), kv.to(DEV), bt.to(DEV), sl.to(DEV), 0.1, 32, tile=16, variant="e5m2", impl="triton")
     o, _ = mla_decode_fp8(q.to(DEV), kv.to(DEV), bt.to(DEV), sl.to(DEV), 0.1, 32, tile=16, impl="triton")  # default: falls back
     assert not torch.isnan(o).any()
+
+
+def test_bf16_bits_past_fp16_range():
+    # latent values of 2e5 (tile scale 2^9) and queries of 7e4: beyond fp16, where only the bf16 loads hold
+    kv, bt, sl = make_paged_cache_fp8([40, 90], 16, 64, 16, tile=16, seed=3)
+    flat = kv.view(-1, kv.shape[-1])
+    used = (flat[:, :64] != 0xFF).all(-1)
+    rows = dequantize_latent(flat[used], 64, 16) * 4e4                        # (n, 80): |c_kv| up to ~2e5
+    write_fp8_cache(flat.view(kv.shape), used.nonzero()[:, 0], rows, 64, 16)
+    q = (torch.randn(2, 1, 4, 80, generator=torch.Generator().manual_seed(4)) * 2e4).bfloat16()
+    q[0, 0, 0, 0] = 7e4
+    kv, bt, sl, q = kv.to(DEV), bt.to(DEV), sl.to(DEV), q.to(DEV)
+    ro, rl = mla_decode_fp8_ref(q, kv, bt, sl, 1e-9, 64, 16)
+    o, l = mla_decode_fp8(q, kv, bt, sl, 1e-9, 64, impl="triton", tile=16, variant="bits-bf16")
+    e = compare(o, l, ro, rl)
+    assert torch.isfinite(o.float()).all() and e["cos"] > 0.9999 and e["rel"] < 1e-2, e
+    with pytest.raises(ValueError, match="variant='bits-bf16'"):   # the fp16 loads refuse such queries (validate=True)
+        mla_decode_fp8(q, kv, bt, sl, 1e-9, 64, impl="triton", tile=16, variant="cvt-f16")
