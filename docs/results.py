@@ -76,6 +76,15 @@ def rows() -> list[Row]:
             "(no claim; the lesson's goals: within 10% of uniform, met; at or above FlashMLA, not met)",
             header=r"NVIDIA .*\| torch"),
     ]
+    wide = [
+        Row(f"MLA decode at 128 heads (DeepSeek-V3's shape, compute-bound), {label}, bf16, page 64", "03c_decode_wide",
+            r"provider\s+ms\s+TFLOP/s\s+TB/s",
+            "03c (64-head wgmma tiles, TMA pages) {w} ms = {wt} TFLOP/s, {wx} FlashMLA's speed; 03 {o} ms ({ot} TFLOP/s); "
+            "FlashMLA {m} ms ({mt} TFLOP/s)",
+            [re.escape(shape) + r"\s+03\s+(?P<o>[\d.]+)\s+(?P<ot>\d+)", re.escape(shape) + r"\s+03c wide\s+(?P<w>[\d.]+)\s+(?P<wt>\d+)"
+             r"\s+[\d.]+\s+[\d.]+\s+(?P<wx>[\d.]+x)", re.escape(shape) + r"\s+FlashMLA\s+(?P<m>[\d.]+)\s+(?P<mt>\d+)"],
+            "(no claim; the lesson's goal: 0.85x FlashMLA, not met)")
+        for shape, label in [("64 x 8k, h128", "64 x 8k"), ("4 x 128k, h128", "4 x 128k")]]
     return [
         Row("KV cache per token, DeepSeek-V3 (MLA)", "01_kv_cache", r"model\s+kind\s+bytes/token",
             "{b} bytes ({k} KiB)", [r"DeepSeek-V3 \(MLA\)\s+MLA\s+(?P<b>[\d,]+)\s+(?P<k>[\d.]+)"],
@@ -93,7 +102,7 @@ def rows() -> list[Row]:
             "{bw} TB/s = {bwp} of datasheet, {tf} TFLOP/s = {tfp} of datasheet",
             [r"copy bandwidth (?P<bw>[\d.]+) TB/s \(read \+ write\) = (?P<bwp>\d+%)", r"(?P<tf>\d+) TFLOP/s = (?P<tfp>\d+%)"],
             "(no claim)"),
-        *kernel, *fp8,
+        *kernel, *fp8, *wide,
         Row("InfiniteContext-1B greedy decode, batch 8, prompt 4096", "03_triton_decode", r"absorbed, Triton kernel\s+[\d.]+ s",
             "{k} new tokens/s through the kernel, {n} decompressing (the seed's path), {a} absorbed PyTorch",
             [r"Triton kernel\s+[\d.]+ s\s+(?P<k>\d+)", r"naive: decompress every step\s+[\d.]+ s\s+(?P<n>\d+)",
