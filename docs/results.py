@@ -167,8 +167,7 @@ def rows() -> list[Row]:
             "`generate_greedy` {g}",
             [r"\bengine\s+(?P<er>\d+)\s+[\d.]+\s+(?P<e>\d+)", r"\btransformers\s+(?P<tr>\d+)\s+[\d.]+\s+(?P<t>\d+)",
              r"generate_greedy\s+\d+\s+[\d.]+\s+(?P<g>\d+)", r"engine / transformers: (?P<x>[\d.]+x)"],
-            "(no claim; the lesson's goal: >= 5x transformers)",
-            hardware="1x H200 (an earlier run, with the engine before its sliced prefill and fused decode)"),
+            "(no claim; the lesson's goal: >= 5x transformers)"),
         Row("ic_1b decode step, batch 64 x 8k context, against its roofline", "06a_engine",
             r"batch\s+ctx\s+eager ms\s+graph ms\s+fused ms",
             "{f} ms with CUDA graphs fused by torch.compile ({g} ms unfused, {e} ms eager) vs {bd} ms for (weights + latent "
