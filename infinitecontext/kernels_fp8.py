@@ -1,4 +1,4 @@
-"""Two changes to 03's decode kernel, derived and measured beside it. An FP8 latent cache in FlashMLA's format (512 e4m3 values, four fp32 scales, the 64 RoPE values in bf16: 656 bytes a token instead of 1,152), quantised on write into the paged cache and dequantised inside the Triton kernel; and a split of the work by tokens rather than by sequences, as FlashMLA's scheduler does, so a ragged batch runs as fast as a uniform one. Both are tested against 03's oracle. The first version of each was slower than 03's bf16 kernel; the lesson measures why (a dequantisation chain and a load that waits on every tile; register spills) and fixes what it can: the FP8 load folds its scales into the products, converts e4m3 with one instruction per two values and requests each tile one step early, and the launch settings are swept. On an H100 the FP8 cache then runs at 0.91x 03's bf16 speed (from 0.55x; the bytes alone would allow 1.76x), and the balanced bf16 kernel runs a ragged batch as fast as its uniform batch, 2% behind FlashMLA.
+"""Two changes to 03's decode kernel, derived and measured beside it. An FP8 latent cache in FlashMLA's format (512 e4m3 values, four fp32 scales, the 64 RoPE values in bf16: 656 bytes a token instead of 1,152), quantised on write into the paged cache and dequantised inside the Triton kernel; and a split of the work by tokens rather than by sequences, as FlashMLA's scheduler does, so a ragged batch runs as fast as a uniform one. Both are tested against 03's oracle. The first version of each was slower than 03's bf16 kernel; the lesson measures why (a dequantisation chain and a load that waits on every tile; register spills) and fixes what it can: the FP8 load folds its scales into the products, converts e4m3 with one instruction per two values and requests each tile one step early, and the launch settings are swept. On an H100 the FP8 cache then runs at 0.91x 03's bf16 speed (from 0.55x; the bytes alone would allow 1.76x), and the balanced bf16 kernel runs a ragged batch as fast as its uniform batch, 2% behind FlashMLA. A pipelined load of the FP8 tiles through TMA, several stages deep, is built, tested and measured too: it is slower still (0.82x bf16), so it stays a variant, and the lesson shows why.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_fp8.html.md"""
 
@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - the oracle and the quantiser must work
 __all__ = ['FP8_MAX', 'PLAN_DEFAULTS', 'PLAN_V1', 'FP8_VARIANTS', 'TMA_VARIANTS', 'FP8_DEFAULT', 'FP8_SHAPES', 'TMA_CONFIGS',
            'fp8_row_bytes', 'quantize_latent', 'dequantize_latent', 'write_fp8_cache', 'make_paged_cache_fp8',
            'mla_decode_fp8_ref', 'DecodePlan', 'mla_decode_plan', 'mla_decode_balanced', 'mla_decode_fp8', 'bench_fp8',
-           'sweep_planned', 'bench_tma', 'sm90_report', 'compile_report']
+           'sweep_planned', 'sm90_report', 'compile_report', 'bench_tma']
 
 # %% ../nbs/03b_decode_fp8.ipynb #04b0f82d
 FP8_MAX = 448.0  # largest finite float8_e4m3fn
@@ -787,6 +787,80 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
     if "--sweep" in sys.argv:
         sweep_planned(fp8=True); sweep_planned(shapes=(("ragged", 48, 16), (64, 8192, 16)), fp8=False)
 
+# %% ../nbs/03b_decode_fp8.ipynb #84f6b22a
+def sm90_report(fn,                  # a @triton.jit kernel
+                ptrs: dict,          # pointer arguments and their types, e.g. {"Q": "*bf16"}
+                consts: dict,        # constexpr arguments
+                num_warps: int = 4, num_stages: int = 2) -> dict:
+    "Compile a Triton kernel for sm_90a without a GPU; registers and spills from ptxas, instruction counts from the PTX."
+    import re, subprocess, tempfile, warnings
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+    sig = {n: "constexpr" if n in consts else ptrs.get(n, "fp32" if n == "sm_scale_log2" else "i32") for n in fn.arg_names}
+    div16 = {(i,): [["tt.divisibility", 16]] for i, n in enumerate(fn.arg_names)
+             if n not in consts and not sig[n].startswith("tensordesc")
+             and (n in ptrs or n.startswith("stride") or n == "M")}   # what 16-aligned launches tell it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)          # Triton 3.9's notice about its FP-fusion default
+        k = triton.compile(ASTSource(fn, sig, constexprs=consts, attrs=div16), target=GPUTarget("cuda", 90, 32),
+                           options=dict(num_warps=num_warps, num_stages=num_stages))
+    ptx, info, ttgir = k.asm["ptx"], "", k.asm["ttgir"]
+    with tempfile.TemporaryDirectory() as d:
+        Path(d, "k.ptx").write_text(ptx)
+        for exe in ("ptxas", "ptxas-blackwell"):             # the bundled one that accepts this Triton's PTX version
+            r = subprocess.run([str(Path(triton.__file__).parent / "backends/nvidia/bin" / exe), "-arch=sm_90a", "-v",
+                                f"{d}/k.ptx", "-o", f"{d}/k.cubin"], capture_output=True, text=True)
+            if r.returncode == 0: info = r.stdout + r.stderr; break
+    num = lambda pat: int(m.group(1)) if (m := re.search(pat, info)) else -1
+    return dict(registers=num(r"Used (\d+) registers"), spill_bytes=num(r"(\d+) bytes spill stores"),
+                conversions=len(re.findall(r"\bcvt\.rn\.(?:bf16x2|f16x2)|\bcvt\.f32\.f16", ptx)),
+                shared_loads=len(re.findall(r"\bld\.shared|\bldmatrix", ptx)), async_copies=len(re.findall(r"cp\.async\.c[ag]\.", ptx)),
+                tma_loads=len(re.findall(r"cp\.async\.bulk\.tensor", ptx)), wgmma=len(re.findall(r"wgmma\.mma_async", ptx)),
+                mma_sync=len(re.findall(r"\bmma\.sync", ptx)),   # tensor-core products: operands in shared memory / in registers
+                tma_buffers=max([int(n) for n in re.findall(r"local_alloc : \(\) -> !ttg\.memdesc<(\d+)x\d+x\d+xi8", ttgir)] or [0]))
+
+def compile_report():
+    "03's split kernel and the planned kernels (bf16; FP8: first version, folded, pipelined) at 16 heads, for sm_90a: a table."
+    from infinitecontext.kernels import _mla_decode_split
+    ptr = dict(Q="*bf16", KV="*bf16", BT="*i32", SEQ="*i32", PROG="*i32", SEGS="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32")
+    shape = dict(R=512, DR=64, PAGE=64, BLOCK_H=16, BLOCK_DR=64, DOT_F32=False)
+    launch = lambda d: dict(num_warps=d["num_warps"], num_stages=d["num_stages"])
+    v1, b16, f8 = PLAN_V1[False], PLAN_DEFAULTS[False, False], PLAN_DEFAULTS[True, False]
+    def folded(name, d):
+        mode, E, QS, PS, ahead = FP8_VARIANTS[name]
+        return sm90_report(_mla_decode_fp8_folded, dict(ptr, KV="*u8"), dict(shape, BLOCK_N=d["block_n"], T=4, MODE=mode,
+                           Q_MUL=2.0 ** QS, S_MUL=2.0 ** (E - QS), P_MUL=2.0 ** PS, O_MUL=2.0 ** (E - PS), AHEAD=ahead), **launch(d))
+    rows = [("03 split", v1, lambda: sm90_report(_mla_decode_split, ptr, dict(shape, BLOCK_N=64, PREFETCH=True, BLOCK_R=512,
+                                                                              DIRECT=False), **launch(v1))),
+            ("bf16 v1", v1, lambda: sm90_report(_mla_decode_planned, ptr, dict(shape, BLOCK_N=64, PREFETCH=True, T=1, TILE=512,
+                                                                               FP8=False), **launch(v1))),
+            ("bf16 now", b16, lambda: sm90_report(_mla_decode_planned, ptr, dict(shape, BLOCK_N=b16["block_n"], PREFETCH=True, T=1,
+                                                                                 TILE=512, FP8=False), **launch(b16))),
+            ("FP8 v1 (tile)", v1, lambda: sm90_report(_mla_decode_planned, dict(ptr, KV="*u8"), dict(
+                shape, BLOCK_N=64, PREFETCH=True, T=4, TILE=128, FP8=True), **launch(v1))),
+            ("FP8 bits-bf16-sync", f8, lambda: folded("bits-bf16-sync", f8)),
+            ("FP8 bits-bf16", f8, lambda: folded("bits-bf16", f8)),
+            (f"FP8 now ({FP8_DEFAULT[False]})", f8, lambda: folded(FP8_DEFAULT[False], f8))]
+    def tma(name, d):
+        mode, E, QS, PS, _ = FP8_VARIANTS[name]
+        n = d["block_n"]
+        descs = dict(X_DESC=f"tensordesc<u8[{n}, 128]>", KP_DESC=f"tensordesc<bf16[{n}, 64]>")
+        return sm90_report(_mla_decode_fp8_tma, dict(ptr, KV="*u8", **descs), dict(shape, BLOCK_N=n, T=4, MODE=mode, Q_MUL=2.0 ** QS,
+                           S_MUL=2.0 ** (E - QS), P_MUL=2.0 ** PS, O_MUL=2.0 ** (E - PS), TMA=True, STAGES=d["num_stages"]), **launch(d))
+    t3, t5 = dict(block_n=32, num_warps=4, num_stages=3), dict(block_n=32, num_warps=4, num_stages=5)
+    rows += [("FP8 tma-cvt-f16", t3, lambda: tma("tma-cvt-f16", t3)),
+             ("FP8 tma-cvt-f16 deep", t5, lambda: tma("tma-cvt-f16", t5)),
+             ("FP8 tma-bits-bf16", t3, lambda: tma("tma-bits-bf16", t3))]
+    print(f"triton {triton.__version__}, sm_90a, 16 query rows")
+    print(f"{'kernel':<22}{'N/warps/stages':>15}{'registers':>10}{'spill B':>9}{'conversions':>13}{'shared loads':>14}{'async copies':>14}{'TMA':>5}{'buffers':>8}{'mma.sync':>9}{'wgmma':>6}")
+    reports = {}
+    for name, d, fn in rows:
+        v = reports[name] = fn()
+        cfg = f"{d['block_n']}/{d['num_warps']}/{d['num_stages']}"
+        print(f"{name:<22}{cfg:>15}{v['registers']:>10}{v['spill_bytes']:>9}{v['conversions']:>13}{v['shared_loads']:>14}{v['async_copies']:>14}{v['tma_loads']:>5}{v['tma_buffers']:>8}{v['mma_sync']:>9}{v['wgmma']:>6}")
+    return reports
+
+
 # %% ../nbs/03b_decode_fp8.ipynb #9a76338c
 TMA_CONFIGS = [(16, 4, 5), (16, 4, 7), (16, 8, 5), (32, 4, 3), (32, 4, 5), (32, 4, 7), (32, 8, 5), (32, 8, 7), (64, 8, 3), (64, 8, 5)]
 
@@ -841,74 +915,3 @@ def bench_tma(shapes=((64, 8192, 16), (128, 8192, 16), ("ragged", 48, 16), (1, 1
     print(json.dumps(dict(gpu=gpu, fp8_tma_vs_03={x["shape"]: round(x["ms_bf16_03"] / x["ms_fp8_tma"], 3) for x in out},
                           fp8_now_vs_03={x["shape"]: round(x["ms_bf16_03"] / x["ms_fp8_now"], 3) for x in out})))
     return out
-
-# %% ../nbs/03b_decode_fp8.ipynb #84f6b22a
-def sm90_report(fn,                  # a @triton.jit kernel
-                ptrs: dict,          # pointer arguments and their types, e.g. {"Q": "*bf16"}
-                consts: dict,        # constexpr arguments
-                num_warps: int = 4, num_stages: int = 2) -> dict:
-    "Compile a Triton kernel for sm_90a without a GPU; registers and spills from ptxas, instruction counts from the PTX."
-    import re, subprocess, tempfile, warnings
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
-    sig = {n: "constexpr" if n in consts else ptrs.get(n, "fp32" if n == "sm_scale_log2" else "i32") for n in fn.arg_names}
-    div16 = {(i,): [["tt.divisibility", 16]] for i, n in enumerate(fn.arg_names)
-             if n not in consts and not sig[n].startswith("tensordesc")
-             and (n in ptrs or n.startswith("stride") or n == "M")}   # what 16-aligned launches tell it
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)          # Triton 3.9's notice about its FP-fusion default
-        k = triton.compile(ASTSource(fn, sig, constexprs=consts, attrs=div16), target=GPUTarget("cuda", 90, 32),
-                           options=dict(num_warps=num_warps, num_stages=num_stages))
-    ptx, info = k.asm["ptx"], ""
-    with tempfile.TemporaryDirectory() as d:
-        Path(d, "k.ptx").write_text(ptx)
-        for exe in ("ptxas", "ptxas-blackwell"):             # the bundled one that accepts this Triton's PTX version
-            r = subprocess.run([str(Path(triton.__file__).parent / "backends/nvidia/bin" / exe), "-arch=sm_90a", "-v",
-                                f"{d}/k.ptx", "-o", f"{d}/k.cubin"], capture_output=True, text=True)
-            if r.returncode == 0: info = r.stdout + r.stderr; break
-    num = lambda pat: int(m.group(1)) if (m := re.search(pat, info)) else -1
-    return dict(registers=num(r"Used (\d+) registers"), spill_bytes=num(r"(\d+) bytes spill stores"),
-                conversions=len(re.findall(r"\bcvt\.rn\.(?:bf16x2|f16x2)|\bcvt\.f32\.f16", ptx)),
-                shared_loads=len(re.findall(r"\bld\.shared|\bldmatrix", ptx)), async_copies=len(re.findall(r"cp\.async\.c[ag]\.", ptx)),
-                tma_loads=len(re.findall(r"cp\.async\.bulk\.tensor", ptx)))
-
-def compile_report():
-    "03's split kernel and the planned kernels (bf16, FP8: first version and current) at 64 x 8k, 16 heads, for sm_90a: a table."
-    from infinitecontext.kernels import _mla_decode_split
-    ptr = dict(Q="*bf16", KV="*bf16", BT="*i32", SEQ="*i32", PROG="*i32", SEGS="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32")
-    shape = dict(R=512, DR=64, PAGE=64, BLOCK_H=16, BLOCK_DR=64, DOT_F32=False)
-    launch = lambda d: dict(num_warps=d["num_warps"], num_stages=d["num_stages"])
-    v1, b16, f8 = PLAN_V1[False], PLAN_DEFAULTS[False, False], PLAN_DEFAULTS[True, False]
-    def folded(name, d):
-        mode, E, QS, PS, ahead = FP8_VARIANTS[name]
-        return sm90_report(_mla_decode_fp8_folded, dict(ptr, KV="*u8"), dict(shape, BLOCK_N=d["block_n"], T=4, MODE=mode,
-                           Q_MUL=2.0 ** QS, S_MUL=2.0 ** (E - QS), P_MUL=2.0 ** PS, O_MUL=2.0 ** (E - PS), AHEAD=ahead), **launch(d))
-    rows = [("03 split", v1, lambda: sm90_report(_mla_decode_split, ptr, dict(shape, BLOCK_N=64, PREFETCH=True, BLOCK_R=512,
-                                                                              DIRECT=False), **launch(v1))),
-            ("bf16 v1", v1, lambda: sm90_report(_mla_decode_planned, ptr, dict(shape, BLOCK_N=64, PREFETCH=True, T=1, TILE=512,
-                                                                               FP8=False), **launch(v1))),
-            ("bf16 now", b16, lambda: sm90_report(_mla_decode_planned, ptr, dict(shape, BLOCK_N=b16["block_n"], PREFETCH=True, T=1,
-                                                                                 TILE=512, FP8=False), **launch(b16))),
-            ("FP8 v1 (tile)", v1, lambda: sm90_report(_mla_decode_planned, dict(ptr, KV="*u8"), dict(
-                shape, BLOCK_N=64, PREFETCH=True, T=4, TILE=128, FP8=True), **launch(v1))),
-            ("FP8 bits-bf16-sync", f8, lambda: folded("bits-bf16-sync", f8)),
-            ("FP8 bits-bf16", f8, lambda: folded("bits-bf16", f8)),
-            (f"FP8 now ({FP8_DEFAULT[False]})", f8, lambda: folded(FP8_DEFAULT[False], f8))]
-    def tma(name, d):
-        mode, E, QS, PS, _ = FP8_VARIANTS[name]
-        n = d["block_n"]
-        descs = dict(X_DESC=f"tensordesc<u8[{n}, 128]>", KP_DESC=f"tensordesc<bf16[{n}, 64]>")
-        return sm90_report(_mla_decode_fp8_tma, dict(ptr, KV="*u8", **descs), dict(shape, BLOCK_N=n, T=4, MODE=mode, Q_MUL=2.0 ** QS,
-                           S_MUL=2.0 ** (E - QS), P_MUL=2.0 ** PS, O_MUL=2.0 ** (E - PS), TMA=True, STAGES=d["num_stages"]), **launch(d))
-    t3 = dict(block_n=32, num_warps=4, num_stages=5)
-    rows += [("FP8 tma-cvt-f16", t3, lambda: tma("tma-cvt-f16", t3)),
-             ("FP8 tma-bits-bf16", t3, lambda: tma("tma-bits-bf16", t3))]
-    print(f"triton {triton.__version__}, sm_90a, 16 query rows")
-    print(f"{'kernel':<22}{'N/warps/stages':>15}{'registers':>10}{'spill B':>9}{'conversions':>13}{'shared loads':>14}{'async copies':>14}{'TMA':>5}")
-    reports = {}
-    for name, d, fn in rows:
-        v = reports[name] = fn()
-        cfg = f"{d['block_n']}/{d['num_warps']}/{d['num_stages']}"
-        print(f"{name:<22}{cfg:>15}{v['registers']:>10}{v['spill_bytes']:>9}{v['conversions']:>13}{v['shared_loads']:>14}{v['async_copies']:>14}{v['tma_loads']:>5}")
-    return reports
-
