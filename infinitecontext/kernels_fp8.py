@@ -849,8 +849,7 @@ def compile_report():
                            S_MUL=2.0 ** (E - QS), P_MUL=2.0 ** PS, O_MUL=2.0 ** (E - PS), TMA=True, STAGES=d["num_stages"]), **launch(d))
     t3, t5 = dict(block_n=32, num_warps=4, num_stages=3), dict(block_n=32, num_warps=4, num_stages=5)
     rows += [("FP8 tma-cvt-f16", t3, lambda: tma("tma-cvt-f16", t3)),
-             ("FP8 tma-cvt-f16 deep", t5, lambda: tma("tma-cvt-f16", t5)),
-             ("FP8 tma-bits-bf16", t3, lambda: tma("tma-bits-bf16", t3))]
+             ("FP8 tma-cvt-f16 deep", t5, lambda: tma("tma-cvt-f16", t5))]
     print(f"triton {triton.__version__}, sm_90a, 16 query rows")
     print(f"{'kernel':<22}{'N/warps/stages':>15}{'registers':>10}{'spill B':>9}{'conversions':>13}{'shared loads':>14}{'async copies':>14}{'TMA':>5}{'buffers':>8}{'mma.sync':>9}{'wgmma':>6}")
     reports = {}
