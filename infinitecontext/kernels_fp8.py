@@ -1,4 +1,4 @@
-"""Two changes to 03's decode kernel, derived and measured beside it. An FP8 latent cache in FlashMLA's format (512 e4m3 values, four fp32 scales, the 64 RoPE values in bf16: 656 bytes a token instead of 1,152), quantised on write into the paged cache and dequantised inside the Triton kernel; and a split of the work by tokens rather than by sequences, as FlashMLA's scheduler does, so a ragged batch runs as fast as a uniform one. Both are tested against 03's oracle. The first version of each was slower than 03's bf16 kernel; the lesson measures why (a dequantisation chain and a load that waits on every tile; register spills) and fixes what it can: the FP8 load folds its scales into the products, converts e4m3 with one instruction per two values and requests each tile one step early, and the launch settings are swept. On an H100 the FP8 cache then runs at 0.91x 03's bf16 speed (from 0.55x; the bytes alone would allow 1.76x), and the balanced bf16 kernel runs a ragged batch as fast as its uniform batch, 2% behind FlashMLA.
+"""Two changes to 03's decode kernel, derived and measured beside it. An FP8 latent cache in FlashMLA's format (512 e4m3 values, four fp32 scales, the 64 RoPE values in bf16: 656 bytes a token instead of 1,152), quantised on write into the paged cache and dequantised inside the Triton kernel; and a split of the work by tokens rather than by sequences, as FlashMLA's scheduler does, so a ragged batch runs as fast as a uniform one. Both are tested against 03's oracle. The first version of each was slower than 03's bf16 kernel; the lesson measures why (a dequantisation chain and a load that waits on every tile; register spills) and fixes what it can: the FP8 load folds its scales into the products, converts e4m3 with one instruction per two values and requests each tile one step early, and the launch settings are swept. On an H100 the FP8 cache then runs at 0.91x 03's bf16 speed (from 0.55x; the bytes alone would allow 1.76x), and the balanced bf16 kernel runs a ragged batch as fast as its uniform batch, 2% behind FlashMLA. A pipelined load of the FP8 tiles through TMA, several stages deep, is built, tested and measured too: it is slower still (0.82x bf16), so it stays a variant, and the lesson shows why.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_fp8.html.md"""
 
@@ -14,14 +14,15 @@ from .kernels import (PROGRAMS_PER_SM, _check_inputs, _next_pow2, _num_sms, _tri
 try:
     import triton
     import triton.language as tl
+    from triton.tools.tensor_descriptor import TensorDescriptor
 except ImportError:  # pragma: no cover - the oracle and the quantiser must work without Triton
     triton = None
 
 # %% auto #0
-__all__ = ['FP8_MAX', 'PLAN_DEFAULTS', 'PLAN_V1', 'FP8_VARIANTS', 'FP8_DEFAULT', 'FP8_SHAPES', 'fp8_row_bytes', 'quantize_latent',
-           'dequantize_latent', 'write_fp8_cache', 'make_paged_cache_fp8', 'mla_decode_fp8_ref', 'DecodePlan',
-           'mla_decode_plan', 'mla_decode_balanced', 'mla_decode_fp8', 'bench_fp8', 'sweep_planned', 'sm90_report',
-           'compile_report']
+__all__ = ['FP8_MAX', 'PLAN_DEFAULTS', 'PLAN_V1', 'FP8_VARIANTS', 'TMA_VARIANTS', 'FP8_DEFAULT', 'FP8_SHAPES', 'TMA_CONFIGS',
+           'fp8_row_bytes', 'quantize_latent', 'dequantize_latent', 'write_fp8_cache', 'make_paged_cache_fp8',
+           'mla_decode_fp8_ref', 'DecodePlan', 'mla_decode_plan', 'mla_decode_balanced', 'mla_decode_fp8', 'bench_fp8',
+           'sweep_planned', 'sm90_report', 'compile_report', 'bench_tma']
 
 # %% ../nbs/03b_decode_fp8.ipynb #04b0f82d
 FP8_MAX = 448.0  # largest finite float8_e4m3fn
@@ -264,7 +265,8 @@ _F16_PTX = tl.constexpr(_SHIFT_PTX.replace("SH", "7").replace("MASK", "0x3F803F8
 # name: (MODE, E = the conversion's 2^-E, QS = q's 2^QS, PS = (P s)'s 2^PS, AHEAD = load the next tile one step early)
 FP8_VARIANTS = {"bits-bf16": (3, 120, 64, 64, True), "bits-bf16-sync": (3, 120, 64, 64, False), "bits-f16": (4, 8, 0, 8, True),
                 "cvt-f16": (0, 0, 0, 8, True), "bits-bf16-triton": (2, 120, 64, 64, True), "bits-f16-triton": (1, 8, 0, 8, True),
-                "tile": None}
+                "tma-cvt-f16": (0, 0, 0, 8, False), "tma-bits-bf16": (3, 120, 64, 64, False), "tile": None}
+TMA_VARIANTS = ("tma-cvt-f16", "tma-bits-bf16")   # the pipelined kernel below: whole tiles by TMA, num_stages deep
 
 if triton is not None:
     @triton.jit
@@ -396,6 +398,115 @@ if triton is not None:
                 tl.store(op + 3 * RQ, a3 * inv, mask=qm)
                 tl.store(LP + si * M + rows, lse, mask=row_ok)
 
+# %% ../nbs/03b_decode_fp8.ipynb #56e7b53c
+if triton is not None:
+    @triton.jit
+    def _fp8_update(q0, q1, q2, q3, q_pe, x0, x1, x2, x3, c0, c1, c2, c3, kpe, toks, t_ok, limit, m_i, l_i, a0, a1, a2, a3,
+                    sm_scale_log2, MODE: tl.constexpr, S_MUL: tl.constexpr, P_MUL: tl.constexpr, DOT_F32: tl.constexpr):
+        "One FP8 tile into the online softmax: the folded kernel's loop body ([N, RQ] byte blocks, [N, 1] scales)."
+        k0, k1, k2, k3 = _e4m3_to_16(x0, MODE), _e4m3_to_16(x1, MODE), _e4m3_to_16(x2, MODE), _e4m3_to_16(x3, MODE)
+        if DOT_F32:
+            k0, k1, k2, k3, kpe = k0.to(tl.float32), k1.to(tl.float32), k2.to(tl.float32), k3.to(tl.float32), kpe.to(tl.float32)
+        s = tl.dot(q_pe, tl.trans(kpe))                                       # [BLOCK_H, N]: RoPE part, bf16
+        s += tl.dot(q0, tl.trans(k0)) * tl.trans(c0 * S_MUL)                  # + s_j (q_j . x_j): the scale on [h, N]
+        s += tl.dot(q1, tl.trans(k1)) * tl.trans(c1 * S_MUL)
+        s += tl.dot(q2, tl.trans(k2)) * tl.trans(c2 * S_MUL)
+        s += tl.dot(q3, tl.trans(k3)) * tl.trans(c3 * S_MUL)
+        s = s * sm_scale_log2
+        s = tl.where((toks[None, :] < limit[:, None]) & t_ok[None, :], s, float("-inf"))
+        m_new = tl.maximum(m_i, tl.max(s, 1))
+        m_sub = tl.where(m_new == float("-inf"), 0.0, m_new)   # a row with nothing visible yet stays at 0
+        alpha = tl.exp2(m_i - m_sub)
+        p = tl.exp2(s - m_sub[:, None])
+        l_i = l_i * alpha + tl.sum(p, 1)
+        a0 = a0 * alpha[:, None] + tl.dot((p * tl.trans(c0 * P_MUL)).to(k0.dtype), k0)   # (P s_j) x_j
+        a1 = a1 * alpha[:, None] + tl.dot((p * tl.trans(c1 * P_MUL)).to(k1.dtype), k1)
+        a2 = a2 * alpha[:, None] + tl.dot((p * tl.trans(c2 * P_MUL)).to(k2.dtype), k2)
+        a3 = a3 * alpha[:, None] + tl.dot((p * tl.trans(c3 * P_MUL)).to(k3.dtype), k3)
+        return m_new, l_i, a0, a1, a2, a3
+
+# %% ../nbs/03b_decode_fp8.ipynb #1a6fb25f
+if triton is not None:
+    @triton.jit
+    def _mla_decode_fp8_tma(Q, KV, X_DESC, KP_DESC, BT, SEQ, PROG, SEGS, OP, LP, OUT, LSE, sm_scale_log2,
+                            stride_qb, stride_qs, stride_qh, stride_kvp, stride_kvt, stride_btb, stride_opn, stride_opm,
+                            stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, S_Q, M,
+                            R: tl.constexpr, T: tl.constexpr, DR: tl.constexpr, PAGE: tl.constexpr,
+                            BLOCK_H: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DR: tl.constexpr, MODE: tl.constexpr,
+                            Q_MUL: tl.constexpr, S_MUL: tl.constexpr, P_MUL: tl.constexpr, O_MUL: tl.constexpr,
+                            TMA: tl.constexpr, STAGES: tl.constexpr, DOT_F32: tl.constexpr):
+        RQ: tl.constexpr = R // 4
+        DT: tl.constexpr = tl.bfloat16 if (MODE == 2 or MODE == 3) else tl.float16
+        pid_m, pid_p = tl.program_id(0), tl.program_id(1)
+        rows = pid_m * BLOCK_H + tl.arange(0, BLOCK_H)        # folded (query token, head) rows
+        row_ok = rows < M
+        qi, hh = rows // H, rows % H
+        cols, qm = tl.arange(0, RQ)[None, :], row_ok[:, None]
+        offs_d, offs_n = tl.arange(0, BLOCK_DR), tl.arange(0, BLOCK_N)
+        for si in range(tl.load(PROG + pid_p), tl.load(PROG + pid_p + 1)):   # this program's segments
+            b, start = tl.load(SEGS + si * 4), tl.load(SEGS + si * 4 + 1)
+            end, direct = tl.load(SEGS + si * 4 + 2), tl.load(SEGS + si * 4 + 3)
+            limit = tl.load(SEQ + b) - S_Q + 1 + qi                          # per-row causal limit (exclusive)
+            q_ptr = (Q + b.to(tl.int64) * stride_qb + qi * stride_qs + hh * stride_qh)[:, None]
+            q0 = (tl.load(q_ptr + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)          # [BLOCK_H, RQ] x 2^QS
+            q1 = (tl.load(q_ptr + RQ + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
+            q2 = (tl.load(q_ptr + 2 * RQ + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
+            q3 = (tl.load(q_ptr + 3 * RQ + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
+            q_pe = tl.load(q_ptr + R + offs_d[None, :], mask=qm & (offs_d < DR)[None, :], other=0.0)
+            if DOT_F32:   # the CPU interpreter holds bf16 as raw bits: multiply in fp32 there
+                q0, q1, q2, q3, q_pe = q0.to(tl.float32), q1.to(tl.float32), q2.to(tl.float32), q3.to(tl.float32), q_pe.to(tl.float32)
+            m_i = tl.full([BLOCK_H], float("-inf"), tl.float32)
+            l_i = tl.zeros([BLOCK_H], tl.float32)
+            a0 = tl.zeros([BLOCK_H, RQ], tl.float32)              # the accumulator, one [BLOCK_H, RQ] block per column block
+            a1 = tl.zeros([BLOCK_H, RQ], tl.float32)
+            a2 = tl.zeros([BLOCK_H, RQ], tl.float32)
+            a3 = tl.zeros([BLOCK_H, RQ], tl.float32)
+            bt_row = BT + b.to(tl.int64) * stride_btb
+            full_end = start + (end - start) // BLOCK_N * BLOCK_N   # whole tiles: every row a cached token, no masks
+            for n0 in tl.range(start, full_end, BLOCK_N, num_stages=STAGES):   # the pipeliner keeps tiles in flight
+                page = tl.load(bt_row + n0 // PAGE).to(tl.int64)               # BLOCK_N divides PAGE: rows of one page
+                row = (KV + page * stride_kvp + (n0 % PAGE + offs_n) * stride_kvt)[:, None]    # [N, 1] row pointers
+                if TMA:   # four [N, RQ] byte boxes and the [N, DR] RoPE box, copied into shared memory by the TMA unit
+                    r0 = (page * PAGE + n0 % PAGE).to(tl.int32)               # row of kv_cache seen as (num_blocks * page, bytes)
+                    x0, x1 = X_DESC.load([r0, 0]), X_DESC.load([r0, RQ])
+                    x2, x3 = X_DESC.load([r0, 2 * RQ]), X_DESC.load([r0, 3 * RQ])
+                    kpe = KP_DESC.load([r0, (R + 4 * T) // 2])                # bf16 columns: bytes R + 4T onwards
+                else:     # the same bytes by pointer loads (the interpreter; rows or RoPE widths TMA cannot box)
+                    x0, x1 = tl.load(row + cols), tl.load(row + RQ + cols)
+                    x2, x3 = tl.load(row + 2 * RQ + cols), tl.load(row + 3 * RQ + cols)
+                    kpe = tl.load((row + R + 4 * T).to(tl.pointer_type(tl.bfloat16)) + offs_d[None, :],
+                                  mask=(offs_d < DR)[None, :], other=0.0)
+                sc = (row + R).to(tl.pointer_type(tl.float32))                 # block j's scale: tile j * T // 4
+                c0, c1 = tl.load(sc), tl.load(sc + T // 4)
+                c2, c3 = tl.load(sc + 2 * T // 4), tl.load(sc + 3 * T // 4)
+                m_i, l_i, a0, a1, a2, a3 = _fp8_update(q0, q1, q2, q3, q_pe, x0, x1, x2, x3, c0, c1, c2, c3, kpe, n0 + offs_n,
+                                                       n0 + offs_n < end, limit, m_i, l_i, a0, a1, a2, a3, sm_scale_log2,
+                                                       MODE, S_MUL, P_MUL, DOT_F32)
+            if full_end < end:   # the partial last tile: masked loads (unused slots may hold NaN bytes)
+                toks = full_end + offs_n
+                t_ok = toks < end
+                page = tl.load(bt_row + toks // PAGE, mask=t_ok, other=0).to(tl.int64)
+                x0, x1, x2, x3, c0, c1, c2, c3, kpe = _fp8_tile(KV, page, toks, t_ok, stride_kvp, stride_kvt, R, T, DR, PAGE, BLOCK_DR)
+                m_i, l_i, a0, a1, a2, a3 = _fp8_update(q0, q1, q2, q3, q_pe, x0, x1, x2, x3, c0, c1, c2, c3, kpe, toks, t_ok,
+                                                       limit, m_i, l_i, a0, a1, a2, a3, sm_scale_log2, MODE, S_MUL, P_MUL, DOT_F32)
+            l_safe = tl.where(l_i == 0.0, 1.0, l_i)
+            inv = (O_MUL / l_safe)[:, None]                       # undo 2^(E - PS), normalise
+            lse = tl.where(l_i == 0.0, float("-inf"), (m_i + tl.log2(l_safe)) * 0.6931471805599453)
+            if direct != 0:   # the sequence's only segment: the finished output
+                ob = (OUT + b.to(tl.int64) * stride_ob + qi * stride_os + hh * stride_oh)[:, None] + cols
+                tl.store(ob, (a0 * inv).to(OUT.dtype.element_ty), mask=qm)
+                tl.store(ob + RQ, (a1 * inv).to(OUT.dtype.element_ty), mask=qm)
+                tl.store(ob + 2 * RQ, (a2 * inv).to(OUT.dtype.element_ty), mask=qm)
+                tl.store(ob + 3 * RQ, (a3 * inv).to(OUT.dtype.element_ty), mask=qm)
+                tl.store(LSE + b * stride_lb + hh * stride_lh + qi, lse, mask=row_ok)
+            else:             # a partial, at the segment's number
+                op = (OP + si * stride_opn + rows * stride_opm)[:, None] + cols
+                tl.store(op, a0 * inv, mask=qm)
+                tl.store(op + RQ, a1 * inv, mask=qm)
+                tl.store(op + 2 * RQ, a2 * inv, mask=qm)
+                tl.store(op + 3 * RQ, a3 * inv, mask=qm)
+                tl.store(LP + si * M + rows, lse, mask=row_ok)
+
 # %% ../nbs/03b_decode_fp8.ipynb #66c265c6
 if triton is not None:
     @triton.jit
@@ -468,7 +579,24 @@ def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_l
     launch = dict(R=kv_lora_rank, T=T, DR=d - kv_lora_rank, PAGE=page, BLOCK_H=c["BLOCK_H"], BLOCK_N=c["BLOCK_N"],
                   BLOCK_DR=max(16, _next_pow2(d - kv_lora_rank)), DOT_F32=not q.is_cuda, PREFETCH=c["prefetch"],
                   num_warps=c["num_warps"], num_stages=c["num_stages"])
-    if fp8 and variant != "tile":   # the folded kernel (_fp8_variant checked that it fits)
+    if fp8 and variant in TMA_VARIANTS:   # the pipelined kernel: whole tiles of one page, by TMA where a box fits
+        if page % c["BLOCK_N"]:
+            raise ValueError(f"variant {variant!r} streams whole tiles of one page: block_n ({c['BLOCK_N']}) must divide the "
+                             f"page size ({page}); pass block_n={math.gcd(page, c['BLOCK_N'])} or another variant")
+        mode, E, QS, PS, _ = FP8_VARIANTS[variant]
+        if not q.is_cuda: mode = {3: 2, 4: 1}.get(mode, mode)
+        RQ, W, DR = kv_lora_rank // 4, kv_cache.shape[-1], d - kv_lora_rank
+        tma = (q.is_cuda and kv_cache.is_contiguous() and W % 16 == 0 and 16 <= RQ <= 256 and (kv_lora_rank + 4 * T) % 16 == 0
+               and DR == launch["BLOCK_DR"] and kv_cache.data_ptr() % 16 == 0)   # TMA boxes: 16-byte strides and starts
+        if tma:
+            flat = kv_cache.view(nb * page, W)                                    # (num_blocks * page, bytes)
+            x_desc = TensorDescriptor.from_tensor(flat, [c["BLOCK_N"], RQ])       # one [N, r/4] byte box per column block
+            kp_desc = TensorDescriptor.from_tensor(flat.view(torch.bfloat16), [c["BLOCK_N"], DR])   # the RoPE box
+        else: x_desc = kp_desc = kv_cache                                         # unused by the pointer loads
+        launch.pop("PREFETCH")
+        _mla_decode_fp8_tma[grid](args[0], args[1], x_desc, kp_desc, *args[2:], MODE=mode, Q_MUL=2.0 ** QS, S_MUL=2.0 ** (E - QS),
+                                  P_MUL=2.0 ** PS, O_MUL=2.0 ** (E - PS), TMA=tma, STAGES=c["num_stages"], **launch)
+    elif fp8 and variant != "tile":   # the folded kernel (_fp8_variant checked that it fits)
         mode, E, QS, PS, ahead = FP8_VARIANTS[variant]
         if not q.is_cuda: mode = {3: 2, 4: 1}.get(mode, mode)   # the interpreter runs no PTX: the same shifts as Triton ops
         launch.pop("PREFETCH")                                   # it always loads the page ids a tile early
@@ -670,12 +798,13 @@ def sm90_report(fn,                  # a @triton.jit kernel
     from triton.compiler import ASTSource
     sig = {n: "constexpr" if n in consts else ptrs.get(n, "fp32" if n == "sm_scale_log2" else "i32") for n in fn.arg_names}
     div16 = {(i,): [["tt.divisibility", 16]] for i, n in enumerate(fn.arg_names)
-             if n not in consts and (n in ptrs or n.startswith("stride") or n == "M")}   # what 16-aligned launches tell it
+             if n not in consts and not sig[n].startswith("tensordesc")
+             and (n in ptrs or n.startswith("stride") or n == "M")}   # what 16-aligned launches tell it
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)          # Triton 3.9's notice about its FP-fusion default
         k = triton.compile(ASTSource(fn, sig, constexprs=consts, attrs=div16), target=GPUTarget("cuda", 90, 32),
                            options=dict(num_warps=num_warps, num_stages=num_stages))
-    ptx, info = k.asm["ptx"], ""
+    ptx, info, ttgir = k.asm["ptx"], "", k.asm["ttgir"]
     with tempfile.TemporaryDirectory() as d:
         Path(d, "k.ptx").write_text(ptx)
         for exe in ("ptxas", "ptxas-blackwell"):             # the bundled one that accepts this Triton's PTX version
@@ -685,10 +814,13 @@ def sm90_report(fn,                  # a @triton.jit kernel
     num = lambda pat: int(m.group(1)) if (m := re.search(pat, info)) else -1
     return dict(registers=num(r"Used (\d+) registers"), spill_bytes=num(r"(\d+) bytes spill stores"),
                 conversions=len(re.findall(r"\bcvt\.rn\.(?:bf16x2|f16x2)|\bcvt\.f32\.f16", ptx)),
-                shared_loads=len(re.findall(r"\bld\.shared|\bldmatrix", ptx)), async_copies=len(re.findall(r"cp\.async\.c[ag]\.", ptx)))
+                shared_loads=len(re.findall(r"\bld\.shared|\bldmatrix", ptx)), async_copies=len(re.findall(r"cp\.async\.c[ag]\.", ptx)),
+                tma_loads=len(re.findall(r"cp\.async\.bulk\.tensor", ptx)), wgmma=len(re.findall(r"wgmma\.mma_async", ptx)),
+                mma_sync=len(re.findall(r"\bmma\.sync", ptx)),   # tensor-core products: operands in shared memory / in registers
+                tma_buffers=max([int(n) for n in re.findall(r"local_alloc : \(\) -> !ttg\.memdesc<(\d+)x\d+x\d+xi8", ttgir)] or [0]))
 
 def compile_report():
-    "03's split kernel and the planned kernels (bf16, FP8: first version and current) at 64 x 8k, 16 heads, for sm_90a: a table."
+    "03's split kernel and the planned kernels (bf16; FP8: first version, folded, pipelined) at 16 heads, for sm_90a: a table."
     from infinitecontext.kernels import _mla_decode_split
     ptr = dict(Q="*bf16", KV="*bf16", BT="*i32", SEQ="*i32", PROG="*i32", SEGS="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32")
     shape = dict(R=512, DR=64, PAGE=64, BLOCK_H=16, BLOCK_DR=64, DOT_F32=False)
@@ -709,12 +841,76 @@ def compile_report():
             ("FP8 bits-bf16-sync", f8, lambda: folded("bits-bf16-sync", f8)),
             ("FP8 bits-bf16", f8, lambda: folded("bits-bf16", f8)),
             (f"FP8 now ({FP8_DEFAULT[False]})", f8, lambda: folded(FP8_DEFAULT[False], f8))]
+    def tma(name, d):
+        mode, E, QS, PS, _ = FP8_VARIANTS[name]
+        n = d["block_n"]
+        descs = dict(X_DESC=f"tensordesc<u8[{n}, 128]>", KP_DESC=f"tensordesc<bf16[{n}, 64]>")
+        return sm90_report(_mla_decode_fp8_tma, dict(ptr, KV="*u8", **descs), dict(shape, BLOCK_N=n, T=4, MODE=mode, Q_MUL=2.0 ** QS,
+                           S_MUL=2.0 ** (E - QS), P_MUL=2.0 ** PS, O_MUL=2.0 ** (E - PS), TMA=True, STAGES=d["num_stages"]), **launch(d))
+    t3, t5 = dict(block_n=32, num_warps=4, num_stages=3), dict(block_n=32, num_warps=4, num_stages=5)
+    rows += [("FP8 tma-cvt-f16", t3, lambda: tma("tma-cvt-f16", t3)),
+             ("FP8 tma-cvt-f16 deep", t5, lambda: tma("tma-cvt-f16", t5))]
     print(f"triton {triton.__version__}, sm_90a, 16 query rows")
-    print(f"{'kernel':<22}{'N/warps/stages':>15}{'registers':>10}{'spill B':>9}{'conversions':>13}{'shared loads':>14}{'async copies':>14}")
+    print(f"{'kernel':<22}{'N/warps/stages':>15}{'registers':>10}{'spill B':>9}{'conversions':>13}{'shared loads':>14}{'async copies':>14}{'TMA':>5}{'buffers':>8}{'mma.sync':>9}{'wgmma':>6}")
     reports = {}
     for name, d, fn in rows:
         v = reports[name] = fn()
         cfg = f"{d['block_n']}/{d['num_warps']}/{d['num_stages']}"
-        print(f"{name:<22}{cfg:>15}{v['registers']:>10}{v['spill_bytes']:>9}{v['conversions']:>13}{v['shared_loads']:>14}{v['async_copies']:>14}")
+        print(f"{name:<22}{cfg:>15}{v['registers']:>10}{v['spill_bytes']:>9}{v['conversions']:>13}{v['shared_loads']:>14}{v['async_copies']:>14}{v['tma_loads']:>5}{v['tma_buffers']:>8}{v['mma_sync']:>9}{v['wgmma']:>6}")
     return reports
 
+
+# %% ../nbs/03b_decode_fp8.ipynb #9a76338c
+TMA_CONFIGS = [(16, 4, 5), (16, 4, 7), (16, 8, 5), (32, 4, 3), (32, 4, 5), (32, 4, 7), (32, 8, 5), (32, 8, 7), (64, 8, 3), (64, 8, 5)]
+
+def bench_tma(shapes=((64, 8192, 16), (128, 8192, 16), ("ragged", 48, 16), (1, 1 << 20, 16), (64, 8192, 128)),
+              page_size: int = 64,
+              configs=TMA_CONFIGS,            # (block_n, num_warps, num_stages) for the pipelined load at 16 heads
+              configs_big=((32, 8, 5), (64, 8, 3), (64, 8, 5)),   # the same at more than 16 heads
+              programs_per_sm=(1, 2), out_dir=None) -> list[dict]:
+    "The pipelined (TMA) FP8 load, swept per shape, against the folded default and 03's bf16 kernel, in one process: a table."
+    import datetime, itertools
+    from infinitecontext.infra import write_json_atomic
+    r, gpu, out = 512, torch.cuda.get_device_name(), []
+    print(f"{gpu} | {datetime.date.today()} | torch {torch.__version__} | triton {triton.__version__} | page {page_size}")
+    hdr = f"{'shape':>27} {'03 bf16 ms':>10} {'TB/s':>5} | {'FP8 now ms':>10} {'TB/s':>5} {'x 03':>5} | {'FP8 TMA ms':>10} {'TB/s':>5} {'x 03':>5} {'x now':>6} | best TMA setting"
+    print(hdr); print("-" * len(hdr))
+    for key in shapes:
+        label, seqlens, h = _bench_shape(key, page_size)
+        kv, kv8, bt, sl, q = _bench_inputs(seqlens, h, page_size)
+        scale, n_tok, big = 192 ** -0.5, sum(seqlens), h > 16
+        t = lambda fn: triton.testing.do_bench(fn, warmup=10, rep=50, return_mode="median")
+        ms16 = t(lambda: mla_decode(q, kv, bt, sl, scale, r, impl="triton", max_seqlen=max(seqlens), validate=False))
+        plan_now = mla_decode_plan(seqlens, h, 1, "cuda", fp8=True)
+        now = lambda: mla_decode_fp8(q, kv8, bt, sl, scale, r, plan_now, impl="triton", validate=False)
+        ms_now, runs = t(now), []
+        n_hb = -(-h // 64)
+        for var, (bn, nw, ns), pps in itertools.product(TMA_VARIANTS, configs_big if big else configs, programs_per_sm):
+            if var != "tma-cvt-f16" and (bn, nw, ns) not in ((16, 4, 5), (32, 4, 5), (32, 8, 5)): continue
+            cfg = dict(block_n=bn, num_warps=nw, num_stages=ns, programs=pps * _num_sms("cuda") // n_hb)
+            plan = mla_decode_plan(seqlens, h, 1, "cuda", fp8=True, **cfg)
+            fn = lambda: mla_decode_fp8(q, kv8, bt, sl, scale, r, plan, impl="triton", validate=False, variant=var)
+            try: ms = t(fn)
+            except Exception as e: ms = float("inf"); print(f"  {var} {cfg}: {type(e).__name__}: {str(e)[:120]}")
+            runs.append((ms, dict(variant=var, block_n=bn, num_warps=nw, num_stages=ns, programs_per_sm=pps), plan))
+        runs.sort(key=lambda x: x[0])
+        ms8, best, plan = runs[0]
+        o8, l8 = mla_decode_fp8(q, kv8, bt, sl, scale, r, plan, impl="triton", validate=False, variant=best["variant"])
+        o0, l0 = now()
+        e = compare(o8, l8, o0, l0)                      # the two FP8 kernels on the same bytes: fp32-sum order only
+        tb = lambda ms, bpt: n_tok * bpt / (ms * 1e-3) / 1e12
+        row = dict(shape=label, h=h, tokens=n_tok, ms_bf16_03=ms16, ms_fp8_now=ms_now, ms_fp8_tma=ms8, best=best,
+                   tb_bf16_03=tb(ms16, 1152), tb_fp8_now=tb(ms_now, 656), tb_fp8_tma=tb(ms8, 656), err_vs_now=e,
+                   top=[(round(ms, 4), c) for ms, c, _ in runs[:4]])
+        out.append(row)
+        print(f"{label:>27} {ms16:>10.3f} {row['tb_bf16_03']:>5.2f} | {ms_now:>10.3f} {row['tb_fp8_now']:>5.2f} {ms16 / ms_now:>4.2f}x | "
+              f"{ms8:>10.3f} {row['tb_fp8_tma']:>5.2f} {ms16 / ms8:>4.2f}x {ms_now / ms8:>5.2f}x | "
+              f"{best['variant']} N={best['block_n']} w={best['num_warps']} st={best['num_stages']} {best['programs_per_sm']}/SM "
+              f"(vs now: out rel {e['rel']:.1e})")
+        del kv, kv8
+        torch.cuda.empty_cache()
+    if out_dir is not None:
+        write_json_atomic(Path(out_dir) / "bench_tma.json", dict(gpu=gpu, date=str(datetime.date.today()), rows=out))
+    print(json.dumps(dict(gpu=gpu, fp8_tma_vs_03={x["shape"]: round(x["ms_bf16_03"] / x["ms_fp8_tma"], 3) for x in out},
+                          fp8_now_vs_03={x["shape"]: round(x["ms_bf16_03"] / x["ms_fp8_now"], 3) for x in out})))
+    return out

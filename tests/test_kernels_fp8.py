@@ -197,3 +197,30 @@ def test_bf16_bits_past_fp16_range():
     assert torch.isfinite(o.float()).all() and e["cos"] > 0.9999 and e["rel"] < 1e-2, e
     with pytest.raises(ValueError, match="variant='bits-bf16'"):   # the fp16 loads refuse such queries (validate=True)
         mla_decode_fp8(q, kv, bt, sl, 1e-9, 64, impl="triton", tile=16, variant="cvt-f16")
+
+
+TMA = ["tma-cvt-f16", "tma-bits-bf16"]
+
+
+@pytest.mark.parametrize("variant", TMA)
+def test_tma_loads_ragged_shuffled(variant):
+    # whole tiles through the pipelined loop (TMA boxes on a GPU: 112-byte rows), the partial last tile (NaN bytes after it) masked
+    run([65, 1, 130, 64], h=16, variant=variant, programs=7, block_n=16)
+
+
+@pytest.mark.parametrize("h,s_q", [(1, 2), (16, 1), (128, 2)])
+def test_tma_heads_new_tokens(h, s_q):
+    # two tiles per page, two scale tiles over four column blocks; 104-byte rows: the pointer loads on a GPU too
+    run([97, 3, 40], h=h, s_q=s_q, page=32, tile=32, variant="tma-cvt-f16", block_n=16, num_stages=4)
+
+
+def test_tma_full_width_format():
+    # FlashMLA's 656-byte rows, four stages
+    run([300, 64], h=16, page=64, r=512, dr=64, tile=128, variant="tma-cvt-f16", block_n=32, num_stages=4, programs=3)
+
+
+def test_tma_tile_must_divide_page():
+    kv, bt, sl = make_paged_cache_fp8([40], 16, 64, 16, DEV, tile=16)
+    q = torch.randn(1, 1, 4, 80).bfloat16().to(DEV)
+    with pytest.raises(ValueError, match="must divide the page size"):
+        mla_decode_fp8(q, kv, bt, sl, 0.1, 64, tile=16, impl="triton", variant="tma-cvt-f16", block_n=32)
