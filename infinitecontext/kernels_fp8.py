@@ -306,6 +306,28 @@ if triton is not None:
         kpe = tl.load((row + R + 4 * T).to(tl.pointer_type(tl.bfloat16)) + offs_d, mask=m & (offs_d < DR), other=0.0)
         return x0, x1, x2, x3, c0, c1, c2, c3, kpe
 
+    @triton.jit
+    def _fp8_finish(a0, a1, a2, a3, m_i, l_i, b, si, qi, hh, rows, row_ok, cols, qm, direct, OUT, LSE, OP, LP, stride_ob,
+                    stride_os, stride_oh, stride_lb, stride_lh, stride_opn, stride_opm, M, O_MUL: tl.constexpr, RQ: tl.constexpr):
+        "A segment's end: normalise the four [BLOCK_H, RQ] output blocks, store the finished rows or a partial and its lse."
+        l_safe = tl.where(l_i == 0.0, 1.0, l_i)
+        inv = (O_MUL / l_safe)[:, None]                       # undo 2^(E - PS), normalise
+        lse = tl.where(l_i == 0.0, float("-inf"), (m_i + tl.log2(l_safe)) * 0.6931471805599453)
+        if direct != 0:   # the sequence's only segment: the finished output
+            ob = (OUT + b.to(tl.int64) * stride_ob + qi * stride_os + hh * stride_oh)[:, None] + cols
+            tl.store(ob, (a0 * inv).to(OUT.dtype.element_ty), mask=qm)
+            tl.store(ob + RQ, (a1 * inv).to(OUT.dtype.element_ty), mask=qm)
+            tl.store(ob + 2 * RQ, (a2 * inv).to(OUT.dtype.element_ty), mask=qm)
+            tl.store(ob + 3 * RQ, (a3 * inv).to(OUT.dtype.element_ty), mask=qm)
+            tl.store(LSE + b * stride_lb + hh * stride_lh + qi, lse, mask=row_ok)
+        else:             # a partial, at the segment's number
+            op = (OP + si * stride_opn + rows * stride_opm)[:, None] + cols
+            tl.store(op, a0 * inv, mask=qm)
+            tl.store(op + RQ, a1 * inv, mask=qm)
+            tl.store(op + 2 * RQ, a2 * inv, mask=qm)
+            tl.store(op + 3 * RQ, a3 * inv, mask=qm)
+            tl.store(LP + si * M + rows, lse, mask=row_ok)
+
 # %% ../nbs/03b_decode_fp8.ipynb #4ddb0bda
 if triton is not None:
     @triton.jit
@@ -380,23 +402,8 @@ if triton is not None:
                 a3 = a3 * alpha[:, None] + tl.dot((p * tl.trans(c3 * P_MUL)).to(k3.dtype), k3)
                 m_i = m_new
                 if AHEAD: x0, x1, x2, x3, c0, c1, c2, c3, kpe = y0, y1, y2, y3, d0, d1, d2, d3, ype
-            l_safe = tl.where(l_i == 0.0, 1.0, l_i)
-            inv = (O_MUL / l_safe)[:, None]                       # undo 2^(E - PS), normalise
-            lse = tl.where(l_i == 0.0, float("-inf"), (m_i + tl.log2(l_safe)) * 0.6931471805599453)
-            if direct != 0:   # the sequence's only segment: the finished output
-                ob = (OUT + b.to(tl.int64) * stride_ob + qi * stride_os + hh * stride_oh)[:, None] + cols
-                tl.store(ob, (a0 * inv).to(OUT.dtype.element_ty), mask=qm)
-                tl.store(ob + RQ, (a1 * inv).to(OUT.dtype.element_ty), mask=qm)
-                tl.store(ob + 2 * RQ, (a2 * inv).to(OUT.dtype.element_ty), mask=qm)
-                tl.store(ob + 3 * RQ, (a3 * inv).to(OUT.dtype.element_ty), mask=qm)
-                tl.store(LSE + b * stride_lb + hh * stride_lh + qi, lse, mask=row_ok)
-            else:             # a partial, at the segment's number
-                op = (OP + si * stride_opn + rows * stride_opm)[:, None] + cols
-                tl.store(op, a0 * inv, mask=qm)
-                tl.store(op + RQ, a1 * inv, mask=qm)
-                tl.store(op + 2 * RQ, a2 * inv, mask=qm)
-                tl.store(op + 3 * RQ, a3 * inv, mask=qm)
-                tl.store(LP + si * M + rows, lse, mask=row_ok)
+            _fp8_finish(a0, a1, a2, a3, m_i, l_i, b, si, qi, hh, rows, row_ok, cols, qm, direct, OUT, LSE, OP, LP, stride_ob,
+                        stride_os, stride_oh, stride_lb, stride_lh, stride_opn, stride_opm, M, O_MUL, RQ)
 
 # %% ../nbs/03b_decode_fp8.ipynb #56e7b53c
 if triton is not None:
@@ -489,23 +496,8 @@ if triton is not None:
                 x0, x1, x2, x3, c0, c1, c2, c3, kpe = _fp8_tile(KV, page, toks, t_ok, stride_kvp, stride_kvt, R, T, DR, PAGE, BLOCK_DR)
                 m_i, l_i, a0, a1, a2, a3 = _fp8_update(q0, q1, q2, q3, q_pe, x0, x1, x2, x3, c0, c1, c2, c3, kpe, toks, t_ok,
                                                        limit, m_i, l_i, a0, a1, a2, a3, sm_scale_log2, MODE, S_MUL, P_MUL, DOT_F32)
-            l_safe = tl.where(l_i == 0.0, 1.0, l_i)
-            inv = (O_MUL / l_safe)[:, None]                       # undo 2^(E - PS), normalise
-            lse = tl.where(l_i == 0.0, float("-inf"), (m_i + tl.log2(l_safe)) * 0.6931471805599453)
-            if direct != 0:   # the sequence's only segment: the finished output
-                ob = (OUT + b.to(tl.int64) * stride_ob + qi * stride_os + hh * stride_oh)[:, None] + cols
-                tl.store(ob, (a0 * inv).to(OUT.dtype.element_ty), mask=qm)
-                tl.store(ob + RQ, (a1 * inv).to(OUT.dtype.element_ty), mask=qm)
-                tl.store(ob + 2 * RQ, (a2 * inv).to(OUT.dtype.element_ty), mask=qm)
-                tl.store(ob + 3 * RQ, (a3 * inv).to(OUT.dtype.element_ty), mask=qm)
-                tl.store(LSE + b * stride_lb + hh * stride_lh + qi, lse, mask=row_ok)
-            else:             # a partial, at the segment's number
-                op = (OP + si * stride_opn + rows * stride_opm)[:, None] + cols
-                tl.store(op, a0 * inv, mask=qm)
-                tl.store(op + RQ, a1 * inv, mask=qm)
-                tl.store(op + 2 * RQ, a2 * inv, mask=qm)
-                tl.store(op + 3 * RQ, a3 * inv, mask=qm)
-                tl.store(LP + si * M + rows, lse, mask=row_ok)
+            _fp8_finish(a0, a1, a2, a3, m_i, l_i, b, si, qi, hh, rows, row_ok, cols, qm, direct, OUT, LSE, OP, LP, stride_ob,
+                        stride_os, stride_oh, stride_lb, stride_lh, stride_opn, stride_opm, M, O_MUL, RQ)
 
 # %% ../nbs/03b_decode_fp8.ipynb #66c265c6
 if triton is not None:
