@@ -31,6 +31,16 @@ def test_tiny_run_end_to_end(tmp_path):
     assert max(h["step"] for h in saved["train_log"]) == 110   # then the next stage's 10 steps
     assert saved["all_cells_ge_95"] is False              # 40 CPU steps do not make a retriever
 
+def test_yarn_fine_tune_in_stages_past_train_len(tmp_path):
+    "--yarn-stages (the gpu32k preset's knob): after YaRN, fine-tune at train_len and then at 3x it, each bounded by steps."
+    res = niah_long.main(["--preset", "tiny", "--out", str(tmp_path), "--stages", "96:4:8", "--yarn-stages", "160:2:4,480:3:1",
+                          "--lengths", "480", "--base-lengths", "160", "--n", "1"], log=lambda *a: None)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["yarn_stages"] == [[160, 2, 4], [480, 3, 1]] and saved["yarn_steps"] == 5 == res["yarn_steps"]
+    assert [h["len"] for h in saved["yarn_log"] if "probe" in h] == [160, 480] and max(h["step"] for h in saved["yarn_log"]) == 5
+    assert set(saved["summary"]) == {"480"} and saved["summary"]["480"]["n"] == 3
+    assert niah_long.PRESETS["gpu32k"]["yarn_stages"].endswith("32768:150:1") and "yarn_stages" not in niah_long.PRESETS["gpu"]
+
 def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="longer than --train-len"):
         niah_long.main(["--preset", "tiny", "--out", str(tmp_path), "--stages", "320:1:2"], log=lambda *a: None)
@@ -38,3 +48,7 @@ def test_bad_arguments(tmp_path):
         niah_long.main(["--preset", "tiny", "--out", str(tmp_path), "--stages", "96x40"], log=lambda *a: None)
     with pytest.raises(ValueError, match="exceeds YaRN's reach"):
         niah_long.main(["--preset", "tiny", "--out", str(tmp_path), "--lengths", "1000"], log=lambda *a: None)
+    with pytest.raises(ValueError, match="give 'len:steps:batch,...'"):
+        niah_long.main(["--preset", "tiny", "--out", str(tmp_path), "--yarn-stages", "160:2"], log=lambda *a: None)
+    with pytest.raises(ValueError, match="exceeds YaRN's reach"):
+        niah_long.main(["--preset", "tiny", "--out", str(tmp_path), "--yarn-stages", "160:2:4,641:1:1"], log=lambda *a: None)

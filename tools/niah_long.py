@@ -4,6 +4,7 @@
 and evaluate a NIAH depth x length grid with lesson 06a's engine (paged latent cache, chunked prefill).
 
     python tools/niah_long.py --preset gpu --out $OUT            # the H100 run stored in nbs/05b_alignment.ipynb
+    python tools/niah_long.py --preset gpu32k --out $OUT         # the same model, YaRN fine-tuned at 8k and then 32k
     python tools/niah_long.py --preset tiny --out /tmp/nl        # the same path on a CPU in seconds (tests/test_align_long.py)
 
 Every result is written as soon as it exists (results.json and heatmap.png rewritten atomically after each grid
@@ -32,6 +33,10 @@ PRESETS = {   # model, curriculum "len:steps:batch,...", YaRN, grid
                 lengths="4096,8192,16384,32768,65536,131072", depths="0.0,0.25,0.5,0.75,1.0", n=4,
                 base_lengths="4096,8192,16384", lr=1e-3),
 }
+# "gpu" plus a YaRN fine-tune that reaches 32k: the same curriculum and YaRN (x16 over 8k), then 60 steps at 8k as
+# before and 150 at 32,768 tokens (batch 1) -- the YaRN paper fine-tunes at the extended length; the same grid.
+# One cosine schedule spans all 210 fine-tune steps (the stored run, 05b: its loss rose in the 8k part; retrieval 0%).
+PRESETS["gpu32k"] = dict(PRESETS["gpu"], yarn_stages="8192:60:4,32768:150:1")
 
 class EngineBackend:
     "evaluate_grid's backend over lesson 06a's LLMEngine: greedy, prompts given as token ids."
@@ -51,9 +56,9 @@ def probe(model, tok, hay, L, n, dev, seed=123) -> float:
     "Teacher-forced passkey accuracy (all five digits right) on n fresh samples of length L: the curriculum's gate."
     rng, was = random.Random(seed), model.training
     ss = [passkey_sample(tok, hay, L, rng.random(), rng) for _ in range(n)]
-    x = torch.tensor([s.input_ids for s in ss], device=dev)                           # (n, L)
+    x, per = torch.tensor([s.input_ids for s in ss], device=dev), max(1, 262_144 // L)   # (n, L); <= 256k tokens a forward
     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-        pred = model.eval()(x).logits.argmax(-1)                                      # (n, L)
+        pred = torch.cat([model.eval()(x[i:i + per]).logits.argmax(-1) for i in range(0, n, per)])   # (n, L)
     model.train(was)
     return sum(tok.decode(pred[j, s.prompt_len - 1:s.prompt_len - 1 + len(s.answer)].tolist()) == s.answer for j, s in enumerate(ss)) / n
 
@@ -115,11 +120,13 @@ def save(out, res):
 
 def main(argv=None, log=print):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--preset", choices=PRESETS, default="tiny", help="tiny: a CPU in seconds; gpu: the stored H100 run")
+    ap.add_argument("--preset", choices=PRESETS, default="tiny", help="tiny: a CPU in seconds; gpu, gpu32k: the stored H100 runs")
     ap.add_argument("--out", default="runs/niah_long", help="results.json and heatmap.png go here")
     helps = dict(stages="curriculum 'len:steps:batch[:gate],...' (gate: end the stage once the passkey probe reaches it)",
                  train_len="the longest training length (tokens); YaRN scales from it", yarn_factor="YaRN's s",
-                 yarn_steps="fine-tuning steps at train_len after YaRN", lengths="grid lengths, comma-separated",
+                 yarn_steps="fine-tuning steps at train_len after YaRN",
+                 yarn_stages="fine-tuning after YaRN as 'len:steps:batch,...' (lengths <= the YaRN reach; "
+                             "default: yarn_steps at train_len with the last stage's batch)", lengths="grid lengths, comma-separated",
                  depths="needle depths in [0, 1], comma-separated", n="prompts per grid cell",
                  base_lengths="lengths for the no-YaRN and YaRN-without-fine-tuning curves", lr="peak learning rate")
     for k, h in helps.items():
@@ -127,7 +134,7 @@ def main(argv=None, log=print):
     ap.add_argument("--batched-tokens", type=int, default=8192, help="the engine's token budget per step (prefill chunk)")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
-    p = {k: (getattr(a, k) if getattr(a, k) is not None else v) for k, v in PRESETS[a.preset].items() if k != "model"}
+    p = {k: (getattr(a, k) if getattr(a, k) is not None else PRESETS[a.preset].get(k)) for k in helps}
     try: stages = [tuple(int(v) if j < 3 else float(v) for j, v in enumerate(s.split(":"))) for s in p["stages"].split(",")]
     except ValueError: stages = []
     if not stages or any(len(s) not in (3, 4) for s in stages):
@@ -137,6 +144,13 @@ def main(argv=None, log=print):
         raise ValueError(f"a curriculum stage is longer than --train-len {train_len}: the point is training at <= train_len")
     if max(lengths) > factor * train_len:
         raise ValueError(f"grid length {max(lengths)} exceeds YaRN's reach {factor:g} x {train_len}: raise --yarn-factor")
+    try: ft = [tuple(int(v) for v in s.split(":")) for s in p["yarn_stages"].split(",")] if p.get("yarn_stages") else \
+              [(train_len, int(p["yarn_steps"]), stages[-1][2])]
+    except ValueError: ft = []
+    if not ft or any(len(s) != 3 for s in ft):
+        raise ValueError(f"--yarn-stages {p['yarn_stages']!r}: give 'len:steps:batch,...', e.g. 8192:60:4,32768:150:1")
+    if max(s[0] for s in ft) > factor * train_len:
+        raise ValueError(f"a --yarn-stages length exceeds YaRN's reach {factor:g} x {train_len}: the fine-tune stays within it")
     depths = [float(x) for x in str(p["depths"]).split(",")]
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -148,9 +162,10 @@ def main(argv=None, log=print):
     hw = torch.cuda.get_device_name() if dev.type == "cuda" else "CPU"
     res = dict(preset=a.preset, hardware=hw, date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                torch=torch.__version__, params=model.num_params(), train_len=train_len, stages=stages, yarn_factor=factor,
-               yarn_steps=int(p["yarn_steps"]), grid_lengths=lengths, depths=depths,
+               yarn_steps=sum(s[1] for s in ft), yarn_stages=ft, grid_lengths=lengths, depths=depths,
                title=f"{model.num_params() / 1e6:.0f}M, trained at <= {train_len}, YaRN x{factor:g}")
-    log(f"{hw}, torch {torch.__version__}: {res['params'] / 1e6:.1f}M parameters, curriculum {stages}, YaRN x{factor:g} -> {int(factor * train_len)}")
+    log(f"{hw}, torch {torch.__version__}: {res['params'] / 1e6:.1f}M parameters, curriculum {stages}, YaRN x{factor:g} -> {int(factor * train_len)}"
+        + (f", YaRN fine-tune {ft}" if p.get("yarn_stages") else ""))
     t0 = time.perf_counter()
     model, res["train_log"] = train_steps(model, tok, hay, stages, float(p["lr"]), a.seed, dev, log)
     res["train_s"] = round(time.perf_counter() - t0, 1); save(out, res)
@@ -162,7 +177,7 @@ def main(argv=None, log=print):
     y0 = with_rope(y, y.config.rope_parameters, max(base_lengths) + 16).to(dev)   # YaRN before any fine-tuning
     grid(y0, tok, hay, base_lengths, depths[::2], 2, 7_000 + a.seed, dev, out, "yarn_no_ft", res, log, a.batched_tokens); del y0
     t0 = time.perf_counter()
-    y, res["yarn_log"] = train_steps(y, tok, hay, [(train_len, int(p["yarn_steps"]), stages[-1][2])], float(p["lr"]) / 3, a.seed + 1, dev, log, warmup=5)
+    y, res["yarn_log"] = train_steps(y, tok, hay, ft, float(p["lr"]) / 3, a.seed + 1, dev, log, warmup=5)
     res["yarn_ft_s"] = round(time.perf_counter() - t0, 1); save(out, res)
     grid(y, tok, hay, lengths, depths, int(p["n"]), 9_000 + a.seed, dev, out, "yarn_ft", res, log, a.batched_tokens)
     s = {c["length"]: [] for c in res["yarn_ft"]["cells"]}
