@@ -41,6 +41,21 @@ def test_yarn_fine_tune_in_stages_past_train_len(tmp_path):
     assert set(saved["summary"]) == {"480"} and saved["summary"]["480"]["n"] == 3
     assert niah_long.PRESETS["gpu32k"]["yarn_stages"].endswith("32768:150:1") and "yarn_stages" not in niah_long.PRESETS["gpu"]
 
+def test_yarn_schedule_per_stage(tmp_path):
+    "--yarn-schedule stage: each fine-tune stage restarts its warm-up and cosine, at its own scale (the 4th field)."
+    args = ["--preset", "tiny", "--out", str(tmp_path), "--stages", "96:4:8", "--lengths", "480", "--base-lengths", "160", "--n", "1",
+            "--lr", "1e-3", "--yarn-stages", "160:8:4,480:8:1:0.3"]
+    res = niah_long.main(args + ["--yarn-schedule", "stage"], log=lambda *a: None)
+    first = {h["len"]: h["lr"] for h in res["yarn_log"] if "lr" in h and h["step"] in (1, 9)}   # each stage's first step
+    peak = 1e-3 / 3                                                                          # the fine-tune's peak: lr / 3
+    assert first[160] == pytest.approx(peak / 5) and first[480] == pytest.approx(0.3 * peak / 5), first   # warm-up 5
+    assert res["yarn_schedule"] == "stage" and res["yarn_stages"][1] == (480, 8, 1, 0.3)
+    with pytest.raises(ValueError, match="needs --yarn-schedule stage"):                    # a scale needs the staged schedule
+        niah_long.main(args, log=lambda *a: None)
+    with pytest.raises(ValueError, match="give 'global' or 'stage'"):
+        niah_long.main(args + ["--yarn-schedule", "linear"], log=lambda *a: None)
+    assert niah_long.PRESETS["gpu32k-staged"]["yarn_schedule"] == "stage" and "yarn_schedule" not in niah_long.PRESETS["gpu32k"]
+
 def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="longer than --train-len"):
         niah_long.main(["--preset", "tiny", "--out", str(tmp_path), "--stages", "320:1:2"], log=lambda *a: None)

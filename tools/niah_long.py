@@ -37,6 +37,9 @@ PRESETS = {   # model, curriculum "len:steps:batch,...", YaRN, grid
 # before and 150 at 32,768 tokens (batch 1) -- the YaRN paper fine-tunes at the extended length; the same grid.
 # One cosine schedule spans all 210 fine-tune steps (the stored run, 05b: its loss rose in the 8k part; retrieval 0%).
 PRESETS["gpu32k"] = dict(PRESETS["gpu"], yarn_stages="8192:60:4,32768:150:1")
+# The same with a schedule per fine-tune stage: the 8k part is then exactly the stored "gpu" fine-tune (its own 60-step
+# cosine), and the 32k part gets its own warm-up and cosine at 0.3x that peak (the 4th field scales a stage's rate).
+PRESETS["gpu32k-staged"] = dict(PRESETS["gpu"], yarn_stages="8192:60:4,32768:150:1:0.3", yarn_schedule="stage")
 
 class EngineBackend:
     "evaluate_grid's backend over lesson 06a's LLMEngine: greedy, prompts given as token ids."
@@ -62,18 +65,22 @@ def probe(model, tok, hay, L, n, dev, seed=123) -> float:
     model.train(was)
     return sum(tok.decode(pred[j, s.prompt_len - 1:s.prompt_len - 1 + len(s.answer)].tolist()) == s.answer for j, s in enumerate(ss)) / n
 
-def train_steps(model, tok, hay, stages, lr, seed, dev, log, warmup=50):
+def train_steps(model, tok, hay, stages, lr, seed, dev, log, warmup=50, per_stage=False):
     """AdamW on passkey (90%) + LM windows, bf16 autocast on CUDA. stages = [(seq_len, steps, batch[, gate])]: a stage
-    with a gate ends early once the probe (every 100 steps) reaches it; its step count is the bound. Cosine over the bound."""
+    with a gate ends early once the probe (every 100 steps) reaches it; its step count is the bound. Cosine over the bound.
+    per_stage: each stage gets its own warm-up and cosine, and its 4th field (if any) scales its peak rate (no gate then)."""
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.1)
     total = sum(s[1] for s in stages)
     k, hist = 0, []
     model.train()
     for L, steps, bs, *gate in stages:
         t0, i0 = time.perf_counter(), k
+        peak = lr * (gate[0] if per_stage and gate else 1.0)
+        if per_stage: gate = []
         for i in range(steps):
+            j, n = (i, steps) if per_stage else (k, total)      # position in the schedule and its length
             for g in opt.param_groups:
-                g["lr"] = lr * min(1.0, (k + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * k / total)))
+                g["lr"] = peak * min(1.0, (j + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * j / n)))
             x, y = make_batch(tok, hay, L, bs, seed, k, 0.9, score_question=True)
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
                 logits = model(x.to(dev)).logits
@@ -84,7 +91,8 @@ def train_steps(model, tok, hay, stages, lr, seed, dev, log, warmup=50):
                 acc = probe(model, tok, hay, L, 64, dev); hist.append(dict(step=k, len=L, loss=round(loss.item(), 4), probe=acc))
                 log(f"    step {k}: loss {loss.item():.3f}, passkey probe at {L}: {acc:.0%}")
                 if acc >= gate[0]: break
-            elif i == steps - 1 or i % max(1, steps // 4) == 0: hist.append(dict(step=k, len=L, loss=round(loss.item(), 4)))
+            elif i == steps - 1 or i % max(1, steps // 4) == 0:
+                hist.append(dict(step=k, len=L, loss=round(loss.item(), 4), lr=opt.param_groups[0]["lr"]))
         if dev.type == "cuda": torch.cuda.synchronize()
         dt, done = time.perf_counter() - t0, k - i0
         acc = probe(model, tok, hay, L, 32, dev); hist.append(dict(step=k, len=L, loss=round(loss.item(), 4), probe=acc))
@@ -120,13 +128,16 @@ def save(out, res):
 
 def main(argv=None, log=print):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--preset", choices=PRESETS, default="tiny", help="tiny: a CPU in seconds; gpu, gpu32k: the stored H100 runs")
+    ap.add_argument("--preset", choices=PRESETS, default="tiny", help="tiny: a CPU in seconds; gpu, gpu32k, gpu32k-staged: the stored H100 runs")
     ap.add_argument("--out", default="runs/niah_long", help="results.json and heatmap.png go here")
     helps = dict(stages="curriculum 'len:steps:batch[:gate],...' (gate: end the stage once the passkey probe reaches it)",
                  train_len="the longest training length (tokens); YaRN scales from it", yarn_factor="YaRN's s",
                  yarn_steps="fine-tuning steps at train_len after YaRN",
                  yarn_stages="fine-tuning after YaRN as 'len:steps:batch,...' (lengths <= the YaRN reach; "
-                             "default: yarn_steps at train_len with the last stage's batch)", lengths="grid lengths, comma-separated",
+                             "default: yarn_steps at train_len with the last stage's batch; with --yarn-schedule stage a 4th "
+                             "field scales that stage's peak rate)",
+                 yarn_schedule="the fine-tune's learning-rate schedule: 'global' (one cosine over all its steps) or 'stage' "
+                               "(a warm-up and cosine per stage)", lengths="grid lengths, comma-separated",
                  depths="needle depths in [0, 1], comma-separated", n="prompts per grid cell",
                  base_lengths="lengths for the no-YaRN and YaRN-without-fine-tuning curves", lr="peak learning rate")
     for k, h in helps.items():
@@ -144,11 +155,15 @@ def main(argv=None, log=print):
         raise ValueError(f"a curriculum stage is longer than --train-len {train_len}: the point is training at <= train_len")
     if max(lengths) > factor * train_len:
         raise ValueError(f"grid length {max(lengths)} exceeds YaRN's reach {factor:g} x {train_len}: raise --yarn-factor")
-    try: ft = [tuple(int(v) for v in s.split(":")) for s in p["yarn_stages"].split(",")] if p.get("yarn_stages") else \
+    per_stage = (p.get("yarn_schedule") or "global") == "stage"
+    if (p.get("yarn_schedule") or "global") not in ("global", "stage"):
+        raise ValueError(f"--yarn-schedule {p['yarn_schedule']!r}: give 'global' or 'stage'")
+    try: ft = [tuple(int(v) if j < 3 else float(v) for j, v in enumerate(s.split(":"))) for s in p["yarn_stages"].split(",")] if p.get("yarn_stages") else \
               [(train_len, int(p["yarn_steps"]), stages[-1][2])]
     except ValueError: ft = []
-    if not ft or any(len(s) != 3 for s in ft):
-        raise ValueError(f"--yarn-stages {p['yarn_stages']!r}: give 'len:steps:batch,...', e.g. 8192:60:4,32768:150:1")
+    if not ft or any(len(s) not in ((3, 4) if per_stage else (3,)) for s in ft):
+        raise ValueError(f"--yarn-stages {p['yarn_stages']!r}: give 'len:steps:batch,...', e.g. 8192:60:4,32768:150:1 "
+                         f"(a 4th field, the stage's rate scale, needs --yarn-schedule stage)")
     if max(s[0] for s in ft) > factor * train_len:
         raise ValueError(f"a --yarn-stages length exceeds YaRN's reach {factor:g} x {train_len}: the fine-tune stays within it")
     depths = [float(x) for x in str(p["depths"]).split(",")]
@@ -162,7 +177,8 @@ def main(argv=None, log=print):
     hw = torch.cuda.get_device_name() if dev.type == "cuda" else "CPU"
     res = dict(preset=a.preset, hardware=hw, date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                torch=torch.__version__, params=model.num_params(), train_len=train_len, stages=stages, yarn_factor=factor,
-               yarn_steps=sum(s[1] for s in ft), yarn_stages=ft, grid_lengths=lengths, depths=depths,
+               yarn_steps=sum(s[1] for s in ft), yarn_stages=ft, yarn_schedule="stage" if per_stage else "global",
+               grid_lengths=lengths, depths=depths,
                title=f"{model.num_params() / 1e6:.0f}M, trained at <= {train_len}, YaRN x{factor:g}")
     log(f"{hw}, torch {torch.__version__}: {res['params'] / 1e6:.1f}M parameters, curriculum {stages}, YaRN x{factor:g} -> {int(factor * train_len)}"
         + (f", YaRN fine-tune {ft}" if p.get("yarn_stages") else ""))
@@ -177,7 +193,7 @@ def main(argv=None, log=print):
     y0 = with_rope(y, y.config.rope_parameters, max(base_lengths) + 16).to(dev)   # YaRN before any fine-tuning
     grid(y0, tok, hay, base_lengths, depths[::2], 2, 7_000 + a.seed, dev, out, "yarn_no_ft", res, log, a.batched_tokens); del y0
     t0 = time.perf_counter()
-    y, res["yarn_log"] = train_steps(y, tok, hay, ft, float(p["lr"]) / 3, a.seed + 1, dev, log, warmup=5)
+    y, res["yarn_log"] = train_steps(y, tok, hay, ft, float(p["lr"]) / 3, a.seed + 1, dev, log, warmup=5, per_stage=per_stage)
     res["yarn_ft_s"] = round(time.perf_counter() - t0, 1); save(out, res)
     grid(y, tok, hay, lengths, depths, int(p["n"]), 9_000 + a.seed, dev, out, "yarn_ft", res, log, a.batched_tokens)
     s = {c["length"]: [] for c in res["yarn_ft"]["cells"]}
