@@ -161,6 +161,15 @@ def rows() -> list[Row]:
             + [r"yarn_ft\s+4096 tokens:\s+[\d.]+% \(n=(?P<n>\d+)", r"yarn_ft\s+16384 tokens:[^\n]*worst cell (?P<w16>\d+%)",
                r"yarn_ft\s+131072 tokens:[^\n]*worst cell (?P<w128>\d+%)"],
             "100% at 4k, 95%+ at 32k, 90%+ at 128k, 85%+ at 1M (1M not run)", hardware="1x H100 80GB HBM3"),
+        Row("NIAH passkey, the same 127M recipe with YaRN x16 fine-tuned 60 steps at 8k, then 150 at 32k (a schedule per "
+            "stage), exact match", "05b_alignment", r"YaRN fine-tune \[\(8192, 60, 4\), \(32768, 150, 1, 0\.3\)\], schedule per stage",
+            "4k {a4}, 8k {a8}, 16k {a16}, 32k {a32}, 64k {a64}, 128k {a128} (n={n} per length; worst cell at 128k {w128}); "
+            "the base model of this run was weaker (its 8k probe {p8})",
+            [rf"\b{L} tokens: exact match (?P<a{k}>\d+%) \(n=(?P<n{k}>\d+)\)" for L, k in
+             [(4096, 4), (8192, 8), (16384, 16), (32768, 32), (65536, 64), (131072, 128)]]
+            + [r"\b4096 tokens: exact match \d+% \(n=(?P<n>\d+)\)", r"\b131072 tokens: exact match \d+% \(n=\d+\), worst cell (?P<w128>\d+%)",
+               r"stage len\s+8192 x batch\s+4: 120 steps[^\n]*passkey probe (?P<p8>\d+%)"],
+            "100% at 4k, 95%+ at 32k, 90%+ at 128k, 85%+ at 1M (1M not run)"),
         Row("Offline throughput, ic_1b (random bf16 weights): 256 requests, 1k-8k prompts, 256 new tokens each", "06a_engine",
             r"requests\s+seconds\s+output tok/s",
             "engine {e} output tok/s ({er} requests at once) vs transformers `generate` {t} ({tr} requests, static cache): {x}; "
