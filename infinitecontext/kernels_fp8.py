@@ -328,85 +328,20 @@ if triton is not None:
             tl.store(op + 3 * RQ, a3 * inv, mask=qm)
             tl.store(LP + si * M + rows, lse, mask=row_ok)
 
-# %% ../nbs/03b_decode_fp8.ipynb #4ddb0bda
-if triton is not None:
     @triton.jit
-    def _mla_decode_fp8_folded(Q, KV, BT, SEQ, PROG, SEGS, OP, LP, OUT, LSE, sm_scale_log2,
-                               stride_qb, stride_qs, stride_qh, stride_kvp, stride_kvt, stride_btb, stride_opn, stride_opm,
-                               stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, S_Q, M,
-                               R: tl.constexpr, T: tl.constexpr, DR: tl.constexpr, PAGE: tl.constexpr,
-                               BLOCK_H: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DR: tl.constexpr, MODE: tl.constexpr,
-                               Q_MUL: tl.constexpr, S_MUL: tl.constexpr, P_MUL: tl.constexpr, O_MUL: tl.constexpr,
-                               AHEAD: tl.constexpr, DOT_F32: tl.constexpr):
-        RQ: tl.constexpr = R // 4
-        DT: tl.constexpr = tl.bfloat16 if (MODE == 2 or MODE == 3) else tl.float16
-        pid_m, pid_p = tl.program_id(0), tl.program_id(1)
-        rows = pid_m * BLOCK_H + tl.arange(0, BLOCK_H)        # folded (query token, head) rows
-        row_ok = rows < M
-        qi, hh = rows // H, rows % H
-        cols, qm = tl.arange(0, RQ)[None, :], row_ok[:, None]
-        offs_d = tl.arange(0, BLOCK_DR)
-        for si in range(tl.load(PROG + pid_p), tl.load(PROG + pid_p + 1)):   # this program's segments
-            b, start = tl.load(SEGS + si * 4), tl.load(SEGS + si * 4 + 1)
-            end, direct = tl.load(SEGS + si * 4 + 2), tl.load(SEGS + si * 4 + 3)
-            limit = tl.load(SEQ + b) - S_Q + 1 + qi                          # per-row causal limit (exclusive)
-            q_ptr = (Q + b.to(tl.int64) * stride_qb + qi * stride_qs + hh * stride_qh)[:, None]
-            q0 = (tl.load(q_ptr + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)          # [BLOCK_H, RQ] x 2^QS
-            q1 = (tl.load(q_ptr + RQ + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
-            q2 = (tl.load(q_ptr + 2 * RQ + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
-            q3 = (tl.load(q_ptr + 3 * RQ + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
-            q_pe = tl.load(q_ptr + R + offs_d[None, :], mask=qm & (offs_d < DR)[None, :], other=0.0)
-            if DOT_F32:   # the CPU interpreter holds bf16 as raw bits: multiply in fp32 there
-                q0, q1, q2, q3, q_pe = q0.to(tl.float32), q1.to(tl.float32), q2.to(tl.float32), q3.to(tl.float32), q_pe.to(tl.float32)
-            m_i = tl.full([BLOCK_H], float("-inf"), tl.float32)
-            l_i = tl.zeros([BLOCK_H], tl.float32)
-            a0 = tl.zeros([BLOCK_H, RQ], tl.float32)              # the accumulator, one [BLOCK_H, RQ] block per column block
-            a1 = tl.zeros([BLOCK_H, RQ], tl.float32)
-            a2 = tl.zeros([BLOCK_H, RQ], tl.float32)
-            a3 = tl.zeros([BLOCK_H, RQ], tl.float32)
-            bt_row = BT + b.to(tl.int64) * stride_btb
-            toks = start + tl.arange(0, BLOCK_N)
-            page = tl.load(bt_row + toks // PAGE, mask=toks < end, other=0).to(tl.int64)
-            x0, x1, x2, x3, c0, c1, c2, c3, kpe = _fp8_tile(KV, page, toks, toks < end, stride_kvp, stride_kvt, R, T, DR, PAGE, BLOCK_DR)
-            page_next = tl.load(bt_row + (toks + BLOCK_N) // PAGE, mask=toks + BLOCK_N < end, other=0)
-            for n0 in range(start, end, BLOCK_N):
-                toks = n0 + tl.arange(0, BLOCK_N)
-                t_ok = toks < end
-                if AHEAD:   # request the next tile now, use it next iteration: its loads fly while this tile computes
-                    nxt = toks + BLOCK_N
-                    y0, y1, y2, y3, d0, d1, d2, d3, ype = _fp8_tile(KV, page_next.to(tl.int64), nxt, nxt < end, stride_kvp,
-                                                                    stride_kvt, R, T, DR, PAGE, BLOCK_DR)
-                    page_next = tl.load(bt_row + (nxt + BLOCK_N) // PAGE, mask=nxt + BLOCK_N < end, other=0)
-                else:       # load this tile now (the first one was loaded before the loop)
-                    if n0 > start:
-                        page = tl.load(bt_row + toks // PAGE, mask=t_ok, other=0).to(tl.int64)
-                        x0, x1, x2, x3, c0, c1, c2, c3, kpe = _fp8_tile(KV, page, toks, t_ok, stride_kvp, stride_kvt, R, T, DR, PAGE, BLOCK_DR)
-                k0, k1, k2, k3 = _e4m3_to_16(x0, MODE), _e4m3_to_16(x1, MODE), _e4m3_to_16(x2, MODE), _e4m3_to_16(x3, MODE)
-                if DOT_F32:
-                    k0, k1, k2, k3, kpe = k0.to(tl.float32), k1.to(tl.float32), k2.to(tl.float32), k3.to(tl.float32), kpe.to(tl.float32)
-                s = tl.dot(q_pe, tl.trans(kpe))                                       # [BLOCK_H, N]: RoPE part, bf16
-                s += tl.dot(q0, tl.trans(k0)) * tl.trans(c0 * S_MUL)                  # + s_j (q_j . x_j): the scale on [h, N]
-                s += tl.dot(q1, tl.trans(k1)) * tl.trans(c1 * S_MUL)
-                s += tl.dot(q2, tl.trans(k2)) * tl.trans(c2 * S_MUL)
-                s += tl.dot(q3, tl.trans(k3)) * tl.trans(c3 * S_MUL)
-                s = s * sm_scale_log2
-                s = tl.where((toks[None, :] < limit[:, None]) & t_ok[None, :], s, float("-inf"))
-                m_new = tl.maximum(m_i, tl.max(s, 1))
-                m_sub = tl.where(m_new == float("-inf"), 0.0, m_new)   # a row with nothing visible yet stays at 0
-                alpha = tl.exp2(m_i - m_sub)
-                p = tl.exp2(s - m_sub[:, None])
-                l_i = l_i * alpha + tl.sum(p, 1)
-                a0 = a0 * alpha[:, None] + tl.dot((p * tl.trans(c0 * P_MUL)).to(k0.dtype), k0)   # (P s_j) x_j
-                a1 = a1 * alpha[:, None] + tl.dot((p * tl.trans(c1 * P_MUL)).to(k1.dtype), k1)
-                a2 = a2 * alpha[:, None] + tl.dot((p * tl.trans(c2 * P_MUL)).to(k2.dtype), k2)
-                a3 = a3 * alpha[:, None] + tl.dot((p * tl.trans(c3 * P_MUL)).to(k3.dtype), k3)
-                m_i = m_new
-                if AHEAD: x0, x1, x2, x3, c0, c1, c2, c3, kpe = y0, y1, y2, y3, d0, d1, d2, d3, ype
-            _fp8_finish(a0, a1, a2, a3, m_i, l_i, b, si, qi, hh, rows, row_ok, cols, qm, direct, OUT, LSE, OP, LP, stride_ob,
-                        stride_os, stride_oh, stride_lb, stride_lh, stride_opn, stride_opm, M, O_MUL, RQ)
+    def _fp8_queries(Q, b, qi, hh, cols, qm, offs_d, stride_qb, stride_qs, stride_qh, R: tl.constexpr, RQ: tl.constexpr,
+                     DR: tl.constexpr, DT: tl.constexpr, Q_MUL: tl.constexpr, DOT_F32: tl.constexpr):
+        "A segment's queries: the four [BLOCK_H, RQ] latent blocks times 2^QS in the dots' 16-bit type, and the RoPE block."
+        q_ptr = (Q + b.to(tl.int64) * stride_qb + qi * stride_qs + hh * stride_qh)[:, None]
+        q0 = (tl.load(q_ptr + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)          # [BLOCK_H, RQ] x 2^QS
+        q1 = (tl.load(q_ptr + RQ + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
+        q2 = (tl.load(q_ptr + 2 * RQ + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
+        q3 = (tl.load(q_ptr + 3 * RQ + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
+        q_pe = tl.load(q_ptr + R + offs_d[None, :], mask=qm & (offs_d < DR)[None, :], other=0.0)
+        if DOT_F32:   # the CPU interpreter holds bf16 as raw bits: multiply in fp32 there
+            q0, q1, q2, q3, q_pe = q0.to(tl.float32), q1.to(tl.float32), q2.to(tl.float32), q3.to(tl.float32), q_pe.to(tl.float32)
+        return q0, q1, q2, q3, q_pe
 
-# %% ../nbs/03b_decode_fp8.ipynb #56e7b53c
-if triton is not None:
     @triton.jit
     def _fp8_update(q0, q1, q2, q3, q_pe, x0, x1, x2, x3, c0, c1, c2, c3, kpe, toks, t_ok, limit, m_i, l_i, a0, a1, a2, a3,
                     sm_scale_log2, MODE: tl.constexpr, S_MUL: tl.constexpr, P_MUL: tl.constexpr, DOT_F32: tl.constexpr):
@@ -432,6 +367,59 @@ if triton is not None:
         a3 = a3 * alpha[:, None] + tl.dot((p * tl.trans(c3 * P_MUL)).to(k3.dtype), k3)
         return m_new, l_i, a0, a1, a2, a3
 
+# %% ../nbs/03b_decode_fp8.ipynb #4ddb0bda
+if triton is not None:
+    @triton.jit
+    def _mla_decode_fp8_folded(Q, KV, BT, SEQ, PROG, SEGS, OP, LP, OUT, LSE, sm_scale_log2,
+                               stride_qb, stride_qs, stride_qh, stride_kvp, stride_kvt, stride_btb, stride_opn, stride_opm,
+                               stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, S_Q, M,
+                               R: tl.constexpr, T: tl.constexpr, DR: tl.constexpr, PAGE: tl.constexpr,
+                               BLOCK_H: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DR: tl.constexpr, MODE: tl.constexpr,
+                               Q_MUL: tl.constexpr, S_MUL: tl.constexpr, P_MUL: tl.constexpr, O_MUL: tl.constexpr,
+                               AHEAD: tl.constexpr, DOT_F32: tl.constexpr):
+        RQ: tl.constexpr = R // 4
+        DT: tl.constexpr = tl.bfloat16 if (MODE == 2 or MODE == 3) else tl.float16
+        pid_m, pid_p = tl.program_id(0), tl.program_id(1)
+        rows = pid_m * BLOCK_H + tl.arange(0, BLOCK_H)        # folded (query token, head) rows
+        row_ok = rows < M
+        qi, hh = rows // H, rows % H
+        cols, qm = tl.arange(0, RQ)[None, :], row_ok[:, None]
+        offs_d = tl.arange(0, BLOCK_DR)
+        for si in range(tl.load(PROG + pid_p), tl.load(PROG + pid_p + 1)):   # this program's segments
+            b, start = tl.load(SEGS + si * 4), tl.load(SEGS + si * 4 + 1)
+            end, direct = tl.load(SEGS + si * 4 + 2), tl.load(SEGS + si * 4 + 3)
+            limit = tl.load(SEQ + b) - S_Q + 1 + qi                          # per-row causal limit (exclusive)
+            q0, q1, q2, q3, q_pe = _fp8_queries(Q, b, qi, hh, cols, qm, offs_d, stride_qb, stride_qs, stride_qh,
+                                                R, RQ, DR, DT, Q_MUL, DOT_F32)
+            m_i = tl.full([BLOCK_H], float("-inf"), tl.float32)
+            l_i = tl.zeros([BLOCK_H], tl.float32)
+            a0 = tl.zeros([BLOCK_H, RQ], tl.float32)              # the accumulator, one [BLOCK_H, RQ] block per column block
+            a1 = tl.zeros([BLOCK_H, RQ], tl.float32)
+            a2 = tl.zeros([BLOCK_H, RQ], tl.float32)
+            a3 = tl.zeros([BLOCK_H, RQ], tl.float32)
+            bt_row = BT + b.to(tl.int64) * stride_btb
+            toks = start + tl.arange(0, BLOCK_N)
+            page = tl.load(bt_row + toks // PAGE, mask=toks < end, other=0).to(tl.int64)
+            x0, x1, x2, x3, c0, c1, c2, c3, kpe = _fp8_tile(KV, page, toks, toks < end, stride_kvp, stride_kvt, R, T, DR, PAGE, BLOCK_DR)
+            page_next = tl.load(bt_row + (toks + BLOCK_N) // PAGE, mask=toks + BLOCK_N < end, other=0)
+            for n0 in range(start, end, BLOCK_N):
+                toks = n0 + tl.arange(0, BLOCK_N)
+                t_ok = toks < end
+                if AHEAD:   # request the next tile now, use it next iteration: its loads fly while this tile computes
+                    nxt = toks + BLOCK_N
+                    y0, y1, y2, y3, d0, d1, d2, d3, ype = _fp8_tile(KV, page_next.to(tl.int64), nxt, nxt < end, stride_kvp,
+                                                                    stride_kvt, R, T, DR, PAGE, BLOCK_DR)
+                    page_next = tl.load(bt_row + (nxt + BLOCK_N) // PAGE, mask=nxt + BLOCK_N < end, other=0)
+                else:       # load this tile now (the first one was loaded before the loop)
+                    if n0 > start:
+                        page = tl.load(bt_row + toks // PAGE, mask=t_ok, other=0).to(tl.int64)
+                        x0, x1, x2, x3, c0, c1, c2, c3, kpe = _fp8_tile(KV, page, toks, t_ok, stride_kvp, stride_kvt, R, T, DR, PAGE, BLOCK_DR)
+                m_i, l_i, a0, a1, a2, a3 = _fp8_update(q0, q1, q2, q3, q_pe, x0, x1, x2, x3, c0, c1, c2, c3, kpe, toks, t_ok, limit,
+                                                       m_i, l_i, a0, a1, a2, a3, sm_scale_log2, MODE, S_MUL, P_MUL, DOT_F32)
+                if AHEAD: x0, x1, x2, x3, c0, c1, c2, c3, kpe = y0, y1, y2, y3, d0, d1, d2, d3, ype
+            _fp8_finish(a0, a1, a2, a3, m_i, l_i, b, si, qi, hh, rows, row_ok, cols, qm, direct, OUT, LSE, OP, LP, stride_ob,
+                        stride_os, stride_oh, stride_lb, stride_lh, stride_opn, stride_opm, M, O_MUL, RQ)
+
 # %% ../nbs/03b_decode_fp8.ipynb #1a6fb25f
 if triton is not None:
     @triton.jit
@@ -454,14 +442,8 @@ if triton is not None:
             b, start = tl.load(SEGS + si * 4), tl.load(SEGS + si * 4 + 1)
             end, direct = tl.load(SEGS + si * 4 + 2), tl.load(SEGS + si * 4 + 3)
             limit = tl.load(SEQ + b) - S_Q + 1 + qi                          # per-row causal limit (exclusive)
-            q_ptr = (Q + b.to(tl.int64) * stride_qb + qi * stride_qs + hh * stride_qh)[:, None]
-            q0 = (tl.load(q_ptr + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)          # [BLOCK_H, RQ] x 2^QS
-            q1 = (tl.load(q_ptr + RQ + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
-            q2 = (tl.load(q_ptr + 2 * RQ + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
-            q3 = (tl.load(q_ptr + 3 * RQ + cols, mask=qm, other=0.0).to(tl.float32) * Q_MUL).to(DT)
-            q_pe = tl.load(q_ptr + R + offs_d[None, :], mask=qm & (offs_d < DR)[None, :], other=0.0)
-            if DOT_F32:   # the CPU interpreter holds bf16 as raw bits: multiply in fp32 there
-                q0, q1, q2, q3, q_pe = q0.to(tl.float32), q1.to(tl.float32), q2.to(tl.float32), q3.to(tl.float32), q_pe.to(tl.float32)
+            q0, q1, q2, q3, q_pe = _fp8_queries(Q, b, qi, hh, cols, qm, offs_d, stride_qb, stride_qs, stride_qh,
+                                                R, RQ, DR, DT, Q_MUL, DOT_F32)
             m_i = tl.full([BLOCK_H], float("-inf"), tl.float32)
             l_i = tl.zeros([BLOCK_H], tl.float32)
             a0 = tl.zeros([BLOCK_H, RQ], tl.float32)              # the accumulator, one [BLOCK_H, RQ] block per column block
