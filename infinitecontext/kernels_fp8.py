@@ -1,4 +1,4 @@
-"""Two changes to 03's decode kernel, derived and measured beside it. An FP8 latent cache in FlashMLA's format (512 e4m3 values, four fp32 scales, the 64 RoPE values in bf16: 656 bytes a token instead of 1,152), quantised on write into the paged cache and dequantised inside the Triton kernel; and a split of the work by tokens rather than by sequences, as FlashMLA's scheduler does, so a ragged batch runs as fast as a uniform one. Both are tested against 03's oracle. The first version of each was slower than 03's bf16 kernel; the lesson measures why (a dequantisation chain and a load that waits on every tile; register spills) and fixes what it can: the FP8 load folds its scales into the products, converts e4m3 with one instruction per two values and requests each tile one step early, and the launch settings are swept. On an H100 the FP8 cache then runs at 0.91x 03's bf16 speed (from 0.55x; the bytes alone would allow 1.76x), and the balanced bf16 kernel runs a ragged batch as fast as its uniform batch, 2% behind FlashMLA. A pipelined load of the FP8 tiles through TMA, several stages deep, is built, tested and measured too: it is slower still (0.82x bf16), so it stays a variant, and the lesson shows why.
+"""Two changes to 03's decode kernel, derived and measured beside it. An FP8 latent cache in FlashMLA's format (512 e4m3 values, four fp32 scales, the 64 RoPE values in bf16: 656 bytes a token instead of 1,152), quantised on write into the paged cache and dequantised inside the Triton kernel; and a split of the work by tokens rather than by sequences, as FlashMLA's scheduler does, so a ragged batch runs as fast as a uniform one. Both are tested against 03's oracle. The first version of each was slower than 03's bf16 kernel; the lesson measures why (a dequantisation chain and a load that waits on every tile; register spills) and fixes what it can: the FP8 load folds its scales into the products, converts e4m3 with one instruction per two values and requests each tile one step early, and the launch settings are swept. On an H100 the FP8 cache then runs at 0.91x 03's bf16 speed (from 0.55x; the bytes alone would allow 1.76x), and the balanced bf16 kernel runs a ragged batch as fast as its uniform batch, 2% behind FlashMLA. A pipelined load of the FP8 tiles through TMA, several stages deep, is built, tested and measured too: it is slower still (0.82x bf16), so it stays a variant, and the lesson shows why. So is a kernel that skips the conversion altogether and multiplies the stored e4m3 bytes on Hopper's FP8 tensor cores, with the queries and softmax weights rounded to e4m3 in one or two terms: 0.73x bf16 at best, for the reason the compiler report gives (each tile is still transposed through registers). A sweep of the balanced kernel's split finds today's settings fastest, 1% behind FlashMLA on the ragged batch.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_fp8.html.md"""
 
@@ -19,10 +19,11 @@ except ImportError:  # pragma: no cover - the oracle and the quantiser must work
     triton = None
 
 # %% auto #0
-__all__ = ['FP8_MAX', 'PLAN_DEFAULTS', 'PLAN_V1', 'FP8_VARIANTS', 'TMA_VARIANTS', 'FP8_DEFAULT', 'FP8_SHAPES', 'TMA_CONFIGS',
-           'fp8_row_bytes', 'quantize_latent', 'dequantize_latent', 'write_fp8_cache', 'make_paged_cache_fp8',
-           'mla_decode_fp8_ref', 'DecodePlan', 'mla_decode_plan', 'mla_decode_balanced', 'mla_decode_fp8', 'bench_fp8',
-           'sweep_planned', 'sm90_report', 'compile_report', 'bench_tma']
+__all__ = ['FP8_MAX', 'PLAN_DEFAULTS', 'PLAN_V1', 'FP8_VARIANTS', 'TMA_VARIANTS', 'MMA_DEFAULTS', 'MMA_VARIANTS', 'FP8_DEFAULT',
+           'FP8_SHAPES', 'TMA_CONFIGS', 'fp8_row_bytes', 'quantize_latent', 'dequantize_latent', 'write_fp8_cache',
+           'make_paged_cache_fp8', 'mla_decode_fp8_ref', 'DecodePlan', 'mla_decode_plan', 'mla_decode_balanced',
+           'mla_decode_fp8', 'bench_fp8', 'sweep_planned', 'sm90_report', 'compile_report', 'bench_tma',
+           'quantize_q_e4m3', 'compile_report_mma', 'sweep_mma']
 
 # %% ../nbs/03b_decode_fp8.ipynb #04b0f82d
 FP8_MAX = 448.0  # largest finite float8_e4m3fn
@@ -265,8 +266,13 @@ _F16_PTX = tl.constexpr(_SHIFT_PTX.replace("SH", "7").replace("MASK", "0x3F803F8
 # name: (MODE, E = the conversion's 2^-E, QS = q's 2^QS, PS = (P s)'s 2^PS, AHEAD = load the next tile one step early)
 FP8_VARIANTS = {"bits-bf16": (3, 120, 64, 64, True), "bits-bf16-sync": (3, 120, 64, 64, False), "bits-f16": (4, 8, 0, 8, True),
                 "cvt-f16": (0, 0, 0, 8, True), "bits-bf16-triton": (2, 120, 64, 64, True), "bits-f16-triton": (1, 8, 0, 8, True),
-                "tma-cvt-f16": (0, 0, 0, 8, False), "tma-bits-bf16": (3, 120, 64, 64, False), "tile": None}
+                "tma-cvt-f16": (0, 0, 0, 8, False), "tma-bits-bf16": (3, 120, 64, 64, False), "tile": None,
+                "mma-e4m3": (5, 0, 0, 8, False), "mma-e4m3-reload": (5, 0, 0, 8, True), "mma-e4m3x2": (5, 0, 0, 8, False),
+                "mma-e4m3x2-reload": (5, 0, 0, 8, True)}
 TMA_VARIANTS = ("tma-cvt-f16", "tma-bits-bf16")   # the pipelined kernel below: whole tiles by TMA, num_stages deep
+# e4m3 tensor-core products (the kernel at the end): name -> (RELOAD: read each block again for P.V, TERMS: e4m3 terms of q and P)
+MMA_DEFAULTS = dict(block_n=64, num_warps=4, num_stages=1, programs_per_sm=2)   # its fastest launch settings on an H100
+MMA_VARIANTS = {"mma-e4m3": (False, 1), "mma-e4m3-reload": (True, 1), "mma-e4m3x2": (False, 2), "mma-e4m3x2-reload": (True, 2)}
 
 if triton is not None:
     @triton.jit
@@ -534,11 +540,13 @@ def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_l
     _fp8_format(kv_lora_rank, min(tile, kv_lora_rank))   # R must be a power of two (one tile of R when not FP8)
     if not _triton_ok(q): raise RuntimeError("Triton needs a CUDA tensor (or TRITON_INTERPRET=1 on CPU); use impl='ref'")
     if q.stride(-1) != 1 or kv_cache.stride(-1) != 1: raise ValueError("q and kv_cache must be contiguous in their last dim")
-    if plan is None: plan = mla_decode_plan(cache_seqlens, h, s_q, q.device, fp8=fp8, **cfg)
+    if plan is None:
+        if fp8 and variant in MMA_VARIANTS: cfg = {**MMA_DEFAULTS, **cfg}   # its own launch settings (the sweep's fastest)
+        plan = mla_decode_plan(cache_seqlens, h, s_q, q.device, fp8=fp8, **cfg)
     elif plan.seq_ptr.shape[0] != b + 1: raise ValueError(f"the plan was made for {plan.seq_ptr.shape[0] - 1} sequences, q has {b}")
     c, M, n_seg = plan.cfg, s_q * h, plan.segs.shape[0]
     if fp8: variant = _fp8_variant(variant, kv_lora_rank, tile, c["BLOCK_H"] > 16)
-    if fp8 and validate and variant != "tile" and FP8_VARIANTS[variant][0] not in (2, 3) and float(q.abs().amax()) >= 65504:
+    if fp8 and validate and variant != "tile" and FP8_VARIANTS[variant][0] not in (2, 3, 5) and float(q.abs().amax()) >= 65504:
         raise ValueError(f"variant {variant!r} multiplies in fp16, and these queries reach |q| = {float(q.abs().amax()):.4g} >= 65504 (fp16's largest value): pass variant='bits-bf16', or scale the queries down")
     out = torch.empty(b, s_q, h, kv_lora_rank, dtype=q.dtype, device=q.device)
     lse = torch.empty(b, h, s_q, dtype=torch.float32, device=q.device)
@@ -570,6 +578,13 @@ def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_l
         launch.pop("PREFETCH")
         _mla_decode_fp8_tma[grid](args[0], args[1], x_desc, kp_desc, *args[2:], MODE=mode, Q_MUL=2.0 ** QS, S_MUL=2.0 ** (E - QS),
                                   P_MUL=2.0 ** PS, O_MUL=2.0 ** (E - PS), TMA=tma, STAGES=c["num_stages"], **launch)
+    elif fp8 and variant in MMA_VARIANTS:   # e4m3 tensor-core products, no conversion
+        if kv_lora_rank % 128 or c["BLOCK_N"] < 32:
+            raise ValueError(f"variant {variant!r} multiplies e4m3 blocks of depth >= 32: it needs kv_lora_rank a multiple of 128 "
+                             f"(got {kv_lora_rank}) and block_n >= 32 (got {c['BLOCK_N']}); pass block_n=64 or another variant")
+        launch.pop("PREFETCH")
+        _mla_decode_fp8_mma[grid](*args, P_MUL=256.0, STAGES=c["num_stages"], RELOAD=MMA_VARIANTS[variant][0],
+                                  TERMS=MMA_VARIANTS[variant][1], **launch)
     elif fp8 and variant != "tile":   # the folded kernel (_fp8_variant checked that it fits)
         mode, E, QS, PS, ahead = FP8_VARIANTS[variant]
         if not q.is_cuda: mode = {3: 2, 4: 1}.get(mode, mode)   # the interpreter runs no PTX: the same shifts as Triton ops
@@ -791,6 +806,8 @@ def sm90_report(fn,                  # a @triton.jit kernel
                 shared_loads=len(re.findall(r"\bld\.shared|\bldmatrix", ptx)), async_copies=len(re.findall(r"cp\.async\.c[ag]\.", ptx)),
                 tma_loads=len(re.findall(r"cp\.async\.bulk\.tensor", ptx)), wgmma=len(re.findall(r"wgmma\.mma_async", ptx)),
                 mma_sync=len(re.findall(r"\bmma\.sync", ptx)),   # tensor-core products: operands in shared memory / in registers
+                wgmma_e4m3=len(re.findall(r"wgmma\.mma_async[\w.]*\.e4m3", ptx)),             # of them e4m3 x e4m3
+                from_e4m3=len(re.findall(r"\bcvt\.rn\.f16x2\.e4m3x2", ptx)), to_e4m3=len(re.findall(r"\bcvt\.rn\.satfinite\.e4m3x2", ptx)),
                 tma_buffers=max([int(n) for n in re.findall(r"local_alloc : \(\) -> !ttg\.memdesc<(\d+)x\d+x\d+xi8", ttgir)] or [0]))
 
 def compile_report():
@@ -888,3 +905,217 @@ def bench_tma(shapes=((64, 8192, 16), (128, 8192, 16), ("ragged", 48, 16), (1, 1
     print(json.dumps(dict(gpu=gpu, fp8_tma_vs_03={x["shape"]: round(x["ms_bf16_03"] / x["ms_fp8_tma"], 3) for x in out},
                           fp8_now_vs_03={x["shape"]: round(x["ms_bf16_03"] / x["ms_fp8_now"], 3) for x in out})))
     return out
+
+# %% ../nbs/03b_decode_fp8.ipynb #6adb6719
+if triton is not None:
+    @triton.jit
+    def _e4m3(y, DOT_F32: tl.constexpr):
+        "fp32 to e4m3: round to nearest even, saturate at 448. The interpreter: the same rounding in fp32 arithmetic, kept in fp32."
+        if DOT_F32:   # Triton 3.9's interpreter drops the carry of a rounding into the exponent (it halves ~2% of values)
+            ex = (y.to(tl.int32, bitcast=True) >> 23) & 0xFF                      # biased fp32 exponent
+            big = (tl.maximum(ex - 3, 118) << 23).to(tl.float32, bitcast=True) * 12582912.0   # 1.5 * 2^23 * e4m3's step
+            return tl.minimum(tl.maximum((y + big) - big, -448.0), 448.0)         # (2^-9 below 2^-6: subnormals)
+        else:
+            return y.to(tl.float8e4nv)
+
+    @triton.jit
+    def _e4m3_rows(x, DOT_F32: tl.constexpr):
+        "Rows of x as e4m3 times one fp32 scale each (the row's largest magnitude onto 448), and 16x the rounding error."
+        amax = tl.max(tl.abs(x), 1)
+        e = tl.where(amax > 0, amax / 448.0, 1.0)                 # [rows]
+        y = x / e[:, None]                                         # |y| <= 448
+        hi = _e4m3(y, DOT_F32)
+        lo = _e4m3((y - hi.to(tl.float32)) * 16.0, DOT_F32)        # |lo| <= 256: the second term, x 2^4
+        return hi, lo, e
+
+    @triton.jit
+    def _e4m3_bytes(x8, DOT_F32: tl.constexpr):
+        "Cache bytes as e4m3 values (a bitcast: no instruction)."
+        x = x8.to(tl.float8e4nv, bitcast=True)
+        if DOT_F32: x = x.to(tl.float32)
+        return x
+
+    @triton.jit
+    def _pv_e4m3(a, u, x, pT, c, alpha, P_MUL: tl.constexpr, TERMS: tl.constexpr, DOT_F32: tl.constexpr):
+        "O^T += x^T (P s): P s in e4m3 (TERMS terms), in units of the tile's largest scale / P_MUL; a in units of u / P_MUL."
+        cm = tl.max(c, 0)                                         # [1]: the tile's largest scale (masked tokens: 0)
+        y = pT * (c * (P_MUL / cm))                               # [N, BLOCK_H], in [0, P_MUL]
+        p8 = _e4m3(y, DOT_F32)
+        if TERMS == 2:                                            # + 16x the rounding error of P s, in e4m3 too
+            r8 = _e4m3((y - p8.to(tl.float32)) * 16.0, DOT_F32)
+            a = tl.dot(tl.trans(x), r8, a * (alpha * (u / cm) * 16.0)[None, :])   # rescale to the new unit, x 16
+            a = tl.dot(tl.trans(x), p8, a * 0.0625)
+        else:
+            a = tl.dot(tl.trans(x), p8, a * (alpha * (u / cm))[None, :])   # rescale to the new unit, accumulate in place
+        return a, cm
+
+    @triton.jit
+    def _qk_e4m3(x, hi, lo, TERMS: tl.constexpr):
+        "x . q^T for one column block: [N, BLOCK_H] in units of the scales, from e4m3 products (q = hi + lo)."
+        if TERMS == 2: return tl.dot(x, tl.trans(hi), tl.dot(x, tl.trans(lo)) * 0.0625)   # hi + lo / 16
+        return tl.dot(x, tl.trans(hi))
+
+# %% ../nbs/03b_decode_fp8.ipynb #898a088e
+if triton is not None:
+    @triton.jit
+    def _mla_decode_fp8_mma(Q, KV, BT, SEQ, PROG, SEGS, OP, LP, OUT, LSE, sm_scale_log2,
+                            stride_qb, stride_qs, stride_qh, stride_kvp, stride_kvt, stride_btb, stride_opn, stride_opm,
+                            stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, S_Q, M,
+                            R: tl.constexpr, T: tl.constexpr, DR: tl.constexpr, PAGE: tl.constexpr,
+                            BLOCK_H: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DR: tl.constexpr,
+                            P_MUL: tl.constexpr, STAGES: tl.constexpr, RELOAD: tl.constexpr, TERMS: tl.constexpr, DOT_F32: tl.constexpr):
+        RQ: tl.constexpr = R // 4
+        pid_m, pid_p = tl.program_id(0), tl.program_id(1)
+        rows = pid_m * BLOCK_H + tl.arange(0, BLOCK_H)        # folded (query token, head) rows
+        row_ok = rows < M
+        qi, hh = rows // H, rows % H
+        cols, qm = tl.arange(0, RQ)[None, :], row_ok[:, None]
+        offs_d, offs_n = tl.arange(0, BLOCK_DR), tl.arange(0, BLOCK_N)
+        for si in range(tl.load(PROG + pid_p), tl.load(PROG + pid_p + 1)):   # this program's segments
+            b, start = tl.load(SEGS + si * 4), tl.load(SEGS + si * 4 + 1)
+            end, direct = tl.load(SEGS + si * 4 + 2), tl.load(SEGS + si * 4 + 3)
+            limit = tl.load(SEQ + b) - S_Q + 1 + qi                          # per-row causal limit (exclusive)
+            q0, q1, q2, q3, q_pe = _fp8_queries(Q, b, qi, hh, cols, qm, offs_d, stride_qb, stride_qs, stride_qh,
+                                                R, RQ, DR, tl.float32, 1.0, DOT_F32)   # [BLOCK_H, RQ] fp32
+            q0, r0, e0 = _e4m3_rows(q0, DOT_F32)                                # e4m3 [BLOCK_H, RQ], fp32 [BLOCK_H] scales
+            q1, r1, e1 = _e4m3_rows(q1, DOT_F32)
+            q2, r2, e2 = _e4m3_rows(q2, DOT_F32)
+            q3, r3, e3 = _e4m3_rows(q3, DOT_F32)
+            m_i = tl.full([BLOCK_H], float("-inf"), tl.float32)
+            l_i = tl.zeros([BLOCK_H], tl.float32)
+            a0 = tl.zeros([RQ, BLOCK_H], tl.float32)              # O^T, one [RQ, BLOCK_H] block per column block,
+            a1 = tl.zeros([RQ, BLOCK_H], tl.float32)              # in units of u_j / P_MUL
+            a2 = tl.zeros([RQ, BLOCK_H], tl.float32)
+            a3 = tl.zeros([RQ, BLOCK_H], tl.float32)
+            u0 = tl.full([1], 1.0, tl.float32); u1 = u0; u2 = u0; u3 = u0   # each block's current unit
+            bt_row = BT + b.to(tl.int64) * stride_btb
+            for n0 in tl.range(start, end, BLOCK_N, num_stages=STAGES):
+                toks = n0 + offs_n
+                t_ok = toks < end
+                page = tl.load(bt_row + toks // PAGE, mask=t_ok, other=0).to(tl.int64)
+                x0, x1, x2, x3, c0, c1, c2, c3, kpe = _fp8_tile(KV, page, toks, t_ok, stride_kvp, stride_kvt, R, T, DR, PAGE, BLOCK_DR)
+                x0, x1 = _e4m3_bytes(x0, DOT_F32), _e4m3_bytes(x1, DOT_F32)
+                x2, x3 = _e4m3_bytes(x2, DOT_F32), _e4m3_bytes(x3, DOT_F32)
+                if DOT_F32: kpe = kpe.to(tl.float32)
+                sT = tl.dot(kpe, tl.trans(q_pe))                                      # [N, BLOCK_H]: RoPE part, bf16
+                sT += _qk_e4m3(x0, q0, r0, TERMS) * (c0 * e0[None, :])                  # + s_j e_j x_j . (hi_j + lo_j), e4m3 products
+                sT += _qk_e4m3(x1, q1, r1, TERMS) * (c1 * e1[None, :])
+                sT += _qk_e4m3(x2, q2, r2, TERMS) * (c2 * e2[None, :])
+                sT += _qk_e4m3(x3, q3, r3, TERMS) * (c3 * e3[None, :])
+                sT = sT * sm_scale_log2
+                sT = tl.where((toks[:, None] < limit[None, :]) & t_ok[:, None], sT, float("-inf"))
+                m_new = tl.maximum(m_i, tl.max(sT, 0))
+                m_sub = tl.where(m_new == float("-inf"), 0.0, m_new)   # a row with nothing visible yet stays at 0
+                alpha = tl.exp2(m_i - m_sub)
+                pT = tl.exp2(sT - m_sub[None, :])                                     # [N, BLOCK_H] in [0, 1]
+                l_i = l_i * alpha + tl.sum(pT, 0)
+                if RELOAD:   # read each block again for P.V (an L1/L2 hit) instead of holding all four through the softmax
+                    rp, m = (KV + page * stride_kvp + (toks % PAGE) * stride_kvt)[:, None] + cols, t_ok[:, None]
+                    x0 = _e4m3_bytes(tl.load(rp, mask=m, other=0, cache_modifier=".ca"), DOT_F32)
+                    a0, u0 = _pv_e4m3(a0, u0, x0, pT, c0, alpha, P_MUL, TERMS, DOT_F32)
+                    x1 = _e4m3_bytes(tl.load(rp + RQ, mask=m, other=0, cache_modifier=".ca"), DOT_F32)
+                    a1, u1 = _pv_e4m3(a1, u1, x1, pT, c1, alpha, P_MUL, TERMS, DOT_F32)
+                    x2 = _e4m3_bytes(tl.load(rp + 2 * RQ, mask=m, other=0, cache_modifier=".ca"), DOT_F32)
+                    a2, u2 = _pv_e4m3(a2, u2, x2, pT, c2, alpha, P_MUL, TERMS, DOT_F32)
+                    x3 = _e4m3_bytes(tl.load(rp + 3 * RQ, mask=m, other=0, cache_modifier=".ca"), DOT_F32)
+                    a3, u3 = _pv_e4m3(a3, u3, x3, pT, c3, alpha, P_MUL, TERMS, DOT_F32)
+                else:
+                    a0, u0 = _pv_e4m3(a0, u0, x0, pT, c0, alpha, P_MUL, TERMS, DOT_F32)
+                    a1, u1 = _pv_e4m3(a1, u1, x1, pT, c1, alpha, P_MUL, TERMS, DOT_F32)
+                    a2, u2 = _pv_e4m3(a2, u2, x2, pT, c2, alpha, P_MUL, TERMS, DOT_F32)
+                    a3, u3 = _pv_e4m3(a3, u3, x3, pT, c3, alpha, P_MUL, TERMS, DOT_F32)
+                m_i = m_new
+            _fp8_finish(tl.trans(a0) * (u0 / P_MUL)[None, :], tl.trans(a1) * (u1 / P_MUL)[None, :], tl.trans(a2) * (u2 / P_MUL)[None, :],
+                        tl.trans(a3) * (u3 / P_MUL)[None, :], m_i, l_i, b, si, qi, hh, rows, row_ok, cols, qm, direct, OUT, LSE, OP, LP,
+                        stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opn, stride_opm, M, 1.0, RQ)
+
+# %% ../nbs/03b_decode_fp8.ipynb #28c866cc
+def quantize_q_e4m3(q: torch.Tensor,          # (b, s_q, h, r + d_rope) absorbed queries
+                    kv_lora_rank: int = 512,  # r: the latent part is rounded, the RoPE part is kept
+                    terms: int = 2,           # e4m3 terms per value: 1 (hi) or 2 (hi + the rounding error of hi)
+                   ) -> torch.Tensor:
+    "The queries as the e4m3 kernel sees them (a torch model): each row's four r/4 blocks scaled to 448, rounded; fp32."
+    if terms not in (1, 2): raise ValueError(f"terms must be 1 or 2, got {terms}")
+    r = kv_lora_rank
+    x = q[..., :r].float().reshape(*q.shape[:-1], 4, r // 4)                      # (b, s_q, h, 4, r/4)
+    amax = x.abs().amax(-1, keepdim=True)
+    e = torch.where(amax > 0, amax / FP8_MAX, torch.ones_like(amax))              # (b, s_q, h, 4, 1) fp32 scales
+    y = x / e
+    hi = y.to(torch.float8_e4m3fn).float()
+    lo = ((y - hi) * 16).to(torch.float8_e4m3fn).float() if terms == 2 else torch.zeros_like(hi)
+    return torch.cat([((hi + lo / 16) * e).reshape(*q.shape[:-1], r), q[..., r:].float()], -1)
+
+# %% ../nbs/03b_decode_fp8.ipynb #8dd25466
+def compile_report_mma(variants=("mma-e4m3", "mma-e4m3-reload", "mma-e4m3x2-reload"), block_n=64, num_warps=4, num_stages=1):
+    "The e4m3 tensor-core kernel at 16 heads, compiled for sm_90a without a GPU: a table in compile_report's columns."
+    ptr = dict(Q="*bf16", KV="*u8", BT="*i32", SEQ="*i32", PROG="*i32", SEGS="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32")
+    print(f"triton {triton.__version__}, sm_90a, 16 query rows, N/warps/stages {block_n}/{num_warps}/{num_stages}")
+    print(f"{'kernel':<20}{'registers':>10}{'spill B':>9}{'e4m3->16 bit':>13}{'fp32->e4m3':>11}{'shared loads':>13}{'async copies':>13}{'mma.sync':>9}{'wgmma':>6}{'of them e4m3':>13}")
+    reports = {}
+    for var in variants:
+        reload, terms = MMA_VARIANTS[var]
+        v = reports[var] = sm90_report(_mla_decode_fp8_mma, ptr, dict(R=512, T=4, DR=64, PAGE=64, BLOCK_H=16, BLOCK_N=block_n,
+                                       BLOCK_DR=64, P_MUL=256.0, STAGES=num_stages, RELOAD=reload, TERMS=terms, DOT_F32=False),
+                                       num_warps=num_warps, num_stages=num_stages)
+        print(f"{var:<20}{v['registers']:>10}{v['spill_bytes']:>9}{v['from_e4m3']:>13}{v['to_e4m3']:>11}{v['shared_loads']:>13}"
+              f"{v['async_copies']:>13}{v['mma_sync']:>9}{v['wgmma']:>6}{v['wgmma_e4m3']:>13}")
+    return reports
+
+# %% ../nbs/03b_decode_fp8.ipynb #7929a659
+def sweep_mma(shapes=((64, 8192, 16), ("ragged", 48, 16), (64, 8192, 128)), page_size: int = 64,
+              configs=((64, 4, 1), (64, 8, 1), (64, 4, 2), (128, 8, 1)),   # (block_n, num_warps, num_stages) at 16 heads
+              flashmla_dir=None, out_dir=None) -> list[dict]:
+    "The e4m3 tensor-core variants swept against 03's bf16 kernel and the current FP8 load, in one process; on the ragged batch also the balanced bf16 kernel's split against FlashMLA."
+    import datetime, itertools
+    print(torch.cuda.get_device_name(), datetime.datetime.utcnow(), torch.__version__, triton.__version__)
+    t = lambda fn, rep=40: triton.testing.do_bench(fn, warmup=10, rep=rep, return_mode="median")
+    r, scale, rows = 512, 192 ** -0.5, []
+    for key in shapes:
+        label, seqlens, h = _bench_shape(key, page_size)
+        kv, kv8, bt, sl, q = _bench_inputs(seqlens, h, page_size)
+        n_tok = sum(seqlens)
+        ms16 = t(lambda: mla_decode(q, kv, bt, sl, scale, r, impl="triton", max_seqlen=max(seqlens), validate=False))
+        p8 = mla_decode_plan(seqlens, h, 1, "cuda", fp8=True)
+        now = lambda: mla_decode_fp8(q, kv8, bt, sl, scale, r, p8, impl="triton", validate=False)
+        ms8 = t(now)
+        o16, l16 = mla_decode(q, kv, bt, sl, scale, r, impl="triton", max_seqlen=max(seqlens), validate=False)
+        o8, l8 = now()
+        print(f"\n{label}: 03 bf16 {ms16:.4f} ms ({n_tok*1152/ms16/1e9:.2f} TB/s) | FP8 now {ms8:.4f} ms ({n_tok*656/ms8/1e9:.2f} TB/s, {ms16/ms8:.3f}x) err vs 03 {compare(o8, l8, o16, l16)}", flush=True)
+        res = []
+        grid = itertools.product(MMA_VARIANTS, configs, (1, 2, 3), (None,)) if h <= 16 else \
+            itertools.product(("mma-e4m3-reload", "mma-e4m3x2-reload"), [(64, 8, 1), (64, 4, 1)], (1, 2), (16, 64))
+        for var, (bn, nw, ns), pps, bh in grid:
+            cfg = dict(block_n=bn, num_warps=nw, num_stages=ns, programs=pps * _num_sms("cuda") // -(-h // (bh or 64)))
+            if bh: cfg["block_h"] = bh
+            try:
+                plan = mla_decode_plan(seqlens, h, 1, "cuda", fp8=True, **cfg)
+                fn = lambda: mla_decode_fp8(q, kv8, bt, sl, scale, r, plan, impl="triton", validate=False, variant=var)
+                ms = t(fn, 25)
+                o, l = fn()
+                e, e8 = compare(o, l, o16, l16), compare(o, l, o8, l8)
+            except Exception as ex:
+                print(f"  {var} {cfg}: {type(ex).__name__}: {str(ex)[:300]}", flush=True); continue
+            res.append((ms, var, cfg, e, e8))
+            rows.append(dict(shape=label, variant=var, ms=ms, ms_03=ms16, ms_fp8_now=ms8, **cfg, err_vs_03=e, err_vs_fp8_now=e8))
+        res.sort(key=lambda x: x[0])
+        for ms, var, cfg, e, e8 in res[:8]:
+            print(f"  {ms:.4f} ms {n_tok*656/ms/1e9:.2f} TB/s x03 {ms16/ms:.3f} xnow {ms8/ms:.3f} {var} {cfg} | vs 03 rel {e['rel']:.2e} lse {e['lse']:.2e} | vs now rel {e8['rel']:.2e} lse {e8['lse']:.2e}", flush=True)
+        if key[0] == "ragged":   # the balanced bf16 kernel's split: per-sequence overhead (tiles) x payloads per SM x tile rows
+            fm = _flashmla(flashmla_dir)
+            if fm is not None:
+                kc = kv.view(kv.shape[0], page_size, 1, r + 64)
+                _, _, meta, nsp = fm.dense_decode_fwd(q, kc, r, sl, bt, scale, False, None, None)
+                print(f"  FlashMLA {t(lambda: fm.dense_decode_fwd(q, kc, r, sl, bt, scale, False, meta, nsp), 100):.4f} ms")
+            rb = []
+            for ov, pps, bn in itertools.product((0, 1, 2, 3, 5, 8), (1, 2), (64, 32)):
+                plan = mla_decode_plan(seqlens, h, 1, "cuda", overhead_tiles=ov, programs_per_sm=pps, block_n=bn)
+                ms = t(lambda: mla_decode_balanced(q, kv, bt, sl, scale, r, plan, impl="triton", validate=False), 100)
+                rb.append((ms, ov, pps, bn, plan.segs.shape[0]))
+            rb.sort()
+            for x in rb[:10]: print(f"  balanced bf16 {x[0]:.4f} ms  overhead_tiles={x[1]} programs_per_sm={x[2]} block_n={x[3]} segments={x[4]}")
+            if fm is not None: print(f"  FlashMLA again {t(lambda: fm.dense_decode_fwd(q, kc, r, sl, bt, scale, False, meta, nsp), 100):.4f} ms")
+        del kv, kv8; torch.cuda.empty_cache()
+    if out_dir is not None:
+        from infinitecontext.infra import write_json_atomic
+        write_json_atomic(Path(out_dir) / "sweep_mma.json", rows)
+    return rows

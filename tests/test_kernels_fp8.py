@@ -11,7 +11,7 @@ os.environ.setdefault("TRITON_INTERPRET", "0" if torch.cuda.is_available() else 
 from infinitecontext.kernels import compare, make_paged_cache, mla_decode_ref
 from infinitecontext.kernels_fp8 import (dequantize_latent, fp8_row_bytes, make_paged_cache_fp8, mla_decode_balanced,
                                          mla_decode_fp8, mla_decode_fp8_ref, mla_decode_plan, quantize_latent,
-                                         write_fp8_cache)
+                                         quantize_q_e4m3, write_fp8_cache)
 
 DEV = "cuda" if torch.cuda.is_available() else "cpu"
 if DEV == "cpu" and os.environ.get("TRITON_INTERPRET") != "1":
@@ -224,3 +224,49 @@ def test_tma_tile_must_divide_page():
     q = torch.randn(1, 1, 4, 80).bfloat16().to(DEV)
     with pytest.raises(ValueError, match="must divide the page size"):
         mla_decode_fp8(q, kv, bt, sl, 0.1, 64, tile=16, impl="triton", variant="tma-cvt-f16", block_n=32)
+
+
+MMA = ["mma-e4m3", "mma-e4m3-reload", "mma-e4m3x2", "mma-e4m3x2-reload"]
+
+
+def run_mma(seqlens, h, variant, s_q=1, page=16, r=128, dr=16, tile=32, seed=0, **cfg):
+    # r/4 = 32 columns a block: an e4m3 product's depth on the GPU
+    kv, bt, sl = make_paged_cache_fp8(seqlens, page, r, dr, DEV, tile=tile, seed=seed)
+    q = torch.randn(len(seqlens), s_q, h, r + dr, generator=torch.Generator().manual_seed(seed + 1)).bfloat16().to(DEV)
+    scale, terms = (r + dr) ** -0.5, 2 if "x2" in variant else 1
+    ro, rl = mla_decode_fp8_ref(q, kv, bt, sl, scale, r, tile)                                   # the oracle (bf16 q)
+    mo, ml = mla_decode_fp8_ref(quantize_q_e4m3(q, r, terms), kv, bt, sl, scale, r, tile)       # q as the kernel rounds it
+    o, l = mla_decode_fp8(q, kv, bt, sl, scale, r, impl="triton", tile=tile, variant=variant, **cfg)
+    assert o.shape == (len(seqlens), s_q, h, r) and o.dtype == torch.bfloat16 and l.shape == (len(seqlens), h, s_q)
+    assert not torch.isnan(o).any() and not torch.isnan(l).any(), "NaN leaked from an unused cache slot"
+    em, eo = compare(o, l, mo, ml), compare(o, l, ro, rl)
+    assert em["lse"] < 1e-4, em                 # the lse sees q's rounding only (P's rounding does not enter l): the model's
+    if terms == 2: assert eo["cos"] > 0.9999 and eo["rel"] < 1e-2 and eo["lse"] < 5e-3, eo
+    else: assert em["cos"] > 0.999 and em["rel"] < 4e-2 and eo["lse"] < 0.1, (em, eo)   # P in e4m3: ~2^-5 a weight
+    return em, eo
+
+
+@pytest.mark.parametrize("variant", MMA)
+def test_mma_ragged_shuffled(variant):
+    run_mma([65, 1, 130, 64], h=16, variant=variant, programs=7, block_n=32)
+
+
+@pytest.mark.parametrize("h,s_q", [(1, 2), (16, 1), (16, 2), (128, 1)])
+def test_mma_heads_new_tokens(h, s_q):
+    run_mma([97, 3, 40], h=h, s_q=s_q, variant="mma-e4m3x2", block_n=32, page=64, programs=5)
+
+
+def test_mma_full_width_format():
+    # FlashMLA's 656-byte rows, tiles of 64 rows across page boundaries of 16
+    run_mma([300, 64], h=16, r=512, dr=64, tile=128, variant="mma-e4m3", block_n=64, programs=3)
+
+
+def test_mma_needs_depth():
+    kv, bt, sl = make_paged_cache_fp8([40], 16, 64, 16, DEV, tile=16)
+    q = torch.randn(1, 1, 4, 80).bfloat16().to(DEV)
+    with pytest.raises(ValueError, match="multiple of 128"):
+        mla_decode_fp8(q, kv, bt, sl, 0.1, 64, tile=16, impl="triton", variant="mma-e4m3")
+    kv, bt, sl = make_paged_cache_fp8([40], 16, 128, 16, DEV, tile=32)
+    q = torch.randn(1, 1, 4, 144).bfloat16().to(DEV)
+    with pytest.raises(ValueError, match="block_n"):
+        mla_decode_fp8(q, kv, bt, sl, 0.1, 128, tile=32, impl="triton", variant="mma-e4m3", block_n=16)
