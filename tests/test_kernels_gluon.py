@@ -66,11 +66,11 @@ def test_offline_compile_sm90a():
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
-@pytest.mark.parametrize("softmax_first", [False, True])
+@pytest.mark.parametrize("async_qk", [False, True])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
-def test_gluon_kernel_on_gpu(lens, h, s_q, splits, softmax_first):
+def test_gluon_kernel_on_gpu(lens, h, s_q, splits, async_qk):
     q, kv, bt, sl = _inputs(lens, h, s_q, "cuda")
-    o, l = mla_decode_gluon(q, kv, bt, sl, 192 ** -0.5, num_splits=splits, softmax_first=softmax_first)
+    o, l = mla_decode_gluon(q, kv, bt, sl, 192 ** -0.5, num_splits=splits, async_qk=async_qk)
     assert not o.isnan().any() and not l.isnan().any()
     e = compare(o, l, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))
     assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
