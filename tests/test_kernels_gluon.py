@@ -1,0 +1,78 @@
+"""03d's Gluon decode kernel (two ping-pong math warpgroups, TMA producer warp) and its torch schedule model.
+
+CPU: the schedule model against 03's oracle (NaN in every unused slot, ragged lengths, shuffled pages, h 1/16/128,
+s_q 1/2, one split and several), the timeline model, the clear errors, and the offline sm_90a compile of the real kernel.
+GPU (sm_90): the kernel itself against the oracle, both schedules, forced splits.
+"""
+import pytest
+import torch
+
+from infinitecontext.kernels import compare, make_paged_cache, mla_decode_ref
+from infinitecontext.kernels_gluon import gluon, gluon_schedule_model, mla_decode_gluon, schedule_timeline
+
+HOPPER = torch.cuda.is_available() and torch.cuda.get_device_capability()[0] == 9
+CASES = [([1000], 16, 1, 1), ([70, 200, 64, 1], 16, 1, 3), ([300, 129], 128, 1, 2), ([500, 64], 1, 2, 3),
+         ([257, 90], 128, 2, 1), ([100, 400], 16, 2, 2), ([64, 2], 16, 2, 4)]
+
+
+def _inputs(lens, h, s_q, dev="cpu", seed=0):
+    kv, bt, sl = make_paged_cache(lens, 64, 576, torch.bfloat16, dev, seed=seed)  # unused slots are NaN
+    q = torch.randn(len(lens), s_q, h, 576, generator=torch.Generator().manual_seed(seed + 1)).bfloat16().to(dev)
+    return q, kv, bt, sl
+
+
+@pytest.mark.parametrize("lens,h,s_q,splits", CASES)
+def test_schedule_model_matches_oracle(lens, h, s_q, splits):
+    torch.set_num_threads(1)
+    q, kv, bt, sl = _inputs(lens, h, s_q)
+    o, l = gluon_schedule_model(q, kv, bt, sl, 192 ** -0.5, num_splits=splits)
+    assert o.shape == (len(lens), s_q, h, 512) and l.shape == (len(lens), h, s_q)
+    assert not o.isnan().any() and not l.isnan().any(), "NaN leaked from an unused cache slot"
+    e = compare(o, l, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))
+    assert e["cos"] > 0.9999 and e["lse"] < 1e-3, e
+
+
+def test_model_split_invariance_and_sensitivity():
+    "Split-KV + combine gives the same answer for any split count, and a wrong scale is caught by the comparison."
+    q, kv, bt, sl = _inputs([700, 130], 128, 1)
+    o1, l1 = gluon_schedule_model(q, kv, bt, sl, 192 ** -0.5, num_splits=1)
+    o4, l4 = gluon_schedule_model(q, kv, bt, sl, 192 ** -0.5, num_splits=4)
+    e = compare(o4, l4, o1, l1)
+    assert e["cos"] > 0.99999 and e["lse"] < 1e-4, e
+    ow, lw = gluon_schedule_model(q, kv, bt, sl, 0.9 * 192 ** -0.5, num_splits=4)
+    assert compare(ow, lw, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))["lse"] > 1e-2
+
+
+def test_timeline_overlaps_softmax():
+    one, two = schedule_timeline(two_warpgroups=False), schedule_timeline()
+    assert max(e for *_, e in two) < max(e for *_, e in one)
+    # a softmax never starts before the previous tile's softmax (the max chain) has ended
+    soft = sorted((t, s, e) for w, n, t, s, e in two if n == "softmax")
+    assert all(b[1] >= a[2] for a, b in zip(soft, soft[1:]))
+
+
+def test_clear_errors():
+    q, kv, bt, sl = _inputs([200], 16, 1)
+    with pytest.raises(ValueError, match="impl must be"): mla_decode_gluon(q, kv, bt, sl, 0.07, impl="cuda")
+    with pytest.raises(ValueError, match="last dim"): mla_decode_gluon(q[..., :500], kv, bt, sl, 0.07)
+    if not HOPPER:
+        with pytest.raises(RuntimeError, match="Hopper"): mla_decode_gluon(q, kv, bt, sl, 0.07, impl="gluon")
+
+
+@pytest.mark.skipif(gluon is None, reason="this Triton has no Gluon")
+def test_offline_compile_sm90a():
+    from infinitecontext.kernels_gluon import gluon_report
+    rep = gluon_report()
+    assert rep["registers"] > 0 and rep["shared_kb"] <= 227, rep
+    assert rep["wgmma"] > 0 and rep["tma_loads"] > 0 and rep["setmaxnreg"], rep
+
+
+@pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
+@pytest.mark.parametrize("async_qk", [False, True])
+@pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
+def test_gluon_kernel_on_gpu(lens, h, s_q, splits, async_qk):
+    q, kv, bt, sl = _inputs(lens, h, s_q, "cuda")
+    o, l = mla_decode_gluon(q, kv, bt, sl, 192 ** -0.5, num_splits=splits, async_qk=async_qk)
+    assert not o.isnan().any() and not l.isnan().any()
+    e = compare(o, l, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))
+    assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
