@@ -75,6 +75,14 @@ def rows() -> list[Row]:
              r"FlashMLA bf16: ragged (?P<mt>[\d.]+) TB/s"],
             "(no claim; the lesson's goals: within 10% of uniform, met; at or above FlashMLA, not met)",
             header=r"NVIDIA .*\| torch"),
+        Row("MLA decode over the FP8 cache through the e4m3 tensor cores (q and P rounded to e4m3; opt-in), 64 x 8k, h16",
+            "03b_decode_fp8", r"FP8 now [\d.]+ ms \([\d.]+ TB/s, [\d.]+x\) err vs 03",
+            "best variant ({v}) {t} ms ({tb} TB/s of FP8 bytes): {x}x the bf16 kernel's speed ({b} ms) and {xn}x the current "
+            "FP8 kernel's ({f} ms) in the same run; error vs bf16: out {rel} relative, lse {lse} max abs",
+            [r"64 x 8k, h16: 03 bf16 (?P<b>[\d.]+) ms[^|]*\| FP8 now (?P<f>[\d.]+) ms[^\n]*\n\s+(?P<t>[\d.]+) ms (?P<tb>[\d.]+) TB/s "
+             r"x03 (?P<x>[\d.]+) xnow (?P<xn>[\d.]+) (?P<v>\S+) [^|]*\| vs 03 rel (?P<rel>[\d.e+-]+) lse (?P<lse>[\d.e+-]+)"],
+            "(no claim; a measured negative result: the P.V operand must be transposed through registers)",
+            hardware="1x H100 80GB HBM3"),
     ]
     wide = [
         Row(f"MLA decode at 128 heads (DeepSeek-V3's shape, compute-bound), {label}, bf16, page 64", "03c_decode_wide",
