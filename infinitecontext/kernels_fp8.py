@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - the oracle and the quantiser must work
 __all__ = ['FP8_MAX', 'PLAN_DEFAULTS', 'PLAN_V1', 'FP8_VARIANTS', 'TMA_VARIANTS', 'MMA_DEFAULTS', 'MMA_VARIANTS', 'FP8_DEFAULT',
            'FP8_SHAPES', 'TMA_CONFIGS', 'fp8_row_bytes', 'quantize_latent', 'dequantize_latent', 'write_fp8_cache',
            'make_paged_cache_fp8', 'mla_decode_fp8_ref', 'DecodePlan', 'mla_decode_plan', 'mla_decode_balanced',
-           'mla_decode_fp8', 'bench_fp8', 'sweep_planned', 'sm90_report', 'compile_report', 'bench_tma',
+           'mla_decode_fp8', 'bench_fp8', 'sweep_planned', 'ptxas_sm90', 'sm90_report', 'compile_report', 'bench_tma',
            'quantize_q_e4m3', 'compile_report_mma', 'sweep_mma']
 
 # %% ../nbs/03b_decode_fp8.ipynb #04b0f82d
@@ -185,6 +185,19 @@ def mla_decode_plan(cache_seqlens,               # (b,) int lengths (a device te
 # %% ../nbs/03b_decode_fp8.ipynb #a4a0e597
 if triton is not None:
     @triton.jit
+    def _plan_rows(pid_m, H, M, BLOCK_H: tl.constexpr):
+        "A program's BLOCK_H folded (query token, head) rows: their index, which exist, their query token, their head."
+        rows = pid_m * BLOCK_H + tl.arange(0, BLOCK_H)
+        return rows, rows < M, rows // H, rows % H
+
+    @triton.jit
+    def _plan_segment(SEGS, SEQ, si, qi, S_Q):
+        "Segment si of a plan: its sequence, token range [start, end), whether it writes the output directly, and each row's causal limit (exclusive)."
+        b, start = tl.load(SEGS + si * 4), tl.load(SEGS + si * 4 + 1)
+        end, direct = tl.load(SEGS + si * 4 + 2), tl.load(SEGS + si * 4 + 3)
+        return b, start, end, direct, tl.load(SEQ + b) - S_Q + 1 + qi
+
+    @triton.jit
     def _mla_decode_planned(Q, KV, BT, SEQ, PROG, SEGS, OP, LP, OUT, LSE, sm_scale_log2,
                             stride_qb, stride_qs, stride_qh, stride_kvp, stride_kvt, stride_btb, stride_opn, stride_opm,
                             stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, S_Q, M,
@@ -192,16 +205,12 @@ if triton is not None:
                             BLOCK_H: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DR: tl.constexpr,
                             FP8: tl.constexpr, DOT_F32: tl.constexpr, PREFETCH: tl.constexpr):
         pid_m, pid_p = tl.program_id(0), tl.program_id(1)
-        rows = pid_m * BLOCK_H + tl.arange(0, BLOCK_H)        # folded (query token, head) rows
-        row_ok = rows < M
-        qi, hh = rows // H, rows % H
+        rows, row_ok, qi, hh = _plan_rows(pid_m, H, M, BLOCK_H)   # folded (query token, head) rows
         offs_r, offs_d = tl.arange(0, R), tl.arange(0, BLOCK_DR)
         offs_t, offs_c = tl.arange(0, T), tl.arange(0, TILE)
         d_ok = offs_d < DR
         for si in range(tl.load(PROG + pid_p), tl.load(PROG + pid_p + 1)):   # this program's segments
-            b, start = tl.load(SEGS + si * 4), tl.load(SEGS + si * 4 + 1)
-            end, direct = tl.load(SEGS + si * 4 + 2), tl.load(SEGS + si * 4 + 3)
-            limit = tl.load(SEQ + b) - S_Q + 1 + qi                          # per-row causal limit (exclusive)
+            b, start, end, direct, limit = _plan_segment(SEGS, SEQ, si, qi, S_Q)
             q_ptr = Q + b.to(tl.int64) * stride_qb + qi * stride_qs + hh * stride_qh
             q_nope = tl.load(q_ptr[:, None] + offs_r[None, :], mask=row_ok[:, None], other=0.0)         # [BLOCK_H, R]
             q_pe = tl.load(q_ptr[:, None] + R + offs_d[None, :], mask=row_ok[:, None] & d_ok[None, :], other=0.0)
@@ -386,15 +395,11 @@ if triton is not None:
         RQ: tl.constexpr = R // 4
         DT: tl.constexpr = tl.bfloat16 if (MODE == 2 or MODE == 3) else tl.float16
         pid_m, pid_p = tl.program_id(0), tl.program_id(1)
-        rows = pid_m * BLOCK_H + tl.arange(0, BLOCK_H)        # folded (query token, head) rows
-        row_ok = rows < M
-        qi, hh = rows // H, rows % H
+        rows, row_ok, qi, hh = _plan_rows(pid_m, H, M, BLOCK_H)   # folded (query token, head) rows
         cols, qm = tl.arange(0, RQ)[None, :], row_ok[:, None]
         offs_d = tl.arange(0, BLOCK_DR)
         for si in range(tl.load(PROG + pid_p), tl.load(PROG + pid_p + 1)):   # this program's segments
-            b, start = tl.load(SEGS + si * 4), tl.load(SEGS + si * 4 + 1)
-            end, direct = tl.load(SEGS + si * 4 + 2), tl.load(SEGS + si * 4 + 3)
-            limit = tl.load(SEQ + b) - S_Q + 1 + qi                          # per-row causal limit (exclusive)
+            b, start, end, direct, limit = _plan_segment(SEGS, SEQ, si, qi, S_Q)
             q0, q1, q2, q3, q_pe = _fp8_queries(Q, b, qi, hh, cols, qm, offs_d, stride_qb, stride_qs, stride_qh,
                                                 R, RQ, DR, DT, Q_MUL, DOT_F32)
             m_i = tl.full([BLOCK_H], float("-inf"), tl.float32)
@@ -439,15 +444,11 @@ if triton is not None:
         RQ: tl.constexpr = R // 4
         DT: tl.constexpr = tl.bfloat16 if (MODE == 2 or MODE == 3) else tl.float16
         pid_m, pid_p = tl.program_id(0), tl.program_id(1)
-        rows = pid_m * BLOCK_H + tl.arange(0, BLOCK_H)        # folded (query token, head) rows
-        row_ok = rows < M
-        qi, hh = rows // H, rows % H
+        rows, row_ok, qi, hh = _plan_rows(pid_m, H, M, BLOCK_H)   # folded (query token, head) rows
         cols, qm = tl.arange(0, RQ)[None, :], row_ok[:, None]
         offs_d, offs_n = tl.arange(0, BLOCK_DR), tl.arange(0, BLOCK_N)
         for si in range(tl.load(PROG + pid_p), tl.load(PROG + pid_p + 1)):   # this program's segments
-            b, start = tl.load(SEGS + si * 4), tl.load(SEGS + si * 4 + 1)
-            end, direct = tl.load(SEGS + si * 4 + 2), tl.load(SEGS + si * 4 + 3)
-            limit = tl.load(SEQ + b) - S_Q + 1 + qi                          # per-row causal limit (exclusive)
+            b, start, end, direct, limit = _plan_segment(SEGS, SEQ, si, qi, S_Q)
             q0, q1, q2, q3, q_pe = _fp8_queries(Q, b, qi, hh, cols, qm, offs_d, stride_qb, stride_qs, stride_qh,
                                                 R, RQ, DR, DT, Q_MUL, DOT_F32)
             m_i = tl.full([BLOCK_H], float("-inf"), tl.float32)
@@ -776,13 +777,27 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
     if "--sweep" in sys.argv:
         sweep_planned(fp8=True); sweep_planned(shapes=(("ragged", 48, 16), (64, 8192, 16)), fp8=False)
 
+# %% ../nbs/03b_decode_fp8.ipynb #5f262e2a
+def ptxas_sm90(ptx: str) -> str:
+    "Assemble PTX for sm_90a with the `ptxas` that ships inside Triton; its `-v` report (registers, spills), or '' if none accepts it."
+    import subprocess, tempfile
+    with tempfile.TemporaryDirectory() as d:
+        Path(d, "k.ptx").write_text(ptx)
+        for exe in ("ptxas", "ptxas-blackwell"):             # the bundled one that accepts this Triton's PTX version
+            p = Path(triton.__file__).parent / "backends/nvidia/bin" / exe
+            if not p.exists(): continue
+            r = subprocess.run([str(p), "-arch=sm_90a", "-v", f"{d}/k.ptx", "-o", f"{d}/k.cubin"], capture_output=True, text=True)
+            if r.returncode == 0: return r.stdout + r.stderr
+    return ""
+
+
 # %% ../nbs/03b_decode_fp8.ipynb #84f6b22a
 def sm90_report(fn,                  # a @triton.jit kernel
                 ptrs: dict,          # pointer arguments and their types, e.g. {"Q": "*bf16"}
                 consts: dict,        # constexpr arguments
                 num_warps: int = 4, num_stages: int = 2) -> dict:
     "Compile a Triton kernel for sm_90a without a GPU; registers and spills from ptxas, instruction counts from the PTX."
-    import re, subprocess, tempfile, warnings
+    import re, warnings
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
     sig = {n: "constexpr" if n in consts else ptrs.get(n, "fp32" if n == "sm_scale_log2" else "i32") for n in fn.arg_names}
@@ -793,13 +808,8 @@ def sm90_report(fn,                  # a @triton.jit kernel
         warnings.simplefilter("ignore", UserWarning)          # Triton 3.9's notice about its FP-fusion default
         k = triton.compile(ASTSource(fn, sig, constexprs=consts, attrs=div16), target=GPUTarget("cuda", 90, 32),
                            options=dict(num_warps=num_warps, num_stages=num_stages))
-    ptx, info, ttgir = k.asm["ptx"], "", k.asm["ttgir"]
-    with tempfile.TemporaryDirectory() as d:
-        Path(d, "k.ptx").write_text(ptx)
-        for exe in ("ptxas", "ptxas-blackwell"):             # the bundled one that accepts this Triton's PTX version
-            r = subprocess.run([str(Path(triton.__file__).parent / "backends/nvidia/bin" / exe), "-arch=sm_90a", "-v",
-                                f"{d}/k.ptx", "-o", f"{d}/k.cubin"], capture_output=True, text=True)
-            if r.returncode == 0: info = r.stdout + r.stderr; break
+    ptx, ttgir = k.asm["ptx"], k.asm["ttgir"]
+    info = ptxas_sm90(ptx)
     num = lambda pat: int(m.group(1)) if (m := re.search(pat, info)) else -1
     return dict(registers=num(r"Used (\d+) registers"), spill_bytes=num(r"(\d+) bytes spill stores"),
                 conversions=len(re.findall(r"\bcvt\.rn\.(?:bf16x2|f16x2)|\bcvt\.f32\.f16", ptx)),
@@ -966,15 +976,11 @@ if triton is not None:
                             P_MUL: tl.constexpr, STAGES: tl.constexpr, RELOAD: tl.constexpr, TERMS: tl.constexpr, DOT_F32: tl.constexpr):
         RQ: tl.constexpr = R // 4
         pid_m, pid_p = tl.program_id(0), tl.program_id(1)
-        rows = pid_m * BLOCK_H + tl.arange(0, BLOCK_H)        # folded (query token, head) rows
-        row_ok = rows < M
-        qi, hh = rows // H, rows % H
+        rows, row_ok, qi, hh = _plan_rows(pid_m, H, M, BLOCK_H)   # folded (query token, head) rows
         cols, qm = tl.arange(0, RQ)[None, :], row_ok[:, None]
         offs_d, offs_n = tl.arange(0, BLOCK_DR), tl.arange(0, BLOCK_N)
         for si in range(tl.load(PROG + pid_p), tl.load(PROG + pid_p + 1)):   # this program's segments
-            b, start = tl.load(SEGS + si * 4), tl.load(SEGS + si * 4 + 1)
-            end, direct = tl.load(SEGS + si * 4 + 2), tl.load(SEGS + si * 4 + 3)
-            limit = tl.load(SEQ + b) - S_Q + 1 + qi                          # per-row causal limit (exclusive)
+            b, start, end, direct, limit = _plan_segment(SEGS, SEQ, si, qi, S_Q)
             q0, q1, q2, q3, q_pe = _fp8_queries(Q, b, qi, hh, cols, qm, offs_d, stride_qb, stride_qs, stride_qh,
                                                 R, RQ, DR, tl.float32, 1.0, DOT_F32)   # [BLOCK_H, RQ] fp32
             q0, r0, e0 = _e4m3_rows(q0, DOT_F32)                                # e4m3 [BLOCK_H, RQ], fp32 [BLOCK_H] scales

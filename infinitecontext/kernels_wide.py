@@ -208,8 +208,9 @@ def wide_report(fn=None,                 # a @triton.jit kernel (default: _mla_d
                 consts: dict | None = None, # constexpr arguments (default: the 128-head fast path)
                 num_warps: int = 8, num_stages: int = 2) -> dict:
     "Compile for sm_90a without a GPU: registers, spills (ptxas), shared memory, and counts of wgmma/TMA/cp.async in the PTX."
-    import re, subprocess, tempfile, warnings
+    import re, warnings
     from triton.backends.compiler import GPUTarget
+    from infinitecontext.kernels_fp8 import ptxas_sm90
     from triton.compiler import ASTSource
     fn = fn or _mla_decode_wide
     consts = consts or dict(R=512, DR=64, PAGE=64, BLOCK_H=64, BLOCK_N=64, TMA=True, DIRECT=False, DOT_F32=False,
@@ -225,14 +226,8 @@ def wide_report(fn=None,                 # a @triton.jit kernel (default: _mla_d
         warnings.simplefilter("ignore", UserWarning)
         k = triton.compile(ASTSource(fn, sig, constexprs=consts, attrs=div16), target=GPUTarget("cuda", 90, 32),
                            options=dict(num_warps=num_warps, num_stages=num_stages))
-    ptx, info = k.asm["ptx"], ""
-    with tempfile.TemporaryDirectory() as d:
-        Path(d, "k.ptx").write_text(ptx)
-        for exe in ("ptxas", "ptxas-blackwell"):             # the bundled one that accepts this Triton's PTX version
-            p = Path(triton.__file__).parent / "backends/nvidia/bin" / exe
-            if not p.exists(): continue
-            r_ = subprocess.run([str(p), "-arch=sm_90a", "-v", f"{d}/k.ptx", "-o", f"{d}/k.cubin"], capture_output=True, text=True)
-            if r_.returncode == 0: info = r_.stdout + r_.stderr; break
+    ptx = k.asm["ptx"]
+    info = ptxas_sm90(ptx)
     num = lambda pat: int(m.group(1)) if (m := re.search(pat, info)) else -1
     return dict(registers=num(r"Used (\d+) registers"), spill_bytes=num(r"(\d+) bytes spill stores"), shared_kb=k.metadata.shared / 1024,
                 wgmma=len(re.findall(r"wgmma\.mma_async", ptx)), mma_sync=len(re.findall(r"\bmma\.sync", ptx)),
