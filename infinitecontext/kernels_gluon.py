@@ -182,8 +182,14 @@ if gluon is not None:
 # %% ../nbs/03d_decode_gluon.ipynb #4f487d5f
 if gluon is not None:
     @gluon.jit
-    def _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, buf, ph, acc, CHUNKED: gl.constexpr):
+    def _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, buf, ph, acc, CHUNKED: gl.constexpr, SYNC_QK: gl.constexpr):
         "S = Q K^T for the tile in buffer `buf`, 64 columns per product, each issued as soon as its chunk (or half) has landed."
+        if SYNC_QK:                                                       # the first version's form: three synchronous products
+            mbarrier.wait(ready.index(buf * 9), ph)
+            acc = warpgroup_mma(q_smem.slice(0, 256, dim=1), kv_lo.index(buf).permute((1, 0)), acc, use_acc=False)
+            mbarrier.wait(ready.index(buf * 9 + 4), ph)
+            acc = warpgroup_mma(q_smem.slice(256, 256, dim=1), kv_hi.index(buf).permute((1, 0)), acc)
+            return warpgroup_mma(q_pe, kr_smem.index(buf).permute((1, 0)), acc)
         for c in gl.static_range(8):
             if CHUNKED or c % 4 == 0:
                 mbarrier.wait(ready.index(buf * 9 + c), ph)
@@ -215,7 +221,7 @@ if gluon is not None:
                  stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
                  stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
                  W: gl.constexpr, R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr,
-                 ORDER: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, ABLATE: gl.constexpr):
+                 ORDER: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, SYNC_QK: gl.constexpr, ABLATE: gl.constexpr):
         "Math warpgroup W: scores + softmax of tiles W, W+2, ...; P @ V for its R/2 value columns of every tile."
         HALF: gl.constexpr = R // 2
         s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, 64, 16])
@@ -253,7 +259,7 @@ if gluon is not None:
                     _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
             s = gl.zeros([64, 64], gl.float32, s_layout)
             if t < n_tiles:                                               # own tile t: the scores
-                s = _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, W, (t // 2) & 1, s, CHUNKED)
+                s = _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, W, (t // 2) & 1, s, CHUNKED, SYNC_QK)
             if t >= 1 and ORDER < 3:                                      # the other warpgroup's statistics of tile t - 1 (with its P
                 if ORDER == 2:                                            # unless published early): its max is where our softmax starts
                     mbarrier.wait(st_ready.index(1 - W), ((t - 1) // 2) & 1)
@@ -335,7 +341,8 @@ if gluon is not None:
                           stride_qb, stride_qs, stride_qh, stride_btb, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
                           stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, S_Q, M, NUM_SPLITS,
                           R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr,
-                          ORDER: gl.constexpr = 1, CHUNKED: gl.constexpr = False, SELF_LOAD: gl.constexpr = False, ABLATE: gl.constexpr = 0):
+                          ORDER: gl.constexpr = 1, CHUNKED: gl.constexpr = False, SELF_LOAD: gl.constexpr = False,
+                          SYNC_QK: gl.constexpr = False, ABLATE: gl.constexpr = 0):
         pid_m, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_m * 64
         seqlen = gl.load(SEQ + pid_b)
@@ -376,11 +383,11 @@ if gluon is not None:
             (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, ABLATE)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE)),
             (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, ABLATE)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE)),
             (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, CHUNKED, SELF_LOAD, ABLATE)),
         ], [4, 1], [232, 40])
 
@@ -399,6 +406,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                                                   # version); 1 the same, released at once; 2 after our softmax; 3 before our scores
                      chunked: bool = False,       # one barrier per 64-column chunk: the scores start on the first 8 KB that lands
                      self_load: bool = False,     # each warpgroup refills its own half of a buffer by TMA as soon as it is done with it
+                     sync_qk: bool = False,       # the scores as three synchronous products of whole halves (needs chunked=False)
                      ablate: int = 0,             # timing experiments only, results WRONG: 1 every tile from page 0 (no HBM), 2 no exp2
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with two ping-pong math warpgroups (Gluon, sm_90): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
@@ -414,6 +422,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     if q.dtype != torch.bfloat16: raise ValueError(f"the Gluon kernel takes bf16, got {q.dtype}; use 03c's mla_decode_wide for fp16")
     if page % 64: raise ValueError(f"page_size ({page}) must be a multiple of 64: a tile is 64 rows of one page")
     if not kv_cache.is_contiguous(): raise ValueError("kv_cache must be contiguous (it is read as (num_blocks * page, 576) by TMA)")
+    if sync_qk and chunked: raise ValueError("sync_qk waits for whole halves: pass chunked=False with it")
     if order not in (0, 1, 2, 3): raise ValueError(f"order must be 0, 1, 2 or 3, got {order!r}")
     q, block_table, cache_seqlens = q.contiguous(), block_table.contiguous(), cache_seqlens.contiguous()
     if max_seqlen is None: max_seqlen = int(cache_seqlens.max())
@@ -432,7 +441,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
         softmax_scale * 1.4426950408889634, q.stride(0), q.stride(1), q.stride(2), block_table.stride(0),
         out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
         op.stride(0), op.stride(1) if not direct else 0, op.stride(2) if not direct else 0, lp.stride(0), lp.stride(1) if not direct else 0,
-        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, ABLATE=ablate, num_warps=4)
+        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, ABLATE=ablate, num_warps=4)
     if not direct:                                                    # 03's log-sum-exp combine of the splits
         _mla_decode_combine[(M, b)](op, lp, out, lse, op.stride(0), op.stride(1), op.stride(2), lp.stride(0), lp.stride(1),
                                     out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1), h, r, S,
@@ -446,7 +455,7 @@ def gluon_report(direct: bool = True, **variant) -> dict:
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_gluon
-    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=1, CHUNKED=False, SELF_LOAD=False, ABLATE=0)
+    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=1, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0)
     consts.update({k.upper(): v for k, v in variant.items()})        # e.g. order=0, chunked=False, self_load=False
     lay = lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
