@@ -1,4 +1,4 @@
-"""03c put FlashMLA's tile into Triton and stopped at 0.48x FlashMLA: one tile's chain took 4.2 µs per SM because plain Triton runs the softmax with the tensor cores idle. Here we write FlashMLA's schedule ourselves in Triton's Gluon dialect (explicit layouts, shared memory, `wgmma`, mbarriers, TMA, `warp_specialize`): two math warpgroups alternate 64-token tiles, each publishes its P and running max in shared memory, and each multiplies every tile's P into its own 256 of the 512 value columns, while a producer warp streams the pages by TMA. A pure-torch model of the exact schedule is checked against 03's oracle on CPU; the kernel is compiled for sm_90a offline and measured on an H100 beside 03, 03c and FlashMLA.
+"""03c put FlashMLA's tile into Triton and stopped at 0.48x FlashMLA: one tile's chain took 4.2 µs per SM because plain Triton runs the softmax with the tensor cores idle. Here we write FlashMLA's schedule ourselves in Triton's Gluon dialect (explicit layouts, shared memory, `wgmma`, mbarriers, TMA, `warp_specialize`): two math warpgroups alternate 64-token tiles, each publishes its P and running max in shared memory, and each multiplies every tile's P into its own 256 of the 512 value columns, while a producer warp streams the pages by TMA. With only two tiles of shared memory, *when* a warpgroup hands a buffer back decides the speed: releasing it right after its last product, not after the next softmax, takes the kernel from 0.57x to 0.69x FlashMLA. A pure-torch model of the exact schedule is checked against 03's oracle on CPU, an event model shows the release point, the kernel is compiled for sm_90a offline and measured on an H100 beside 03, 03c, FlashMLA and its own variants.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_gluon.html.md"""
 
@@ -24,8 +24,8 @@ except ImportError:  # pragma: no cover - a Triton without Gluon: the schedule m
     gluon = None
 
 # %% auto #0
-__all__ = ['GLUON_SHAPES', 'gluon_schedule_model', 'schedule_timeline', 'plot_timeline', 'mla_decode_gluon', 'gluon_report',
-           'gpu_check_gluon', 'bench_gluon']
+__all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'gluon_schedule_model', 'schedule_timeline', 'plot_timeline', 'mla_decode_gluon',
+           'gluon_report', 'gpu_check_gluon', 'bench_gluon']
 
 # %% ../nbs/03d_decode_gluon.ipynb #44ad0f0a
 def _splits_for(b, s_q, h, max_seqlen, device, num_splits=None) -> int:
@@ -77,54 +77,98 @@ def gluon_schedule_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) 
 
 # %% ../nbs/03d_decode_gluon.ipynb #befe76a0
 def schedule_timeline(n_tiles: int = 6, t_qk: float = 1.06, t_pv: float = 0.47, t_soft: float = 1.0,
-                      two_warpgroups: bool = True) -> list[tuple]:
-    "Event model of the decode schedule: (warpgroup, op, tile, start, end) with one shared tensor core."
-    ev, tc, free = [], 0.0, [0.0, 0.0]                                # tensor core busy-until, each warpgroup's clock
-    pub = {}                                                          # tile -> time its P and max are published
-    def mma(w, name, t, dur, ready):
-        nonlocal tc
-        s = max(tc, free[w], ready); tc = free[w] = s + dur; ev.append((w, name, t, s, s + dur))
-    own = lambda t: t % 2 if two_warpgroups else 0
-    mma(own(0), "QK", 0, t_qk, 0.0)
-    for t in range(n_tiles):                                          # in the order the kernel issues them:
-        w = own(t)                                                    # softmax t (after the max of t - 1 is published),
-        s = max(free[w], pub.get(t - 1, 0.0)); free[w] = pub[t] = s + t_soft; ev.append((w, "softmax", t, s, s + t_soft))
-        if t + 1 < n_tiles: mma(own(t + 1), "QK", t + 1, t_qk, 0.0)  # the next tile's scores (other warpgroup),
-        for v in ((0, 1) if two_warpgroups else (0,)):                # then both halves of P_t V_t
-            mma(v, "PV", t, t_pv if two_warpgroups else 2 * t_pv, pub[t])
+                      t_load: float | None = None,  # None: pages are always there (no buffer limit)
+                      order: int = 1, two_warpgroups: bool = True) -> list[tuple]:
+    "Event model of the decode schedule: (row, op, tile, start, end); one tensor core; row 2 = TMA loads into two buffers."
+    ev, tc, clock, pub, rel = [], [0.0], [0.0, 0.0], {}, {}     # tensor core free at, each warpgroup's clock, publish/release times
+    def loaded(t):                                              # tile t lands t_load after both halves of tile t - 2 were released
+        if t_load is None: return 0.0
+        if t < 2: return t_load
+        if (t - 2, 0) not in rel or (t - 2, 1) not in rel: return None
+        return max(rel[t - 2, 0], rel[t - 2, 1]) + t_load
+    def program(w):                                             # the kernel's program order for warpgroup w, one op at a time
+        for t in range(w, n_tiles + 1, 2) if two_warpgroups else range(n_tiles):
+            if t < n_tiles: yield "QK", t, t_qk, lambda t=t: loaded(t)
+            if t >= 1 and two_warpgroups:
+                yield "PV", t - 1, t_pv, lambda t=t: pub.get(t - 1)
+                if order == 1: rel[t - 1, w] = clock[w]
+            if t < n_tiles:
+                yield "softmax", t, t_soft, lambda t=t: pub.get(t - 1, 0.0) if two_warpgroups else 0.0
+                pub[t] = clock[w]
+            if t >= 1 and order == 0 and two_warpgroups: rel[t - 1, w] = clock[w]
+            if t < n_tiles:
+                yield "PV", t, t_pv if two_warpgroups else 2 * t_pv, lambda: 0.0
+                rel[t, w] = clock[w]
+                if not two_warpgroups: rel[t, 1] = clock[w]
+    progs = [program(0), program(1)] if two_warpgroups else [program(0)]
+    nxt = [next(p, None) for p in progs]
+    while any(n is not None for n in nxt):
+        best = None
+        for w, n in enumerate(nxt):                              # the op that can start first (its inputs known and ready)
+            if n is None or (ready := n[3]()) is None: continue
+            start = max(clock[w], ready, tc[0] if n[0] != "softmax" else 0.0)
+            if best is None or start < best[1]: best = (w, start)
+        w, s = best
+        op, t, dur, _ = nxt[w]
+        clock[w] = s + dur
+        if op != "softmax": tc[0] = s + dur
+        ev.append((w, op, t, s, s + dur))
+        nxt[w] = next(progs[w], None)
+    for t in range(n_tiles):                                    # the loads, for the picture
+        if t_load is not None: ev.append((2, "load", t, loaded(t) - t_load, loaded(t)))
     return ev
 
 def plot_timeline(ax, ev, title):
-    "Draw a schedule_timeline as bars per warpgroup."
-    col = {"QK": "tab:blue", "softmax": "tab:orange", "PV": "tab:green"}
+    "Draw a schedule_timeline as bars per warpgroup (and a row of TMA loads)."
+    col = {"QK": "tab:blue", "softmax": "tab:orange", "PV": "tab:green", "load": "tab:gray"}
     for w, name, t, s, e in ev:
-        ax.barh(w, e - s, left=s, color=col[name], edgecolor="k", height=0.6)
+        ax.barh(w, e - s, left=s, color=col[name], edgecolor="k", height=0.6, alpha=0.5 if name == "load" else 1.0)
         ax.text((s + e) / 2, w, f"{name[:2]}{t}", ha="center", va="center", fontsize=7)
-    ax.set_yticks([0, 1]); ax.set_yticklabels(["warpgroup 0", "warpgroup 1"]); ax.set_title(title, fontsize=9)
+    rows = sorted({w for w, *_ in ev})
+    ax.set_yticks(rows); ax.set_yticklabels(["warpgroup 0", "warpgroup 1", "TMA"][:max(rows) + 1] if rows else []); ax.set_title(title, fontsize=9)
 
 # %% ../nbs/03d_decode_gluon.ipynb #fb9e58c4
 if gluon is not None:
     @gluon.jit
-    def _gl_loader(kv_desc, kr_desc, kv_lo, kv_hi, kr_smem, ready_lo, ready_hi, free_lo, free_hi, bt_row, tile0, n_tiles,
-                   PAGE: gl.constexpr, R: gl.constexpr, SPLIT_LOAD: gl.constexpr, ABLATE: gl.constexpr):
-        "Producer warp: TMA tile t into buffer t % 2, each half of the value columns as soon as its warpgroup released it."
-        for t in range(n_tiles):
+    def _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, buf, r0, HALF_IDX: gl.constexpr, CHUNKED: gl.constexpr):
+        "TMA one half of a tile into buffer `buf` in 64-column chunks: 0 = value columns 0..255, 1 = 256..511 and the rope columns."
+        NB: gl.constexpr = kv_desc.block_type.nbytes                     # one 64 x 64 chunk, 8 KB
+        for c in gl.static_range(4 * HALF_IDX, 4 * HALF_IDX + 4 + HALF_IDX):
+            slot = buf * 9 + (c if CHUNKED else 4 * HALF_IDX)            # one barrier per chunk, or one per half
+            if CHUNKED:
+                mbarrier.expect(ready.index(slot), NB)
+            elif c == 4 * HALF_IDX:
+                mbarrier.expect(ready.index(slot), (4 + HALF_IDX) * NB)
+            if c < 4:
+                _tma_load(kv_desc, [r0, c * 64], ready.index(slot), kv_lo.index(buf).slice(c * 64, 64, dim=1))
+            elif c < 8:
+                _tma_load(kv_desc, [r0, c * 64], ready.index(slot), kv_hi.index(buf).slice(c * 64 - 256, 64, dim=1))
+            else:
+                _tma_load(kv_desc, [r0, c * 64], ready.index(slot), kr_smem.index(buf))
+
+    @gluon.jit
+    def _tile_row(bt_row, tile, PAGE: gl.constexpr, ABLATE: gl.constexpr):
+        "Row of tile `tile`'s first token in the cache viewed as (num_blocks * page, 576), through the page table."
+        tok = tile * 64
+        r0 = gl.load(bt_row + tok // PAGE) * PAGE + tok % PAGE
+        if ABLATE == 1:                                                   # timing only (wrong results): every tile is page 0 (L2-resident)
+            r0 = r0 * 0
+        return r0
+
+    @gluon.jit
+    def _gl_loader(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles,
+                   PAGE: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, ABLATE: gl.constexpr):
+        "Producer warp: tile t into buffer t % 2, each half as soon as its warpgroup released it (with SELF_LOAD only tiles 0 and 1)."
+        n_load = gl.minimum(n_tiles, 2) if SELF_LOAD else n_tiles
+        for t in range(n_load):
             buf, ph = t % 2, ((t // 2) - 1) & 1                         # the buffer held tile t - 2 (t >= 2)
-            tok = (tile0 + t) * 64
-            r0 = gl.load(bt_row + tok // PAGE) * PAGE + tok % PAGE        # row of the cache viewed as (num_blocks * page, 576)
-            if ABLATE == 1:                                               # timing only (wrong results): every tile is page 0 (L2-resident)
-                r0 = r0 * 0
+            r0 = _tile_row(bt_row, tile0 + t, PAGE, ABLATE)
             if t >= 2:
                 mbarrier.wait(free_lo.index(buf), ph)                     # columns 0..255: warpgroup 0 is done with them
-                if not SPLIT_LOAD:
-                    mbarrier.wait(free_hi.index(buf), ph)
-            mbarrier.expect(ready_lo.index(buf), kv_desc.block_type.nbytes)
-            _tma_load(kv_desc, [r0, 0], ready_lo.index(buf), kv_lo.index(buf))
-            if SPLIT_LOAD and t >= 2:
+            _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, buf, r0, 0, CHUNKED)
+            if t >= 2:
                 mbarrier.wait(free_hi.index(buf), ph)                     # columns 256..575: warpgroup 1 is done with them
-            mbarrier.expect(ready_hi.index(buf), kv_desc.block_type.nbytes + kr_desc.block_type.nbytes)
-            _tma_load(kv_desc, [r0, R // 2], ready_hi.index(buf), kv_hi.index(buf))
-            _tma_load(kr_desc, [r0, R], ready_hi.index(buf), kr_smem.index(buf))
+            _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, buf, r0, 1, CHUNKED)
 
     @gluon.jit
     def _zero_rows(buf, tok0, end, C: gl.constexpr):
@@ -138,11 +182,46 @@ if gluon is not None:
 # %% ../nbs/03d_decode_gluon.ipynb #4f487d5f
 if gluon is not None:
     @gluon.jit
-    def _gl_math(q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready_lo, ready_hi, free_lo, free_hi, p_ready, p_free,
-                 Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
+    def _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, buf, ph, acc, CHUNKED: gl.constexpr, SYNC_QK: gl.constexpr):
+        "S = Q K^T for the tile in buffer `buf`, 64 columns per product, each issued as soon as its chunk (or half) has landed."
+        if SYNC_QK:                                                       # the first version's form: three synchronous products
+            mbarrier.wait(ready.index(buf * 9), ph)
+            acc = warpgroup_mma(q_smem.slice(0, 256, dim=1), kv_lo.index(buf).permute((1, 0)), acc, use_acc=False)
+            mbarrier.wait(ready.index(buf * 9 + 4), ph)
+            acc = warpgroup_mma(q_smem.slice(256, 256, dim=1), kv_hi.index(buf).permute((1, 0)), acc)
+            return warpgroup_mma(q_pe, kr_smem.index(buf).permute((1, 0)), acc)
+        for c in gl.static_range(8):
+            if CHUNKED or c % 4 == 0:
+                mbarrier.wait(ready.index(buf * 9 + c), ph)
+            if c < 4:
+                k = kv_lo.index(buf).slice(c * 64, 64, dim=1)
+            else:
+                k = kv_hi.index(buf).slice(c * 64 - 256, 64, dim=1)
+            acc = warpgroup_mma(q_smem.slice(c * 64, 64, dim=1), k.permute((1, 0)), acc, use_acc=c > 0, is_async=True)
+        if CHUNKED:
+            mbarrier.wait(ready.index(buf * 9 + 8), ph)
+        acc = warpgroup_mma(q_pe, kr_smem.index(buf).permute((1, 0)), acc, is_async=True)
+        return warpgroup_mma_wait(0, deps=(acc,))
+
+    @gluon.jit
+    def _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, buf, nxt, n_tiles, tile0,
+                 W: gl.constexpr, PAGE: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, ABLATE: gl.constexpr):
+        "Warpgroup W (synced) is done with its half of buffer `buf`: refill it with tile `nxt` itself (SELF_LOAD), or tell the producer."
+        if SELF_LOAD:
+            if nxt < n_tiles:
+                _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, buf, _tile_row(bt_row, tile0 + nxt, PAGE, ABLATE), W, CHUNKED)
+        else:
+            mbarrier.arrive(free_mine.index(buf), count=1)
+
+# %% ../nbs/03d_decode_gluon.ipynb #6a7c9e21
+if gluon is not None:
+    @gluon.jit
+    def _gl_math(q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
+                 kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                  stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
                  stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
-                 W: gl.constexpr, R: gl.constexpr, DR: gl.constexpr, DIRECT: gl.constexpr, ASYNC: gl.constexpr, ABLATE: gl.constexpr):
+                 W: gl.constexpr, R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr,
+                 ORDER: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, SYNC_QK: gl.constexpr, ABLATE: gl.constexpr):
         "Math warpgroup W: scores + softmax of tiles W, W+2, ...; P @ V for its R/2 value columns of every tile."
         HALF: gl.constexpr = R // 2
         s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, 64, 16])
@@ -167,39 +246,37 @@ if gluon is not None:
         l_i = gl.zeros([64], gl.float32, row_l)
         o = gl.zeros([64, HALF], gl.float32, o_layout)
         for t in range(W, n_tiles + 1, 2):
-            zero_s = gl.zeros([64, 64], gl.float32, s_layout)
-            if t < n_tiles:                                               # own tile t: scores on the tensor cores, half by half
-                mbarrier.wait(ready_lo.index(W), (t // 2) & 1)
-                s_acc = warpgroup_mma(q_smem.slice(0, HALF, dim=1), kv_lo.index(W).permute((1, 0)), zero_s, use_acc=False, is_async=ASYNC)
-                mbarrier.wait(ready_hi.index(W), (t // 2) & 1)
-                s_acc = warpgroup_mma(q_smem.slice(HALF, HALF, dim=1), kv_hi.index(W).permute((1, 0)), s_acc, is_async=ASYNC)
-                s_acc = warpgroup_mma(q_pe, kr_smem.index(W).permute((1, 0)), s_acc, is_async=ASYNC)
-            elif ASYNC:
-                s_acc = warpgroup_mma_init(zero_s)
-            else:
-                s_acc = zero_s
-            if ASYNC:
-                o_acc = warpgroup_mma_init(o)
-            alpha_u = gl.full([64], 1.0, gl.float32, row_l)
-            if t >= 1:                                                    # the other warpgroup's tile t - 1 is published:
-                mbarrier.wait(p_ready.index(1 - W), ((t - 1) // 2) & 1)   # its running max is where our softmax starts,
-                m_i = m_smem.index(1 - W).load(row_l)                     # and its P goes into our columns
-                alpha_u = a_smem.index(1 - W).load(row_l)
-                l_i = l_i * alpha_u + r_smem.index(1 - W).load(row_l)
-                o = o * gl.convert_layout(alpha_u, orow_l)[:, None]
-                if ASYNC:
-                    o_acc = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W), o, is_async=True)
-                    s = warpgroup_mma_wait(1, deps=(s_acc,))              # the scores are done; that P @ V may still run
+            a_prev = gl.full([64], 1.0, gl.float32, row_l)
+            if ORDER == 3:                                                # apply tile t - 1 first, before our own scores
+                if t >= 1:
+                    mbarrier.wait(p_ready.index(1 - W), ((t - 1) // 2) & 1)
+                    m_i = m_smem.index(1 - W).load(row_l)
+                    a_prev = a_smem.index(1 - W).load(row_l)
+                    l_i = l_i * a_prev + r_smem.index(1 - W).load(row_l)
+                    o = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
+                    _bar_sync()
+                    mbarrier.arrive(p_free.index(1 - W), count=1)
+                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+            s = gl.zeros([64, 64], gl.float32, s_layout)
+            if t < n_tiles:                                               # own tile t: the scores
+                s = _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, W, (t // 2) & 1, s, CHUNKED, SYNC_QK)
+            if t >= 1 and ORDER < 3:                                      # the other warpgroup's statistics of tile t - 1 (with its P
+                if ORDER == 2:                                            # unless published early): its max is where our softmax starts
+                    mbarrier.wait(st_ready.index(1 - W), ((t - 1) // 2) & 1)
                 else:
-                    o = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W), o)
-                    s = s_acc
-            elif ASYNC:
-                s = warpgroup_mma_wait(0, deps=(s_acc,))
-            else:
-                s = s_acc
+                    mbarrier.wait(p_ready.index(1 - W), ((t - 1) // 2) & 1)
+                m_i = m_smem.index(1 - W).load(row_l)
+                a_prev = a_smem.index(1 - W).load(row_l)
+                l_i = l_i * a_prev + r_smem.index(1 - W).load(row_l)
+                if ORDER < 2:                                             # apply tile t - 1 before our softmax
+                    o = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
+                    if ORDER == 1:                                        # and hand its P and our half back at once
+                        _bar_sync()
+                        mbarrier.arrive(p_free.index(1 - W), count=1)
+                        _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
             alpha = gl.full([64], 1.0, gl.float32, row_l)
             rs = gl.zeros([64], gl.float32, row_l)
-            if t < n_tiles:                                               # own tile: softmax, publish P, m, alpha, row sum
+            if t < n_tiles:                                               # own tile: softmax; publish m, alpha, row sum, then P
                 toks = (tile0 + t) * 64 + cols
                 ok = (toks[None, :] < limit[:, None]) & (toks < end)[None, :]
                 s = gl.where(ok, s * sm_scale_log2, float("-inf"))
@@ -210,30 +287,35 @@ if gluon is not None:
                 if ABLATE == 2:                                           # timing only (wrong results): no exp2 over the tile
                     p = s - m_sub[:, None]
                 rs = gl.sum(p, 1)
+                m_smem.index(W).store(m_new)
+                a_smem.index(W).store(alpha)
+                r_smem.index(W).store(rs)
+                if ORDER == 2:                                            # the other warpgroup's softmax of t + 1 may start now
+                    _bar_sync()
+                    mbarrier.arrive(st_ready.index(W), count=1)
                 if t >= 2:
                     mbarrier.wait(p_free.index(W), ((t // 2) - 1) & 1)
                 if (tile0 + t) * 64 + 64 > end:                           # the last tile: rows past the end may hold NaN
                     _zero_rows(kv_lo.index(W), (tile0 + t) * 64, end, HALF)
                     _zero_rows(kv_hi.index(W), (tile0 + t) * 64, end, HALF)
                 p_smem.index(W).store(p.to(gl.bfloat16))
-                m_smem.index(W).store(m_new)
-                a_smem.index(W).store(alpha)
-                r_smem.index(W).store(rs)
-                fence_async_shared()                                      # generic-proxy writes before wgmma/TMA reads
+                fence_async_shared()                                      # generic-proxy writes before wgmma reads
                 _bar_sync()
                 mbarrier.arrive(p_ready.index(W), count=1)
                 m_i = m_new
-            if ASYNC:
-                o = warpgroup_mma_wait(0, deps=(o_acc,))
-            if t >= 1:                                                    # tile t - 1 is applied: release its P and our columns
-                _bar_sync()
-                mbarrier.arrive(p_free.index(1 - W), count=1)
-                mbarrier.arrive(free_mine.index(1 - W), count=1)
+            if t >= 1:
+                if ORDER == 2:                                            # apply tile t - 1 after our softmax (off the max chain)
+                    mbarrier.wait(p_ready.index(1 - W), ((t - 1) // 2) & 1)
+                    o = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
+                if ORDER == 0 or ORDER == 2:                              # tile t - 1 is applied: hand back its P and our half
+                    _bar_sync()
+                    mbarrier.arrive(p_free.index(1 - W), count=1)
+                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
             if t < n_tiles:                                               # and our own tile, our columns
                 l_i = l_i * alpha + rs
                 o = warpgroup_mma(p_smem.index(W), v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None])
-                _bar_sync()
-                mbarrier.arrive(free_mine.index(W), count=1)
+                _bar_sync()                                               # every warp's product has finished reading our half
+                _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, W, t + 2, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
         # epilogue: this warpgroup's half of the normalised output (and, for W == 0, the lse)
         l_safe = gl.where(l_i == 0.0, 1.0, l_i)
         o = o / gl.convert_layout(l_safe, orow_l)[:, None]
@@ -255,11 +337,12 @@ if gluon is not None:
 # %% ../nbs/03d_decode_gluon.ipynb #2609654f
 if gluon is not None:
     @gluon.jit
-    def _mla_decode_gluon(Q, q_desc, kv_desc, kr_desc, BT, SEQ, OUT, LSE, OP, LP, sm_scale_log2,
+    def _mla_decode_gluon(Q, q_desc, kv_desc, BT, SEQ, OUT, LSE, OP, LP, sm_scale_log2,
                           stride_qb, stride_qs, stride_qh, stride_btb, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
                           stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, S_Q, M, NUM_SPLITS,
                           R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr,
-                          ASYNC: gl.constexpr = False, SPLIT_LOAD: gl.constexpr = True, ABLATE: gl.constexpr = 0):
+                          ORDER: gl.constexpr = 1, CHUNKED: gl.constexpr = False, SELF_LOAD: gl.constexpr = False,
+                          SYNC_QK: gl.constexpr = False, ABLATE: gl.constexpr = 0):
         pid_m, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_m * 64
         seqlen = gl.load(SEQ + pid_b)
@@ -267,25 +350,29 @@ if gluon is not None:
         tile0 = pid_s * tiles_per_split
         end = gl.minimum((tile0 + tiles_per_split) * 64, seqlen)
         n_tiles = gl.maximum(gl.cdiv(end - tile0 * 64, 64), 0)
+        bt_row = BT + pid_b * stride_btb
         q_smem = gl.allocate_shared_memory(gl.bfloat16, [64, R], q_desc.layout)
-        kv_lo = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], kv_desc.layout)   # value columns 0..255 of two tiles
-        kv_hi = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], kv_desc.layout)   # value columns 256..511
-        kr_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, DR], kr_desc.layout)     # the rope columns
+        hl: gl.constexpr = gl.NVMMASharedLayout.get_default_for([64, R // 2], gl.bfloat16)
+        kv_lo = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], hl)              # value columns 0..255 of two tiles
+        kv_hi = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], hl)              # value columns 256..511
+        kr_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, DR], kv_desc.layout)    # the rope columns
         p_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, 64], gl.NVMMASharedLayout.get_default_for([64, 64], gl.bfloat16))
         st_l: gl.constexpr = gl.SwizzledSharedLayout(vec=1, per_phase=1, max_phase=1, order=[0])
         m_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
         a_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
         r_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
         bar_l: gl.constexpr = mbarrier.MBarrierLayout()
-        ready_lo, ready_hi = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l), gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        ready = gl.allocate_shared_memory(gl.int64, [18, 1], bar_l)       # per buffer: 9 chunk barriers (or 2 used, one per half)
         free_lo, free_hi = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l), gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        st_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
         p_ready, p_free = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l), gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
         q_bar = gl.allocate_shared_memory(gl.int64, [1], bar_l)
+        for i in gl.static_range(18):
+            mbarrier.init(ready.index(i), count=1)
         for i in gl.static_range(2):
-            mbarrier.init(ready_lo.index(i), count=1)
-            mbarrier.init(ready_hi.index(i), count=1)
             mbarrier.init(free_lo.index(i), count=1)
             mbarrier.init(free_hi.index(i), count=1)
+            mbarrier.init(st_ready.index(i), count=1)
             mbarrier.init(p_ready.index(i), count=1)
             mbarrier.init(p_free.index(i), count=1)
         mbarrier.init(q_bar, count=1)
@@ -293,16 +380,15 @@ if gluon is not None:
         _tma_load(q_desc, [pid_b * M + row0, 0], q_bar, q_smem)
         mbarrier.wait(q_bar, 0)
         gl.warp_specialize([
-            (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready_lo, ready_hi, free_lo, free_hi, p_ready, p_free,
-                        Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
+            (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
+                        kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, DIRECT, ASYNC, ABLATE)),
-            (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready_lo, ready_hi, free_lo, free_hi, p_ready, p_free,
-                        Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE)),
+            (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
+                        kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, DIRECT, ASYNC, ABLATE)),
-            (_gl_loader, (kv_desc, kr_desc, kv_lo, kv_hi, kr_smem, ready_lo, ready_hi, free_lo, free_hi, BT + pid_b * stride_btb,
-                          tile0, n_tiles, PAGE, R, SPLIT_LOAD, ABLATE)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE)),
+            (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, CHUNKED, SELF_LOAD, ABLATE)),
         ], [4, 1], [232, 40])
 
 # %% ../nbs/03d_decode_gluon.ipynb #e8b4f4c1
@@ -316,8 +402,11 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                      max_seqlen: int | None = None, # upper bound of cache_seqlens (saves a device sync when given)
                      validate: bool = True,       # check cache_seqlens against the block table (one device sync)
                      num_splits: int | None = None, # chunks per sequence (None: 03c's rule)
-                     async_qk: bool = False,      # issue the scores and the other tile's P @ V async: the softmax overlaps that P @ V
-                     split_load: bool = True,     # load each half of a tile as soon as its warpgroup released it
+                     order: int = 1,              # where tile t-1 is applied: 0 after our scores of t, released after our softmax (the first
+                                                  # version); 1 the same, released at once; 2 after our softmax; 3 before our scores
+                     chunked: bool = False,       # one barrier per 64-column chunk: the scores start on the first 8 KB that lands
+                     self_load: bool = False,     # each warpgroup refills its own half of a buffer by TMA as soon as it is done with it
+                     sync_qk: bool = False,       # the scores as three synchronous products of whole halves (needs chunked=False)
                      ablate: int = 0,             # timing experiments only, results WRONG: 1 every tile from page 0 (no HBM), 2 no exp2
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with two ping-pong math warpgroups (Gluon, sm_90): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
@@ -333,6 +422,8 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     if q.dtype != torch.bfloat16: raise ValueError(f"the Gluon kernel takes bf16, got {q.dtype}; use 03c's mla_decode_wide for fp16")
     if page % 64: raise ValueError(f"page_size ({page}) must be a multiple of 64: a tile is 64 rows of one page")
     if not kv_cache.is_contiguous(): raise ValueError("kv_cache must be contiguous (it is read as (num_blocks * page, 576) by TMA)")
+    if sync_qk and chunked: raise ValueError("sync_qk waits for whole halves: pass chunked=False with it")
+    if order not in (0, 1, 2, 3): raise ValueError(f"order must be 0, 1, 2 or 3, got {order!r}")
     q, block_table, cache_seqlens = q.contiguous(), block_table.contiguous(), cache_seqlens.contiguous()
     if max_seqlen is None: max_seqlen = int(cache_seqlens.max())
     M, r = s_q * h, kv_lora_rank
@@ -346,11 +437,11 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     flat, q2 = kv_cache.view(nb * page, d), q.view(b * M, d)          # (num_blocks * page, 576), (b * s_q * h, 576)
     desc = lambda t, blk: TensorDescriptor(t, list(t.shape), list(t.stride()), blk, lay(blk))
     _mla_decode_gluon[(-(-M // 64), b, S)](
-        q, desc(q2, [64, r]), desc(flat, [64, r // 2]), desc(flat, [64, d - r]), block_table, cache_seqlens, out, lse, op, lp,
+        q, desc(q2, [64, r]), desc(flat, [64, 64]), block_table, cache_seqlens, out, lse, op, lp,
         softmax_scale * 1.4426950408889634, q.stride(0), q.stride(1), q.stride(2), block_table.stride(0),
         out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
         op.stride(0), op.stride(1) if not direct else 0, op.stride(2) if not direct else 0, lp.stride(0), lp.stride(1) if not direct else 0,
-        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ASYNC=async_qk, SPLIT_LOAD=split_load, ABLATE=ablate, num_warps=4)
+        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, ABLATE=ablate, num_warps=4)
     if not direct:                                                    # 03's log-sum-exp combine of the splits
         _mla_decode_combine[(M, b)](op, lp, out, lse, op.stride(0), op.stride(1), op.stride(2), lp.stride(0), lp.stride(1),
                                     out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1), h, r, S,
@@ -358,17 +449,17 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     return out, lse
 
 # %% ../nbs/03d_decode_gluon.ipynb #7f98fbe7
-def gluon_report(async_qk: bool = False, direct: bool = True) -> dict:
+def gluon_report(direct: bool = True, **variant) -> dict:
     "Compile the Gluon kernel for sm_90a without a GPU: registers, spills (ptxas), shared memory, wgmma/TMA/setmaxnreg counts."
     import re, subprocess, tempfile, warnings
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_gluon
-    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ASYNC=async_qk, SPLIT_LOAD=True, ABLATE=0)
+    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=1, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0)
+    consts.update({k.upper(): v for k, v in variant.items()})        # e.g. order=0, chunked=False, self_load=False
     lay = lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
-              q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", kv_desc=f"tensordesc<bf16[64, 256],{lay([64, 256])}>",
-              kr_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
+              q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", kv_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
     sig = {n: "constexpr" if n in consts else ty.get(n, "i32") for n in fn.arg_names}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -388,9 +479,18 @@ def gluon_report(async_qk: bool = False, direct: bool = True) -> dict:
 
 # %% ../nbs/03d_decode_gluon.ipynb #bfcb74de
 GLUON_SHAPES = [(64, 8192, 128), (4, 131072, 128), (64, 8192, 16)]
+GLUON_VARIANTS = {                                                     # the schedule's switches, first version first
+    "first version (order 0)": dict(order=0, chunked=False, self_load=False),
+    "release early (order 1)": dict(order=1, chunked=False, self_load=False),
+    "1 + chunk barriers": dict(order=1, chunked=True, self_load=False),
+    "1 + self-refill": dict(order=1, chunked=False, self_load=True),
+    "softmax first (order 2)": dict(order=2, chunked=False, self_load=False),
+    "apply t-1 first (order 3)": dict(order=3, chunked=False, self_load=False),
+    "2 + chunks + self-refill": dict(order=2, chunked=True, self_load=True),
+}
 
-def gpu_check_gluon(small: bool = False) -> bool:
-    "The Gluon kernel against 03's oracle on the GPU, both schedules; prints one line per case, returns all-ok."
+def gpu_check_gluon(small: bool = False, variants: dict = GLUON_VARIANTS) -> bool:
+    "The Gluon kernel against 03's oracle on the GPU, every schedule variant; prints one line per case, returns all-ok."
     cases = [([1000], 16, 1, 1), ([70, 200, 64, 1], 16, 1, None), ([3000, 130, 777], 128, 1, None), ([500, 64], 1, 2, 3),
              ([4096, 1300], 128, 2, 1), ([2000, 2049, 65], 128, 1, 5), ([100, 4000], 16, 2, 2)]
     ok_all = True
@@ -398,22 +498,25 @@ def gpu_check_gluon(small: bool = False) -> bool:
         kv, bt, sl = make_paged_cache(lens, 64, 576, torch.bfloat16, "cuda")
         q = torch.randn(len(lens), s_q, h, 576, device="cuda", dtype=torch.bfloat16)
         ro, rl = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
-        for sf in (False, True):
-            e = compare(*mla_decode_gluon(q, kv, bt, sl, 192 ** -0.5, num_splits=ns, async_qk=sf), ro, rl)
+        worst = None
+        for name, kw in variants.items():
+            e = compare(*mla_decode_gluon(q, kv, bt, sl, 192 ** -0.5, num_splits=ns, **kw), ro, rl)
             ok = e["cos"] > 0.9999 and e["lse"] < 1e-2
             ok_all &= ok
-            print(f"lens {str(lens):<20} h{h:<4} s_q {s_q} splits {ns} async {sf!s:<5}: rel {e['rel']:.1e} cos {e['cos']:.6f} lse {e['lse']:.1e} {'ok' if ok else 'FAIL'}")
+            if not ok: print(f"  FAIL {name}: {e}")
+            worst = e if worst is None or e["cos"] < worst["cos"] else worst
+        print(f"lens {str(lens):<20} h{h:<4} s_q {s_q} splits {ns}, {len(variants)} variants, worst: rel {worst['rel']:.1e} cos {worst['cos']:.6f} lse {worst['lse']:.1e}")
     return ok_all
 
-def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, extra: bool = True) -> list[dict]:
-    "Time FlashMLA (if built), 03, 03c and the Gluon kernel per shape in one process; print a table, write bench_gluon.json."
+def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, variants: dict = GLUON_VARIANTS, extra: bool = True) -> list[dict]:
+    "Time FlashMLA (if built), 03, 03c and the Gluon kernel's variants per shape in one process; print a table, write bench_gluon.json."
     import datetime
     from infinitecontext.infra import write_json_atomic
     from infinitecontext.kernels_fp8 import _flashmla
     from infinitecontext.kernels_wide import _flops, _wide_inputs, mla_decode_wide
     fm, gpu = _flashmla(flashmla_dir), torch.cuda.get_device_name()
     print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | torch {torch.__version__} | triton {triton.__version__} | bf16, page 64 | FlashMLA {'built' if fm else 'absent'}")
-    print(f"{'shape':>16} {'provider':>22} {'ms':>7} {'TFLOP/s':>8} {'vs FlashMLA':>12}")
+    print(f"{'shape':>16} {'provider':>36} {'ms':>7} {'TFLOP/s':>8} {'vs FlashMLA':>12}")
     rows = []
     for b, s, h in shapes:
         kv, bt, sl, q = _wide_inputs(b, s, h, 64)
@@ -426,24 +529,24 @@ def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, extra: boo
         fns["03"] = lambda: mla_decode(q, kv, bt, sl, sc, 512, impl="triton", max_seqlen=s, validate=False)
         fns["03c wide"] = lambda: mla_decode_wide(q, kv, bt, sl, sc, 512, impl="triton", max_seqlen=s, validate=False)
         g = lambda **kw: (lambda: mla_decode_gluon(q, kv, bt, sl, sc, max_seqlen=s, validate=False, **kw))
-        fns["03d gluon"], fns["03d async"] = g(), g(async_qk=True)
-        if h == 128: fns["03d whole-tile loads"] = g(split_load=False)
+        fns["03d gluon"] = g()
+        for name, kw in (variants.items() if h == 128 else ()):
+            if kw: fns[f"03d {name}"] = g(**kw)
         if extra and (b, s, h) == shapes[0]:                          # timing only, results WRONG: where the time goes
             fns["03d no HBM (page 0)"], fns["03d no exp2"] = g(ablate=1), g(ablate=2)
-            fns["03d async, no HBM"] = g(ablate=1, async_qk=True)
         ms = {k: triton.testing.do_bench(f, warmup=25, rep=100, return_mode="median") for k, f in fns.items()}
-        err, err_a = compare(*fns["03d gluon"](), *fns["03c wide"]()), compare(*fns["03d async"](), *fns["03c wide"]())
+        err = compare(*fns["03d gluon"](), *fns["03c wide"]())
         for prov, t in ms.items():
             vs = ms["FlashMLA"] / t if "FlashMLA" in ms else None
             rows.append(dict(shape=label, b=b, s=s, h=h, provider=prov, ms=t, tflops=_flops(b, s, h) / (t * 1e-3) / 1e12, vs_flashmla=vs))
-            print(f"{label:>16} {prov:>22} {t:>7.3f} {rows[-1]['tflops']:>8.0f} {f'{vs:.2f}x' if vs else '-':>12}")
-        print(f"{'':>16} 03d vs 03c: out rel {err['rel']:.1e}, cos {err['cos']:.6f}, lse max abs {err['lse']:.1e}; async: rel {err_a['rel']:.1e}, cos {err_a['cos']:.6f}")
+            print(f"{label:>16} {prov:>36} {t:>7.3f} {rows[-1]['tflops']:>8.0f} {f'{vs:.2f}x' if vs else '-':>12}")
+        print(f"{'':>16} 03d vs 03c: out rel {err['rel']:.1e}, cos {err['cos']:.6f}, lse max abs {err['lse']:.1e}")
         del kv, q; torch.cuda.empty_cache()
     if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_gluon.json", dict(gpu=gpu, rows=rows))
     print(json.dumps({f"{x['shape']} | {x['provider']}": round(x["ms"], 4) for x in rows}))
     return rows
 
 if __name__ == "__main__" and "ipykernel" not in sys.modules:
-    if "--memcheck" in sys.argv: print("memcheck probe ok:", gpu_check_gluon(small=True))
+    if "--memcheck" in sys.argv: print("memcheck probe ok:", gpu_check_gluon(small=True, variants={k: GLUON_VARIANTS[k] for k in ("first version (order 0)", "release early (order 1)", "2 + chunks + self-refill")}))
     elif "--check" in sys.argv: print("correct:", gpu_check_gluon())
     else: bench_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"))

@@ -2,7 +2,7 @@
 
 CPU: the schedule model against 03's oracle (NaN in every unused slot, ragged lengths, shuffled pages, h 1/16/128,
 s_q 1/2, one split and several), the timeline model, the clear errors, and the offline sm_90a compile of the real kernel.
-GPU (sm_90): the kernel itself against the oracle, both schedules, forced splits.
+GPU (sm_90): the kernel itself against the oracle, three schedule variants, forced splits.
 """
 import pytest
 import torch
@@ -51,6 +51,16 @@ def test_timeline_overlaps_softmax():
     assert all(b[1] >= a[2] for a, b in zip(soft, soft[1:]))
 
 
+def test_timeline_release_point():
+    "With two buffers, tile t lands only after tile t - 2 is released; releasing right after P V (order 1) finishes first."
+    ev = {o: schedule_timeline(n_tiles=8, order=o, t_load=2.0) for o in (0, 1)}
+    end = {o: max(e for w, n, t, s, e in ev[o] if n != "load") for o in ev}
+    assert end[1] < end[0], end
+    for o in ev:
+        landed = {t: e for w, n, t, s, e in ev[o] if n == "load"}
+        assert all(s >= landed[t] - 1e-9 for w, n, t, s, e in ev[o] if n == "QK"), o
+
+
 def test_clear_errors():
     q, kv, bt, sl = _inputs([200], 16, 1)
     with pytest.raises(ValueError, match="impl must be"): mla_decode_gluon(q, kv, bt, sl, 0.07, impl="cuda")
@@ -68,11 +78,12 @@ def test_offline_compile_sm90a():
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
-@pytest.mark.parametrize("async_qk", [False, True])
+@pytest.mark.parametrize("variant", ["first version (order 0)", "release early (order 1)", "2 + chunks + self-refill"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
-def test_gluon_kernel_on_gpu(lens, h, s_q, splits, async_qk):
+def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
+    from infinitecontext.kernels_gluon import GLUON_VARIANTS
     q, kv, bt, sl = _inputs(lens, h, s_q, "cuda")
-    o, l = mla_decode_gluon(q, kv, bt, sl, 192 ** -0.5, num_splits=splits, async_qk=async_qk)
+    o, l = mla_decode_gluon(q, kv, bt, sl, 192 ** -0.5, num_splits=splits, **GLUON_VARIANTS[variant])
     assert not o.isnan().any() and not l.isnan().any()
     e = compare(o, l, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))
     assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
