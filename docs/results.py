@@ -93,6 +93,15 @@ def rows() -> list[Row]:
              r"\s+[\d.]+\s+[\d.]+\s+(?P<wx>[\d.]+x)", re.escape(shape) + r"\s+FlashMLA\s+(?P<m>[\d.]+)\s+(?P<mt>\d+)"],
             "(no claim; the lesson's goal: 0.85x FlashMLA, not met)")
         for shape, label in [("64 x 8k, h128", "64 x 8k"), ("4 x 128k, h128", "4 x 128k")]]
+    gluon = [
+        Row(f"MLA decode at 128 heads in Gluon (two warpgroups take turns, FlashMLA's schedule), {label}, bf16, page 64",
+            "03d_decode_gluon", r"shape\s+provider\s+ms\s+TFLOP/s\s+vs FlashMLA",
+            "03d {g} ms = {gt} TFLOP/s, {gx} FlashMLA's speed; 03c {w} ms ({wt} TFLOP/s); 03 {o} ms; FlashMLA {m} ms ({mt} TFLOP/s)",
+            [re.escape(shape) + r"\s+03\s+(?P<o>[\d.]+)\s", re.escape(shape) + r"\s+03c wide\s+(?P<w>[\d.]+)\s+(?P<wt>\d+)",
+             re.escape(shape) + r"\s+03d gluon\s+(?P<g>[\d.]+)\s+(?P<gt>\d+)\s+(?P<gx>[\d.]+x)",
+             re.escape(shape) + r"\s+FlashMLA\s+(?P<m>[\d.]+)\s+(?P<mt>\d+)"],
+            "(no claim; the lesson's goal: 0.85x FlashMLA, not met)")
+        for shape, label in [("64 x 8k, h128", "64 x 8k"), ("4 x 128k, h128", "4 x 128k")]]
     return [
         Row("KV cache per token, DeepSeek-V3 (MLA)", "01_kv_cache", r"model\s+kind\s+bytes/token",
             "{b} bytes ({k} KiB)", [r"DeepSeek-V3 \(MLA\)\s+MLA\s+(?P<b>[\d,]+)\s+(?P<k>[\d.]+)"],
@@ -110,7 +119,7 @@ def rows() -> list[Row]:
             "{bw} TB/s = {bwp} of datasheet, {tf} TFLOP/s = {tfp} of datasheet",
             [r"copy bandwidth (?P<bw>[\d.]+) TB/s \(read \+ write\) = (?P<bwp>\d+%)", r"(?P<tf>\d+) TFLOP/s = (?P<tfp>\d+%)"],
             "(no claim)"),
-        *kernel, *fp8, *wide,
+        *kernel, *fp8, *wide, *gluon,
         Row("InfiniteContext-1B greedy decode, batch 8, prompt 4096", "03_triton_decode", r"absorbed, Triton kernel\s+[\d.]+ s",
             "{k} new tokens/s through the kernel, {n} decompressing (the seed's path), {a} absorbed PyTorch",
             [r"Triton kernel\s+[\d.]+ s\s+(?P<k>\d+)", r"naive: decompress every step\s+[\d.]+ s\s+(?P<n>\d+)",
