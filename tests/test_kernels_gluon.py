@@ -78,7 +78,7 @@ def test_offline_compile_sm90a():
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
-@pytest.mark.parametrize("variant", ["first version (order 0)", "release early (order 1)", "2 + chunks + self-refill"])
+@pytest.mark.parametrize("variant", ["first version (order 0)", "the default (order 1)", "async scores (order 1)", "2 + async + chunks + self-refill"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
 def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
     from infinitecontext.kernels_gluon import GLUON_VARIANTS

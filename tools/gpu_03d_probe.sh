@@ -1,4 +1,4 @@
-# follow-up call: the first version's synchronous score products (order 0 and 1) beside the default, 03, 03c and FlashMLA
+# the 04:01 UTC follow-up call (then the default was order 1 with async scores): the first version's synchronous score products (order 0 and 1) beside the default, 03, 03c and FlashMLA
 export PYTHONPATH=$PWD TRITON_INTERPRET=0
 tar -xJf flashmla.tar.xz
 (python -c "import sys, time; sys.path.insert(0, '.flashmla'); from build import flashmla; t = time.time(); flashmla(); print('built', round(time.time() - t))" > $OUT/flashmla_build.txt 2>&1 &)
