@@ -452,7 +452,8 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
 # %% ../nbs/03d_decode_gluon.ipynb #7f98fbe7
 def gluon_report(direct: bool = True, **variant) -> dict:
     "Compile the Gluon kernel for sm_90a without a GPU: registers, spills (ptxas), shared memory, wgmma/TMA/setmaxnreg counts."
-    import re, subprocess, tempfile, warnings
+    import re, warnings
+    from infinitecontext.kernels_fp8 import ptxas_sm90
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_gluon
@@ -465,14 +466,8 @@ def gluon_report(direct: bool = True, **variant) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         k = triton.compile(GluonASTSource(fn, sig, constexprs=consts, attrs={}), target=GPUTarget("cuda", 90, 32), options=dict(num_warps=4))
-    ptx, info = k.asm["ptx"], ""
-    with tempfile.TemporaryDirectory() as d:
-        Path(d, "k.ptx").write_text(ptx)
-        for exe in ("ptxas", "ptxas-blackwell"):                     # the bundled one that accepts this Triton's PTX version
-            p = Path(triton.__file__).parent / "backends/nvidia/bin" / exe
-            if not p.exists(): continue
-            r_ = subprocess.run([str(p), "-arch=sm_90a", "-v", f"{d}/k.ptx", "-o", f"{d}/k.cubin"], capture_output=True, text=True)
-            if r_.returncode == 0: info = r_.stdout + r_.stderr; break
+    ptx = k.asm["ptx"]
+    info = ptxas_sm90(ptx)
     num = lambda pat: int(m.group(1)) if (m := re.search(pat, info)) else -1
     return dict(triton=triton.__version__, registers=num(r"Used (\d+) registers"), spill_bytes=num(r"(\d+) bytes spill stores"),
                 shared_kb=round(k.metadata.shared / 1024, 1), wgmma=len(re.findall(r"wgmma\.mma_async", ptx)),
