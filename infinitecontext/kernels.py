@@ -154,6 +154,17 @@ def _next_pow2(x: int) -> int: return 1 << max(0, (int(x) - 1).bit_length())
 def _triton_ok(q) -> bool:
     return triton is not None and (q.is_cuda or os.environ.get("TRITON_INTERPRET") == "1")
 
+def _triton_entry(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, impl, validate) -> bool:
+    "The checks every Triton decode entry makes: False where the oracle should answer (impl 'ref', or None without Triton)."
+    impl = impl or ("triton" if _triton_ok(q) else "ref")
+    if impl == "ref": return False
+    if impl != "triton": raise ValueError(f"impl must be 'triton', 'ref' or None, got {impl!r}")
+    _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, values=validate)
+    if q.dtype not in (torch.bfloat16, torch.float16):
+        raise ValueError(f"the Triton kernel takes bf16 or fp16, got {q.dtype}; use impl='ref' for fp32")
+    if not _triton_ok(q): raise RuntimeError("Triton needs a CUDA tensor (or TRITON_INTERPRET=1 on CPU); use impl='ref'")
+    return True
+
 def mla_decode_simple(q: torch.Tensor,             # (b, 1, h, r + d_rope) absorbed queries, bf16 or fp16, h <= 64
                       kv_cache: torch.Tensor,      # (num_blocks, page_size, r + d_rope)
                       block_table: torch.Tensor,   # (b, max_blocks) int32
@@ -329,13 +340,8 @@ def mla_decode(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorbed q
                validate: bool = True,       # check cache_seqlens against the block table (one device sync per call)
                **cfg) -> tuple[torch.Tensor, torch.Tensor]:
     "Fused split-KV MLA decode: out (b, s_q, h, r) in q's dtype, lse (b, h, s_q) fp32."
-    impl = impl or ("triton" if _triton_ok(q) else "ref")
-    if impl == "ref": return mla_decode_ref(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank)
-    if impl != "triton": raise ValueError(f"impl must be 'triton', 'ref' or None, got {impl!r}")
-    _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, values=validate)
-    if q.dtype not in (torch.bfloat16, torch.float16):
-        raise ValueError(f"the Triton kernel takes bf16 or fp16, got {q.dtype}; use impl='ref' for fp32")
-    if not _triton_ok(q): raise RuntimeError("Triton needs a CUDA tensor (or TRITON_INTERPRET=1 on CPU); use impl='ref'")
+    if not _triton_entry(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, impl, validate):
+        return mla_decode_ref(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank)
     if q.stride(-1) != 1 or kv_cache.stride(-1) != 1: raise ValueError("q and kv_cache must be contiguous in their last dim")
     block_table, cache_seqlens = block_table.contiguous(), cache_seqlens.contiguous()  # the kernel steps them by 1 (no-op if so)
     b, s_q, h, d = q.shape

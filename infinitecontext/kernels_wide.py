@@ -9,8 +9,8 @@ from __future__ import annotations
 import json, os, sys
 from pathlib import Path
 import torch
-from .kernels import (_check_inputs, _num_sms, _triton_ok, compare, make_paged_cache, mla_decode,
-                                     mla_decode_ref, pick_splits)
+from .kernels import (_num_sms, _triton_entry, compare, make_paged_cache, mla_decode, mla_decode_ref,
+                                     pick_splits)
 try:
     import triton
     import triton.language as tl
@@ -159,13 +159,8 @@ def mla_decode_wide(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absor
                     validate: bool = True,       # check cache_seqlens against the block table (one device sync per call)
                     **cfg) -> tuple[torch.Tensor, torch.Tensor]:
     "Tensor-core MLA decode in 64-row tiles (TMA page loads on a GPU): out (b, s_q, h, r) in q's dtype, lse (b, h, s_q) fp32."
-    impl = impl or ("triton" if _triton_ok(q) else "ref")
-    if impl == "ref": return mla_decode_ref(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank)
-    if impl != "triton": raise ValueError(f"impl must be 'triton', 'ref' or None, got {impl!r}")
-    _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, values=validate)
-    if q.dtype not in (torch.bfloat16, torch.float16):
-        raise ValueError(f"the Triton kernel takes bf16 or fp16, got {q.dtype}; use impl='ref' for fp32")
-    if not _triton_ok(q): raise RuntimeError("Triton needs a CUDA tensor (or TRITON_INTERPRET=1 on CPU); use impl='ref'")
+    if not _triton_entry(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, impl, validate):
+        return mla_decode_ref(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank)
     b, s_q, h, d = q.shape
     r, dr = kv_lora_rank, d - kv_lora_rank
     for name, v in (("kv_lora_rank", r), ("the rope dim (last dim - kv_lora_rank)", dr)):

@@ -173,3 +173,18 @@ def test_simple_kernel_matches_the_oracle(seqlens, h, page):
     e = compare(o, torch.zeros(1), ref, torch.zeros(1))
     assert e["cos"] > 0.9999 and e["rel"] < 1e-2, e
     with pytest.raises(ValueError, match="s_q = 1 and h <= 64"): mla_decode_simple(q.expand(-1, 2, -1, -1), kv, bt, sl.clamp(min=2), 0.1, 64)
+
+
+def test_entry_checks_give_one_clear_error_each():
+    "mla_decode's entry (shared with 03c's mla_decode_wide): the oracle on request, one error per bad choice."
+    kv, bt, sl = make_paged_cache([10, 20], 16, 80, torch.bfloat16, DEV)
+    q = torch.randn(2, 1, 4, 80).bfloat16().to(DEV)
+    o, l = mla_decode(q, kv, bt, sl, 0.1, 64, impl="ref")
+    ro, rl = mla_decode_ref(q, kv, bt, sl, 0.1, 64)
+    assert torch.equal(o, ro) and torch.equal(l, rl)
+    with pytest.raises(ValueError, match="impl must be 'triton', 'ref' or None"):
+        mla_decode(q, kv, bt, sl, 0.1, 64, impl="cuda")
+    with pytest.raises(ValueError, match="takes bf16 or fp16, got torch.float32; use impl='ref'"):
+        mla_decode(q.float(), kv.float(), bt, sl, 0.1, 64, impl="triton")
+    with pytest.raises(ValueError, match="capacity"):
+        mla_decode(q, kv, bt, sl + 100, 0.1, 64, impl="triton")
