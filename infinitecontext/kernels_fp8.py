@@ -745,6 +745,7 @@ MORE_FP8 = {"FP8 TMA": ("tma-cvt-f16", {False: dict(block_n=32, num_warps=4, num
 def bench_fp8(shapes=FP8_SHAPES, page_size: int = 64, out_dir=None, flashmla_dir=None, v1: bool = True,
               settings: dict | None = None,  # {(fp8, big): launch settings (+ 'variant')} instead of PLAN_DEFAULTS/FP8_DEFAULT
               more: bool = False,            # also the fused combine and the opt-in FP8 kernels (MORE_FP8): every 03b kernel
+              graph: bool = False,           # also time each call replayed from a CUDA graph (GPU time only, no L2 flush)
               ) -> list[dict]:
     "Time 03's bf16 kernel, the token-balanced bf16 and FP8 kernels (first and current versions) and FlashMLA bf16; a table and a JSON line."
     import datetime
@@ -758,7 +759,7 @@ def bench_fp8(shapes=FP8_SHAPES, page_size: int = 64, out_dir=None, flashmla_dir
     sets = {k: {**PLAN_DEFAULTS[k], **({"variant": FP8_DEFAULT[k[1]]} if k[0] else {}), **(settings or {}).get(k, {})}
             for k in PLAN_DEFAULTS}
     for k, v in sets.items(): print(f"  {'FP8' if k[0] else 'bf16'} {'h > 16' if k[1] else 'h <= 16'}: {v}")
-    hdr = f"{'shape':>31} {'provider':>16} {'B/token':>8} {'ms':>8} {'TB/s':>6} {'% copy':>7} {'vs 03':>7}"
+    hdr = f"{'shape':>31} {'provider':>16} {'B/token':>8} {'ms':>8} {'TB/s':>6} {'% copy':>7} {'vs 03':>7}" + (" graph ms" if graph else "")
     print(hdr); print("-" * len(hdr))
     out = []
     for key in shapes:
@@ -793,11 +794,16 @@ def bench_fp8(shapes=FP8_SHAPES, page_size: int = 64, out_dir=None, flashmla_dir
             try: ms = triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median")
             except Exception as e:   # an opt-in kernel that cannot run here must not stop the table
                 print(f"{label:>31} {prov:>16} failed: {type(e).__name__}: {str(e)[:150]}"); continue
+            msg = float("nan")
+            if graph:
+                try: msg = triton.testing.do_bench_cudagraph(fn, rep=30, return_mode="median")
+                except Exception as e: print(f"{label:>31} {prov:>16} no CUDA graph: {type(e).__name__}: {str(e)[:100]}")
             base = base or ms
             tbs = n_tok * bpt / (ms * 1e-3) / 1e12
             row = dict(shape=label, provider=prov, bytes_per_token=bpt, ms=ms, tb_s=tbs, frac_copy=tbs * 1e12 / copy_bw,
-                       speedup_vs_03=base / ms, tokens=n_tok, h=h)
-            print(f"{label:>31} {prov:>16} {bpt:>8} {ms:>8.3f} {tbs:>6.2f} {100 * row['frac_copy']:>6.1f}% {row['speedup_vs_03']:>6.2f}x")
+                       speedup_vs_03=base / ms, tokens=n_tok, h=h, **({"ms_graph": msg} if graph else {}))
+            print(f"{label:>31} {prov:>16} {bpt:>8} {ms:>8.3f} {tbs:>6.2f} {100 * row['frac_copy']:>6.1f}% {row['speedup_vs_03']:>6.2f}x"
+                  + (f" {msg:>8.3f}" if graph else ""))
             out.append(row)
         (o16, l16), (ob, lb), (o8, l8) = [fns[k][0]() for k in ("bf16 (03)", "bf16 balanced", "FP8")]
         eb, e8 = compare(ob, lb, o16, l16), compare(o8, l8, o16, l16)
