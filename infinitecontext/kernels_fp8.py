@@ -134,7 +134,7 @@ class DecodePlan:
         self.segs = segs               # (n_segments, 4) int32: sequence, first row, end row (exclusive), direct (0/1)
         self.seq_ptr = seq_ptr         # (b + 1,) int32: sequence i's segments (= its partials) are seq_ptr[i] .. seq_ptr[i+1]-1
         self.n_programs, self.max_seqlen, self.cfg = n_programs, max_seqlen, cfg
-        self.counters = None           # (b x head blocks,) int32 arrival counts of the fused combine, zero between calls
+        self.counters = None           # (b x head blocks,) int32 arrival counts of the fused combine: made by its first call, zero between calls
     def __repr__(self):
         return f"DecodePlan({self.segs.shape[0]} segments on {self.n_programs} programs, BLOCK_H={self.cfg['BLOCK_H']}, BLOCK_N={self.cfg['BLOCK_N']})"
 
@@ -190,9 +190,7 @@ def mla_decode_plan(cache_seqlens,               # (b,) int lengths (a device te
     prog_ptr = torch.searchsorted(prog, torch.arange(n_prog + 1))                  # (programs + 1,)
     segs = torch.stack([seq, start, end, direct.long()], 1)                        # (n_segments, 4)
     to = lambda t: t.to(device=device, dtype=torch.int32).contiguous()
-    plan = DecodePlan(to(prog_ptr), to(segs), to(seq_ptr), n_prog, smax, c)
-    plan.counters = torch.zeros(b * n_hb, dtype=torch.int32, device=device)     # for the fused combine (below)
-    return plan
+    return DecodePlan(to(prog_ptr), to(segs), to(seq_ptr), n_prog, smax, c)
 
 # %% ../nbs/03b_decode_fp8.ipynb #a4a0e597
 if triton is not None:
