@@ -1,4 +1,4 @@
-"""Two changes to 03's decode kernel, derived and measured beside it. An FP8 latent cache in FlashMLA's format (512 e4m3 values, four fp32 scales, the 64 RoPE values in bf16: 656 bytes a token instead of 1,152), quantised on write into the paged cache and dequantised inside the Triton kernel; and a split of the work by tokens rather than by sequences, as FlashMLA's scheduler does, so a ragged batch runs as fast as a uniform one. Both are tested against 03's oracle. The first version of each was slower than 03's bf16 kernel; the lesson measures why (a dequantisation chain and a load that waits on every tile; register spills) and fixes what it can: the FP8 load folds its scales into the products, converts e4m3 with one instruction per two values and requests each tile one step early, and the launch settings are swept. On an H100 the FP8 cache then runs at 0.91x 03's bf16 speed (from 0.55x; the bytes alone would allow 1.76x), and the balanced bf16 kernel runs a ragged batch as fast as its uniform batch, 2% behind FlashMLA. A pipelined load of the FP8 tiles through TMA, several stages deep, is built, tested and measured too: it is slower still (0.82x bf16), so it stays a variant, and the lesson shows why. So is a kernel that skips the conversion altogether and multiplies the stored e4m3 bytes on Hopper's FP8 tensor cores, with the queries and softmax weights rounded to e4m3 in one or two terms: 0.73x bf16 at best, for the reason the compiler report gives (each tile is still transposed through registers). A sweep of the balanced kernel's split finds today's settings fastest, 1% behind FlashMLA on the ragged batch.
+"""Two changes to 03's decode kernel, derived and measured beside it. An FP8 latent cache in FlashMLA's format (512 e4m3 values, four fp32 scales, the 64 RoPE values in bf16: 656 bytes a token instead of 1,152), quantised on write into the paged cache and dequantised inside the Triton kernel; and a split of the work by tokens rather than by sequences, as FlashMLA's scheduler does, so a ragged batch runs as fast as a uniform one. Both are tested against 03's oracle. The first version of each was slower than 03's bf16 kernel; the lesson measures why (a dequantisation chain and a load that waits on every tile; register spills) and fixes what it can: the FP8 load folds its scales into the products, converts e4m3 with one instruction per two values and requests each tile one step early, and the launch settings are swept. On an H100 the FP8 cache then runs at 0.94x 03's bf16 speed (from 0.57x; the bytes alone would allow 1.76x), and the balanced bf16 kernel runs a ragged batch as fast as its uniform batch, 1% behind FlashMLA. A pipelined load of the FP8 tiles through TMA, several stages deep, is built, tested and measured too: it is slower still (0.83x bf16), so it stays a variant, and the lesson shows why. So is a kernel that skips the conversion altogether and multiplies the stored e4m3 bytes on Hopper's FP8 tensor cores, with the queries and softmax weights rounded to e4m3 in one or two terms: 0.73x bf16 at best, for the reason the compiler report gives (each tile is still transposed through registers). Neither the split's settings nor the combine close that last 1%: a sweep finds today's split fastest, and a combine fused into the main kernel (the last program to finish a sequence merges its partials, found by an atomic counter) is correct but no faster, and slower where one sequence has many partials (1 x 1M: 0.504 against 0.437 ms), so it stays opt-in. Replayed from a CUDA graph, with no host time or cache flush in the timing, FlashMLA's lead on the ragged batch is 7%; FlashMLA launches its two kernels with programmatic dependent launch, so its combine can overlap the main kernel's tail, which ours cannot yet.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_fp8.html.md"""
 
@@ -20,10 +20,11 @@ except ImportError:  # pragma: no cover - the oracle and the quantiser must work
 
 # %% auto #0
 __all__ = ['FP8_MAX', 'PLAN_DEFAULTS', 'PLAN_V1', 'FP8_VARIANTS', 'TMA_VARIANTS', 'MMA_DEFAULTS', 'MMA_VARIANTS', 'FP8_DEFAULT',
-           'FP8_SHAPES', 'TMA_CONFIGS', 'fp8_row_bytes', 'quantize_latent', 'dequantize_latent', 'write_fp8_cache',
-           'make_paged_cache_fp8', 'mla_decode_fp8_ref', 'DecodePlan', 'mla_decode_plan', 'mla_decode_balanced',
-           'mla_decode_fp8', 'bench_fp8', 'sweep_planned', 'ptxas_sm90', 'sm90_report', 'compile_report', 'bench_tma',
-           'quantize_q_e4m3', 'compile_report_mma', 'sweep_mma']
+           'FUSE_COMBINE', 'FP8_SHAPES', 'MORE_FP8', 'TMA_CONFIGS', 'fp8_row_bytes', 'quantize_latent',
+           'dequantize_latent', 'write_fp8_cache', 'make_paged_cache_fp8', 'mla_decode_fp8_ref', 'DecodePlan',
+           'mla_decode_plan', 'mla_decode_balanced', 'mla_decode_fp8', 'bench_fp8', 'sweep_planned', 'bench_ragged',
+           'ptxas_sm90', 'sm90_report', 'compile_report', 'bench_tma', 'quantize_q_e4m3', 'compile_report_mma',
+           'sweep_mma']
 
 # %% ../nbs/03b_decode_fp8.ipynb #04b0f82d
 FP8_MAX = 448.0  # largest finite float8_e4m3fn
@@ -133,6 +134,7 @@ class DecodePlan:
         self.segs = segs               # (n_segments, 4) int32: sequence, first row, end row (exclusive), direct (0/1)
         self.seq_ptr = seq_ptr         # (b + 1,) int32: sequence i's segments (= its partials) are seq_ptr[i] .. seq_ptr[i+1]-1
         self.n_programs, self.max_seqlen, self.cfg = n_programs, max_seqlen, cfg
+        self.counters = None           # (b x head blocks,) int32 arrival counts of the fused combine: made by its first call, zero between calls
     def __repr__(self):
         return f"DecodePlan({self.segs.shape[0]} segments on {self.n_programs} programs, BLOCK_H={self.cfg['BLOCK_H']}, BLOCK_N={self.cfg['BLOCK_N']})"
 
@@ -151,6 +153,7 @@ def mla_decode_plan(cache_seqlens,               # (b,) int lengths (a device te
                     programs: int | None = None,  # payloads to cut (default: SMs x programs_per_sm / head blocks)
                     overhead_tiles: int = 5,      # fixed cost per sequence, in tiles of BLOCK_N (FlashMLA: 5 blocks)
                     fp8: bool = False,            # for the FP8 cache (its own default launch settings)
+                    min_piece: int = 0,           # tiles: no payload cut this close to a sequence's first or last row
                     **cfg) -> DecodePlan:
     "Cut a batch's rows into equal payloads of whole tiles across sequence boundaries (FlashMLA's scheduler, on the host)."
     lens = torch.as_tensor(cache_seqlens).to("cpu", torch.long)                   # (b,)
@@ -168,12 +171,19 @@ def mla_decode_plan(cache_seqlens,               # (b,) int lengths (a device te
     seq0 = torch.cumsum(work, 0) - work                                            # (b,) where each sequence starts on the line
     total = int(work.sum())
     W = -(-total // (programs * bn)) * bn                                          # payload: whole tiles
-    cuts = torch.unique(torch.cat([torch.arange(0, total, W), seq0, torch.tensor([total])]))  # sorted
+    wc = torch.arange(0, total, W)                                                 # the payload cuts
+    if min_piece > 0:   # a cut that would leave a sliver of a sequence moves to the sequence's start or the end of its rows
+        s = torch.searchsorted(seq0, wc, right=True) - 1
+        into, rows = wc - seq0[s], -(-lens[s] // bn) * bn
+        near_end = (into >= min_piece * bn) & (rows - into > 0) & (rows - into < min_piece * bn)
+        wc = torch.where((into > 0) & (into < min_piece * bn), seq0[s], torch.where(near_end, seq0[s] + rows, wc))
+    cuts = torch.unique(torch.cat([wc, seq0, torch.tensor([total])]))             # sorted
     lo, hi = cuts[:-1], cuts[1:]                                                   # (n,) pieces of the line
     seq = torch.searchsorted(seq0, lo, right=True) - 1                             # (n,) sequence of each piece
     start, end = lo - seq0[seq], torch.minimum(hi - seq0[seq], lens[seq])
     keep = start < end                                                             # pieces inside the overhead carry no rows
-    seq, start, end, prog = seq[keep], start[keep], end[keep], (lo // W)[keep]
+    prog = torch.searchsorted(wc, lo, right=True) - 1                             # (n,) payload of each piece (lo // W unmoved)
+    seq, start, end, prog = seq[keep], start[keep], end[keep], prog[keep]
     seq_ptr = torch.searchsorted(seq, torch.arange(b + 1))                         # (b + 1,)
     direct = (seq_ptr[seq + 1] - seq_ptr[seq]) == 1
     n_prog = int(prog.max()) + 1
@@ -200,10 +210,10 @@ if triton is not None:
     @triton.jit
     def _mla_decode_planned(Q, KV, BT, SEQ, PROG, SEGS, OP, LP, OUT, LSE, sm_scale_log2,
                             stride_qb, stride_qs, stride_qh, stride_kvp, stride_kvt, stride_btb, stride_opn, stride_opm,
-                            stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, S_Q, M,
+                            stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, S_Q, M, CNT, SEQ_PTR,
                             R: tl.constexpr, T: tl.constexpr, TILE: tl.constexpr, DR: tl.constexpr, PAGE: tl.constexpr,
                             BLOCK_H: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DR: tl.constexpr,
-                            FP8: tl.constexpr, DOT_F32: tl.constexpr, PREFETCH: tl.constexpr):
+                            FP8: tl.constexpr, DOT_F32: tl.constexpr, PREFETCH: tl.constexpr, FUSED: tl.constexpr):
         pid_m, pid_p = tl.program_id(0), tl.program_id(1)
         rows, row_ok, qi, hh = _plan_rows(pid_m, H, M, BLOCK_H)   # folded (query token, head) rows
         offs_r, offs_d = tl.arange(0, R), tl.arange(0, BLOCK_DR)
@@ -265,6 +275,9 @@ if triton is not None:
                 part_ptr = OP + si * stride_opn + rows * stride_opm   # < 2^31: segments x M x R
                 tl.store(part_ptr[:, None] + offs_r[None, :], o, mask=row_ok[:, None])
                 tl.store(LP + si * M + rows, lse, mask=row_ok)
+                if FUSED:     # the program that stores a sequence's last partial merges them (below)
+                    _merge_if_last(OP, LP, OUT, LSE, CNT, SEQ_PTR, b, pid_m, rows, row_ok, qi, hh, stride_opn, stride_opm,
+                                   stride_ob, stride_os, stride_oh, stride_lb, stride_lh, M, R, BLOCK_H)
 
 # %% ../nbs/03b_decode_fp8.ipynb #cc9ae212
 _SHIFT_PTX = ("{ .reg .b32 t<2>; prmt.b32 t0, $2, 0, 0x4140; prmt.b32 t1, $2, 0, 0x4342; "   # bytes 0,1 | 2,3 -> 16-bit lanes
@@ -517,8 +530,39 @@ if triton is not None:
             tl.store(OUT + b.to(tl.int64) * stride_ob + qi * stride_os + hh * stride_oh + offs_r, (acc / t).to(OUT.dtype.element_ty), mask=r_ok)
             tl.store(LSE + b * stride_lb + hh * stride_lh + qi, m + tl.log(t))
 
+# %% ../nbs/03b_decode_fp8.ipynb #36248774
+if triton is not None:
+    @triton.jit
+    def _merge_if_last(OP, LP, OUT, LSE, CNT, SEQ_PTR, b, pid_m, rows, row_ok, qi, hh, stride_opn, stride_opm,
+                       stride_ob, stride_os, stride_oh, stride_lb, stride_lh, M, R: tl.constexpr, BLOCK_H: tl.constexpr):
+        "After a partial is stored: count it; the program that counts a sequence's last one merges them all and resets the count."
+        tl.debug_barrier()                                           # this program's partial stores come before the count
+        lo, hi = tl.load(SEQ_PTR + b), tl.load(SEQ_PTR + b + 1)       # the sequence's segments (= partials)
+        cnt = CNT + b * tl.num_programs(0) + pid_m                   # one counter per (sequence, head block)
+        if tl.atomic_add(cnt, 1, sem="acq_rel") == hi - lo - 1:      # release ours; acquire everyone else's
+            tl.atomic_xchg(cnt, 0)                                   # reset for the next call
+            offs_r = tl.arange(0, R)
+            m = tl.full([BLOCK_H], float("-inf"), tl.float32)
+            for j in range(lo, hi):                                  # pass 1: the max of the partial lse's
+                m = tl.maximum(m, tl.load(LP + j * M + rows, mask=row_ok, other=float("-inf"), cache_modifier=".cg"))
+            m = tl.where(m == float("-inf"), 0.0, m)
+            tot = tl.zeros([BLOCK_H], tl.float32)
+            acc = tl.zeros([BLOCK_H, R], tl.float32)
+            for j in range(lo, hi):                                  # pass 2: weights e^(lse_k - m), the weighted sum
+                w = tl.exp(tl.load(LP + j * M + rows, mask=row_ok, other=float("-inf"), cache_modifier=".cg") - m)
+                o = tl.load((OP + j * stride_opn + rows * stride_opm)[:, None] + offs_r[None, :], mask=row_ok[:, None],
+                            other=0.0, cache_modifier=".cg")                     # [BLOCK_H, R] fp32
+                tot += w
+                acc += w[:, None] * o
+            t = tl.where(tot == 0.0, 1.0, tot)
+            out_ptr = OUT + b.to(tl.int64) * stride_ob + qi * stride_os + hh * stride_oh
+            tl.store(out_ptr[:, None] + offs_r[None, :], (acc / t[:, None]).to(OUT.dtype.element_ty), mask=row_ok[:, None])
+            tl.store(LSE + b * stride_lb + hh * stride_lh + qi, tl.where(tot == 0.0, float("-inf"), m + tl.log(t)), mask=row_ok)
+
+
 # %% ../nbs/03b_decode_fp8.ipynb #d3be7d4a
 FP8_DEFAULT = {False: "cvt-f16", True: "tile"}   # the fastest load per head block (> 16 rows?) on an H100: the sweep below
+FUSE_COMBINE = False   # merge the partials inside the main kernel (only _mla_decode_planned can) instead of a second launch
 
 def _fp8_variant(variant, kv_lora_rank, tile, big=False):
     "The variant to run: the default where it fits, else the tile load; one clear error for one that cannot run."
@@ -530,7 +574,8 @@ def _fp8_variant(variant, kv_lora_rank, tile, big=False):
                          f"most 4 scale tiles (got kv_lora_rank={kv_lora_rank}, tile={tile}); use variant='tile'")
     return variant
 
-def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, fp8, tile, cfg, variant=None):
+def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, fp8, tile, cfg, variant=None,
+                    fused=None):
     b, s_q, h, d = q.shape
     nb, page = kv_cache.shape[:2]
     # 03's checks of the block table and lengths (on a shape-only stand-in for an FP8 cache)
@@ -547,6 +592,11 @@ def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_l
     elif plan.seq_ptr.shape[0] != b + 1: raise ValueError(f"the plan was made for {plan.seq_ptr.shape[0] - 1} sequences, q has {b}")
     c, M, n_seg = plan.cfg, s_q * h, plan.segs.shape[0]
     if fp8: variant = _fp8_variant(variant, kv_lora_rank, tile, c["BLOCK_H"] > 16)
+    one_kernel = not fp8 or variant == "tile"   # the kernel that can merge its own partials
+    if fused and not one_kernel:
+        raise ValueError(f"fused_combine=True merges partials inside the plain planned kernel; variant {variant!r} uses the "
+                         f"combine launch: pass variant='tile' or fused_combine=None/False")
+    fused = FUSE_COMBINE and one_kernel if fused is None else bool(fused)
     if fp8 and validate and variant != "tile" and FP8_VARIANTS[variant][0] not in (2, 3, 5) and float(q.abs().amax()) >= 65504:
         raise ValueError(f"variant {variant!r} multiplies in fp16, and these queries reach |q| = {float(q.abs().amax()):.4g} >= 65504 (fp16's largest value): pass variant='bits-bf16', or scale the queries down")
     out = torch.empty(b, s_q, h, kv_lora_rank, dtype=q.dtype, device=q.device)
@@ -592,8 +642,13 @@ def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_l
         launch.pop("PREFETCH")                                   # it always loads the page ids a tile early
         _mla_decode_fp8_folded[grid](*args, MODE=mode, Q_MUL=2.0 ** QS, S_MUL=2.0 ** (E - QS), P_MUL=2.0 ** PS,
                                      O_MUL=2.0 ** (E - PS), AHEAD=ahead, **launch)
-    else: _mla_decode_planned[grid](*args, TILE=kv_lora_rank // T, FP8=fp8, **launch)
-    if n_seg > b:   # every sequence has a segment: more segments than sequences = some have partials
+    else:
+        cnt = plan.counters   # fused: one int32 per (sequence, head block), zero between calls (the last program resets it)
+        if fused and (cnt is None or cnt.numel() < b * grid[0] or cnt.device != q.device):
+            plan.counters = cnt = torch.zeros(b * grid[0], dtype=torch.int32, device=q.device)
+        _mla_decode_planned[grid](*args, cnt if fused else plan.seq_ptr, plan.seq_ptr, TILE=kv_lora_rank // T, FP8=fp8,
+                                  FUSED=fused, **launch)
+    if n_seg > b and not fused:   # every sequence has a segment: more segments than sequences = some have partials
         _mla_decode_combine_planned[(M, b)](
             op, lp, out, lse, plan.seq_ptr, op.stride(0), op.stride(1), out.stride(0), out.stride(1), out.stride(2),
             lse.stride(0), lse.stride(1), h, M, kv_lora_rank, BLOCK_S=16, BLOCK_R=kv_lora_rank, num_warps=4)
@@ -609,13 +664,14 @@ def mla_decode_balanced(q: torch.Tensor,             # (b, s_q, h, r + d_rope) a
                         plan: DecodePlan | None = None, # from mla_decode_plan (once per step); None: built here (one sync)
                         impl: str | None = None,     # "triton", "ref", or None: Triton where it can run, else the oracle
                         validate: bool = True,       # check cache_seqlens against the block table (one device sync)
+                        fused_combine: bool | None = None, # merge partials in the kernel (None: FUSE_COMBINE)
                         **cfg) -> tuple[torch.Tensor, torch.Tensor]:
     "03's decode with token-balanced splits (ragged batches): out (b, s_q, h, r) in q's dtype, lse (b, h, s_q) fp32."
     impl = impl or ("triton" if _triton_ok(q) else "ref")
     if impl == "ref": return mla_decode_ref(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank)
     if impl != "triton": raise ValueError(f"impl must be 'triton', 'ref' or None, got {impl!r}")
     if kv_cache.dtype == torch.uint8: raise ValueError("kv_cache is uint8 (an FP8 cache): use mla_decode_fp8")
-    return _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, False, 128, cfg)
+    return _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, False, 128, cfg, fused=fused_combine)
 
 # %% ../nbs/03b_decode_fp8.ipynb #f2ba48d9
 def mla_decode_fp8(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorbed queries, bf16
@@ -629,6 +685,7 @@ def mla_decode_fp8(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorb
                    validate: bool = True,       # check cache_seqlens against the block table (one device sync)
                    tile: int = 128,             # values per scale (FlashMLA: 128)
                    variant: str | None = None,  # the load (FP8_VARIANTS); None: the fastest measured (f16 ones: |q| < 65504, |latent| < 57344)
+                   fused_combine: bool | None = None, # merge partials in the kernel, variant 'tile' only (None: FUSE_COMBINE where it can)
                    **cfg) -> tuple[torch.Tensor, torch.Tensor]:
     "Token-balanced split-KV MLA decode over an FP8 paged latent cache: out (b, s_q, h, r) bf16, lse (b, h, s_q) fp32."
     _check_fp8(q, kv_cache, kv_lora_rank, tile)
@@ -636,7 +693,7 @@ def mla_decode_fp8(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorb
     impl = impl or ("triton" if _triton_ok(q) else "ref")
     if impl == "ref": return mla_decode_fp8_ref(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, tile)
     if impl != "triton": raise ValueError(f"impl must be 'triton', 'ref' or None, got {impl!r}")
-    return _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, True, tile, cfg, variant)
+    return _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, True, tile, cfg, variant, fused_combine)
 
 # %% ../nbs/03b_decode_fp8.ipynb #39d0890d
 FP8_SHAPES = [(64, 8192, 16), (128, 8192, 16), (1, 1 << 20, 16), (8, 65536, 16), ("ragged", 48, 16), ("ragged-total", 48, 16),
@@ -678,8 +735,15 @@ def _bench_inputs(seqlens, h, page_size, r=512, dr=64, dev="cuda"):
     q = torch.randn(len(seqlens), 1, h, r + dr, device=dev, dtype=torch.bfloat16)
     return kv, kv8, bt, torch.tensor(seqlens, dtype=torch.int32, device=dev), q
 
+# the opt-in FP8 kernels' fastest launch settings on an H100 (bench_tma's and sweep_mma's stored outputs), per head block (> 16 rows?)
+MORE_FP8 = {"FP8 TMA": ("tma-cvt-f16", {False: dict(block_n=32, num_warps=4, num_stages=3, programs_per_sm=2),
+                                        True: dict(block_n=64, num_warps=8, num_stages=3, programs_per_sm=1)}),
+            "FP8 e4m3 mma": ("mma-e4m3-reload", {False: MMA_DEFAULTS, True: MMA_DEFAULTS})}
+
 def bench_fp8(shapes=FP8_SHAPES, page_size: int = 64, out_dir=None, flashmla_dir=None, v1: bool = True,
               settings: dict | None = None,  # {(fp8, big): launch settings (+ 'variant')} instead of PLAN_DEFAULTS/FP8_DEFAULT
+              more: bool = False,            # also the fused combine and the opt-in FP8 kernels (MORE_FP8): every 03b kernel
+              graph: bool = False,           # also time each call replayed from a CUDA graph (GPU time only, no L2 flush)
               ) -> list[dict]:
     "Time 03's bf16 kernel, the token-balanced bf16 and FP8 kernels (first and current versions) and FlashMLA bf16; a table and a JSON line."
     import datetime
@@ -693,7 +757,7 @@ def bench_fp8(shapes=FP8_SHAPES, page_size: int = 64, out_dir=None, flashmla_dir
     sets = {k: {**PLAN_DEFAULTS[k], **({"variant": FP8_DEFAULT[k[1]]} if k[0] else {}), **(settings or {}).get(k, {})}
             for k in PLAN_DEFAULTS}
     for k, v in sets.items(): print(f"  {'FP8' if k[0] else 'bf16'} {'h > 16' if k[1] else 'h <= 16'}: {v}")
-    hdr = f"{'shape':>31} {'provider':>16} {'B/token':>8} {'ms':>8} {'TB/s':>6} {'% copy':>7} {'vs 03':>7}"
+    hdr = f"{'shape':>31} {'provider':>16} {'B/token':>8} {'ms':>8} {'TB/s':>6} {'% copy':>7} {'vs 03':>7}" + (" graph ms" if graph else "")
     print(hdr); print("-" * len(hdr))
     out = []
     for key in shapes:
@@ -712,24 +776,43 @@ def bench_fp8(shapes=FP8_SHAPES, page_size: int = 64, out_dir=None, flashmla_dir
                                                            variant="tile"), 656)
         fns["bf16 balanced"] = (lambda: mla_decode_balanced(q, kv, bt, sl, scale, r, plan, impl="triton", validate=False), 1152)
         fns["FP8"] = (lambda: mla_decode_fp8(q, kv8, bt, sl, scale, r, plan8, impl="triton", validate=False, variant=var), 656)
+        if more:
+            fns["bf16 fused"] = (lambda: mla_decode_balanced(q, kv, bt, sl, scale, r, plan, impl="triton", validate=False,
+                                                             fused_combine=True), 1152)
+            for name, (mv, ms) in MORE_FP8.items():
+                pm = mla_decode_plan(seqlens, h, 1, "cuda", fp8=True, **ms[h > 16])
+                fns[name] = (lambda pm=pm, mv=mv: mla_decode_fp8(q, kv8, bt, sl, scale, r, pm, impl="triton", validate=False,
+                                                                 variant=mv), 656)
         if fm is not None:
             kc = kv.view(kv.shape[0], page_size, 1, r + 64)
             _, _, meta, nsp = fm.dense_decode_fwd(q, kc, r, sl, bt, scale, False, None, None)
             fns["FlashMLA bf16"] = (lambda: fm.dense_decode_fwd(q, kc, r, sl, bt, scale, False, meta, nsp), 1152)
         base = None
         for prov, (fn, bpt) in fns.items():
-            ms = triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median")
+            try: ms = triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median")
+            except Exception as e:   # an opt-in kernel that cannot run here must not stop the table
+                print(f"{label:>31} {prov:>16} failed: {type(e).__name__}: {str(e)[:150]}"); continue
+            msg = float("nan")
+            if graph:
+                try: msg = triton.testing.do_bench_cudagraph(fn, rep=30, return_mode="median")
+                except Exception as e: print(f"{label:>31} {prov:>16} no CUDA graph: {type(e).__name__}: {str(e)[:100]}")
             base = base or ms
             tbs = n_tok * bpt / (ms * 1e-3) / 1e12
             row = dict(shape=label, provider=prov, bytes_per_token=bpt, ms=ms, tb_s=tbs, frac_copy=tbs * 1e12 / copy_bw,
-                       speedup_vs_03=base / ms, tokens=n_tok, h=h)
-            print(f"{label:>31} {prov:>16} {bpt:>8} {ms:>8.3f} {tbs:>6.2f} {100 * row['frac_copy']:>6.1f}% {row['speedup_vs_03']:>6.2f}x")
+                       speedup_vs_03=base / ms, tokens=n_tok, h=h, **({"ms_graph": msg} if graph else {}))
+            print(f"{label:>31} {prov:>16} {bpt:>8} {ms:>8.3f} {tbs:>6.2f} {100 * row['frac_copy']:>6.1f}% {row['speedup_vs_03']:>6.2f}x"
+                  + (f" {msg:>8.3f}" if graph else ""))
             out.append(row)
         (o16, l16), (ob, lb), (o8, l8) = [fns[k][0]() for k in ("bf16 (03)", "bf16 balanced", "FP8")]
         eb, e8 = compare(ob, lb, o16, l16), compare(o8, l8, o16, l16)
         next(x for x in out if x["shape"] == label and x["provider"] == "FP8")["err_vs_bf16"] = e8
         print(f"{'':>31} {'vs 03 bf16':>16} balanced: out rel {eb['rel']:.1e}, lse {eb['lse']:.1e} | "
               f"FP8: out rel {e8['rel']:.2e}, cos {e8['cos']:.6f}, lse max abs {e8['lse']:.2e}")
+        for prov in [p for p in ("bf16 fused", *MORE_FP8) if p in fns and any(x["provider"] == p and x["shape"] == label for x in out)]:
+            o, l = fns[prov][0]()
+            e = compare(o, l, *((ob, lb) if prov == "bf16 fused" else (o8, l8)))
+            next(x for x in out if x["shape"] == label and x["provider"] == prov)["err"] = e
+            print(f"{'':>31} {prov:>16} vs {'bf16 balanced' if prov == 'bf16 fused' else 'FP8'}: out rel {e['rel']:.1e}, lse {e['lse']:.1e}")
         del kv, kv8
         torch.cuda.empty_cache()
     summary = dict(gpu=gpu, date=str(datetime.date.today()), copy_tb_s=copy_bw / 1e12, page_size=page_size,
@@ -777,6 +860,70 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
     if "--sweep" in sys.argv:
         sweep_planned(fp8=True); sweep_planned(shapes=(("ragged", 48, 16), (64, 8192, 16)), fp8=False)
 
+# %% ../nbs/03b_decode_fp8.ipynb #0e03f5f4
+def bench_ragged(shapes=(("ragged", 48, 16), ("ragged-total", 48, 16)), page_size: int = 64, rounds: int = 3,
+                 min_pieces=(2,),   # also fused with no payload cut this many tiles from a sequence's ends
+                 flashmla_dir=None, out_dir=None) -> list[dict]:
+    "The balanced bf16 kernel with its combine launched or fused, against FlashMLA, timed by do_bench and from a CUDA graph, in alternating rounds."
+    import datetime, time
+    from infinitecontext.infra import write_json_atomic
+    r, scale, out = 512, 192 ** -0.5, []
+    fm, gpu = _flashmla(flashmla_dir), torch.cuda.get_device_name()
+    print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | torch {torch.__version__} | "
+          f"triton {triton.__version__} | FlashMLA {'built' if fm else 'absent'} | medians of {rounds} rounds (min-max)")
+    hdr = f"{'shape':>31} {'provider':>19} {'do_bench ms':>20} {'CUDA graph ms':>20} {'host us':>8}"
+    print(hdr); print("-" * len(hdr))
+    for key in shapes:
+        label, seqlens, h = _bench_shape(key, page_size)
+        kv, kv8, bt, sl, q = _bench_inputs(seqlens, h, page_size)
+        plan = mla_decode_plan(seqlens, h, 1, "cuda")     # outside the timed region, as FlashMLA's metadata below
+        fns = {"combine launch": lambda: mla_decode_balanced(q, kv, bt, sl, scale, r, plan, impl="triton", validate=False,
+                                                             fused_combine=False),
+               "combine fused": lambda: mla_decode_balanced(q, kv, bt, sl, scale, r, plan, impl="triton", validate=False,
+                                                            fused_combine=True)}
+        for k in min_pieces:
+            pk = mla_decode_plan(seqlens, h, 1, "cuda", min_piece=k)
+            fns[f"fused, min_piece={k}"] = lambda pk=pk: mla_decode_balanced(q, kv, bt, sl, scale, r, pk, impl="triton",
+                                                                            validate=False, fused_combine=True)
+        if fm is not None:
+            kc = kv.view(kv.shape[0], page_size, 1, r + 64)
+            _, _, meta, nsp = fm.dense_decode_fwd(q, kc, r, sl, bt, scale, False, None, None)
+            fns["FlashMLA bf16"] = lambda: fm.dense_decode_fwd(q, kc, r, sl, bt, scale, False, meta, nsp)[:2]
+        (o0, l0), (o1, l1) = fns["combine launch"](), fns["combine fused"]()
+        again = [fns["combine fused"]() for _ in range(3)]   # the counters reset themselves: calls in a row agree
+        same = all(torch.equal(o, o1) and torch.equal(l, l1) for o, l in again)
+        ef = compare(o1, l1, o0, l0)
+        times = {p: ([], [], []) for p in fns}
+        for _ in range(rounds):                              # alternate providers, so drift hits all of them alike
+            for p, fn in fns.items():
+                times[p][0].append(triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median"))
+                try: times[p][1].append(triton.testing.do_bench_cudagraph(fn, rep=100, return_mode="median"))
+                except Exception as e: print(f"  {p}: no CUDA graph ({type(e).__name__}: {str(e)[:100]})")
+                torch.cuda.synchronize(); t0 = time.perf_counter()
+                for _ in range(50): fn()                     # host time per call (the GPU queue absorbs 50 calls)
+                times[p][2].append((time.perf_counter() - t0) / 50 * 1e6); torch.cuda.synchronize()
+        med = lambda v: sorted(v)[len(v) // 2] if v else float("nan")
+        for p, (tb, tg, th) in times.items():
+            row = dict(shape=label, provider=p, ms=med(tb), ms_graph=med(tg), host_us=med(th), ms_all=tb, ms_graph_all=tg)
+            out.append(row)
+            rng = lambda v: f"{med(v):.4f} ({min(v):.4f}-{max(v):.4f})" if v else "n/a"
+            print(f"{label:>31} {p:>19} {rng(tb):>20} {rng(tg):>20} {med(th):>8.1f}")
+        print(f"{'':>31} fused vs launched: out rel {ef['rel']:.1e}, lse {ef['lse']:.1e}; 4 fused calls in a row identical: {same}; "
+              f"{plan}" + "".join(f"; min_piece={k}: {pk.segs.shape[0]} segments" for k, pk in
+                                  ((k, mla_decode_plan(seqlens, h, 1, "cuda", min_piece=k)) for k in min_pieces)))
+        del kv, kv8
+        torch.cuda.empty_cache()
+    tb = {(x["shape"], x["provider"]): x for x in out}
+    rg = next(x["shape"] for x in out if x["shape"].startswith("ragged "))
+    tot = next(x["shape"] for x in out if "ragged's total" in x["shape"])
+    for p in dict.fromkeys(x["provider"] for x in out):
+        fmv = lambda k: f", {tb[rg, p][k] / tb[rg, 'FlashMLA bf16'][k]:.3f}x FlashMLA's time" if (rg, "FlashMLA bf16") in tb else ""
+        print(f"{p:>19}: ragged / its uniform batch (time): do_bench {tb[rg, p]['ms'] / tb[tot, p]['ms']:.3f}{fmv('ms')}; "
+              f"graph {tb[rg, p]['ms_graph'] / tb[tot, p]['ms_graph']:.3f}{fmv('ms_graph')}")
+    if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_ragged.json", dict(gpu=gpu, rows=out))
+    return out
+
+
 # %% ../nbs/03b_decode_fp8.ipynb #5f262e2a
 def ptxas_sm90(ptx: str) -> str:
     "Assemble PTX for sm_90a with the `ptxas` that ships inside Triton; its `-v` report (registers, spills), or '' if none accepts it."
@@ -823,7 +970,8 @@ def sm90_report(fn,                  # a @triton.jit kernel
 def compile_report():
     "03's split kernel and the planned kernels (bf16; FP8: first version, folded, pipelined) at 16 heads, for sm_90a: a table."
     from infinitecontext.kernels import _mla_decode_split
-    ptr = dict(Q="*bf16", KV="*bf16", BT="*i32", SEQ="*i32", PROG="*i32", SEGS="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32")
+    ptr = dict(Q="*bf16", KV="*bf16", BT="*i32", SEQ="*i32", PROG="*i32", SEGS="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32",
+               CNT="*i32", SEQ_PTR="*i32")
     shape = dict(R=512, DR=64, PAGE=64, BLOCK_H=16, BLOCK_DR=64, DOT_F32=False)
     launch = lambda d: dict(num_warps=d["num_warps"], num_stages=d["num_stages"])
     v1, b16, f8 = PLAN_V1[False], PLAN_DEFAULTS[False, False], PLAN_DEFAULTS[True, False]
@@ -834,11 +982,11 @@ def compile_report():
     rows = [("03 split", v1, lambda: sm90_report(_mla_decode_split, ptr, dict(shape, BLOCK_N=64, PREFETCH=True, BLOCK_R=512,
                                                                               DIRECT=False), **launch(v1))),
             ("bf16 v1", v1, lambda: sm90_report(_mla_decode_planned, ptr, dict(shape, BLOCK_N=64, PREFETCH=True, T=1, TILE=512,
-                                                                               FP8=False), **launch(v1))),
+                                                                               FP8=False, FUSED=False), **launch(v1))),
             ("bf16 now", b16, lambda: sm90_report(_mla_decode_planned, ptr, dict(shape, BLOCK_N=b16["block_n"], PREFETCH=True, T=1,
-                                                                                 TILE=512, FP8=False), **launch(b16))),
+                                                                                 TILE=512, FP8=False, FUSED=False), **launch(b16))),
             ("FP8 v1 (tile)", v1, lambda: sm90_report(_mla_decode_planned, dict(ptr, KV="*u8"), dict(
-                shape, BLOCK_N=64, PREFETCH=True, T=4, TILE=128, FP8=True), **launch(v1))),
+                shape, BLOCK_N=64, PREFETCH=True, T=4, TILE=128, FP8=True, FUSED=False), **launch(v1))),
             ("FP8 bits-bf16-sync", f8, lambda: folded("bits-bf16-sync", f8)),
             ("FP8 bits-bf16", f8, lambda: folded("bits-bf16", f8)),
             (f"FP8 now ({FP8_DEFAULT[False]})", f8, lambda: folded(FP8_DEFAULT[False], f8))]

@@ -85,6 +85,15 @@ def test_plan_covers_every_row_once_and_balances():
     assert plan.n_programs <= 50 and rows.max() <= sum(lens) / 50 + 6 * 64 + 64   # payload + overhead rounding
     with pytest.raises(ValueError, match=">= 1"):
         mla_decode_plan([3, 0], 16, device="cpu")
+    for k in (2, 4):   # min_piece: cuts move off slivers; still every row once, and no partial shorter than k tiles
+        plan = mla_decode_plan(lens, 16, device="cpu", programs=200, min_piece=k, block_n=16, overhead_tiles=1)
+        seg, sp = plan.segs.long(), plan.seq_ptr.long()
+        assert int((seg[:, 2] - seg[:, 1]).sum()) == sum(lens)
+        for i, n in enumerate(lens):
+            s = seg[sp[i]:sp[i + 1]]
+            assert s[0, 1] == 0 and s[-1, 2] == n and (s[1:, 1] == s[:-1, 2]).all()
+        cut = seg[seg[:, 3] == 0]
+        assert len(cut) and ((cut[:, 2] - cut[:, 1] >= k * 16) | (cut[:, 2] == torch.tensor(lens)[cut[:, 0]])).all()
 
 
 def test_full_width_flashmla_format():
@@ -270,3 +279,37 @@ def test_mma_needs_depth():
     q = torch.randn(1, 1, 4, 144).bfloat16().to(DEV)
     with pytest.raises(ValueError, match="block_n"):
         mla_decode_fp8(q, kv, bt, sl, 0.1, 128, tile=32, impl="triton", variant="mma-e4m3", block_n=16)
+
+
+@pytest.mark.parametrize("h,s_q,programs,page", [(1, 2, 5, 16), (16, 1, 40, 64), (128, 1, 4, 16)])
+def test_fused_combine_calls_in_a_row(h, s_q, programs, page):
+    # the merge inside the kernel (the last program to store a sequence's partial merges them): ragged lengths,
+    # shuffled pages with NaN in the unused slots, forced splits; two calls on one plan (the counters reset themselves)
+    r, dr, seqlens = 32, 8, [70, 2, 100, 33]
+    kv, bt, sl = make_paged_cache(seqlens, page, r + dr, torch.bfloat16, DEV, seed=h)
+    q = torch.randn(len(seqlens), s_q, h, r + dr, generator=torch.Generator().manual_seed(h + 1)).bfloat16().to(DEV)
+    ro, rl = mla_decode_ref(q, kv, bt, sl, 0.1, r)
+    plan = mla_decode_plan(seqlens, h, s_q, DEV, programs=programs, block_n=16, overhead_tiles=0)
+    assert plan.segs.shape[0] > len(seqlens)                       # some sequences are cut: there is something to merge
+    lo, ll = mla_decode_balanced(q, kv, bt, sl, 0.1, r, plan, impl="triton", fused_combine=False)
+    for _ in range(2):
+        o, l = mla_decode_balanced(q, kv, bt, sl, 0.1, r, plan, impl="triton", fused_combine=True)
+        assert not torch.isnan(o).any() and not torch.isnan(l).any()
+        e, el = compare(o, l, ro, rl), compare(o, l, lo, ll)
+        assert e["cos"] > 0.9999 and e["rel"] < 1e-2 and e["lse"] < 1e-2, e
+        assert el["rel"] < 1e-3 and el["lse"] < 1e-5, el           # the launched combine's sums, in another order
+        assert plan.counters is not None and int(plan.counters.abs().sum()) == 0   # reset for the next call
+
+
+def test_fused_combine_fp8_tile_and_refusals():
+    kv, bt, sl = make_paged_cache_fp8([65, 2, 130], 16, 64, 16, DEV, tile=16, seed=2)
+    q = torch.randn(3, 2, 16, 80, generator=torch.Generator().manual_seed(3)).bfloat16().to(DEV)
+    ro, rl = mla_decode_fp8_ref(q, kv, bt, sl, 0.1, 64, 16)
+    plan = mla_decode_plan([65, 2, 130], 16, 2, DEV, fp8=True, programs=6, block_n=16, overhead_tiles=0)
+    assert plan.segs.shape[0] > 3
+    for _ in range(2):
+        o, l = mla_decode_fp8(q, kv, bt, sl, 0.1, 64, plan, impl="triton", tile=16, variant="tile", fused_combine=True)
+        e = compare(o, l, ro, rl)
+        assert e["cos"] > 0.9999 and e["rel"] < 1e-2 and e["lse"] < 1e-2, e
+    with pytest.raises(ValueError, match="variant='tile'"):         # the folded kernel merges by the combine launch
+        mla_decode_fp8(q, kv, bt, sl, 0.1, 64, impl="triton", tile=16, variant="bits-bf16", fused_combine=True)
