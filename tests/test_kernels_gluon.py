@@ -67,6 +67,11 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="last dim"): mla_decode_gluon(q[..., :500], kv, bt, sl, 0.07)
     if not HOPPER:
         with pytest.raises(RuntimeError, match="Hopper"): mla_decode_gluon(q, kv, bt, sl, 0.07, impl="gluon")
+    with pytest.raises(ValueError, match="reg_p must be"): mla_decode_gluon(q, kv, bt, sl, 0.07, reg_p=3)
+    with pytest.raises(ValueError, match="math_regs must be"): mla_decode_gluon(q, kv, bt, sl, 0.07, math_regs=236)
+    with pytest.raises(ValueError, match="async_pv=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=2, async_pv=True)
+    with pytest.raises(ValueError, match="pass reg_p=0 or 1"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=0)
+    with pytest.raises(ValueError, match="sync_qk=False"): mla_decode_gluon(q, kv, bt, sl, 0.07, sync_qk=True, chunked=True)
 
 
 @pytest.mark.skipif(gluon is None, reason="this Triton has no Gluon")
