@@ -1,4 +1,4 @@
-"""03c put FlashMLA's tile into Triton and stopped at 0.48x FlashMLA: one tile's chain took 4.2 µs per SM because plain Triton runs the softmax with the tensor cores idle. Here we write FlashMLA's schedule ourselves in Triton's Gluon dialect (explicit layouts, shared memory, `wgmma`, mbarriers, TMA, `warp_specialize`): two math warpgroups alternate 64-token tiles, each publishes its P and running max in shared memory, and each multiplies every tile's P into its own 256 of the 512 value columns, while a producer warp streams the pages by TMA. With only two tiles of shared memory, *when* a warpgroup hands a buffer back decides the speed: releasing it right after its last product, not after the next softmax, takes the kernel from 0.60x to 0.71x FlashMLA. A pure-torch model of the exact schedule is checked against 03's oracle on CPU, an event model shows the release point, the kernel is compiled for sm_90a offline and measured on an H100 beside 03, 03c, FlashMLA and its own variants.
+"""03c put FlashMLA's tile into Triton and stopped at 0.48x FlashMLA: one tile's chain took 4.2 µs per SM because plain Triton runs the softmax with the tensor cores idle. Here we write FlashMLA's schedule ourselves in Triton's Gluon dialect (explicit layouts, shared memory, `wgmma`, mbarriers, TMA, `warp_specialize`): two math warpgroups alternate 64-token tiles, each publishes its P and running max in shared memory, and each multiplies every tile's P into its own 256 of the 512 value columns, while a producer warp streams the pages by TMA. With only two tiles of shared memory, *when* a warpgroup hands a buffer back decides the speed: releasing it right after its last product, not after the next softmax, takes the kernel from 0.60x to 0.71x FlashMLA. Then each warpgroup multiplies its *own* tile's P from registers, issued asynchronously before it stores P for the other one, with the score products as nine asynchronous `wgmma`s: together (not either alone) they halve the register spills and take the kernel to 0.82x FlashMLA at 64 x 8k, 128 heads. A pure-torch model of the exact schedule is checked against 03's oracle on CPU, an event model shows the release point, the kernel is compiled for sm_90a offline and measured on an H100 beside 03, 03c, FlashMLA and its own variants.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_gluon.html.md"""
 
@@ -213,6 +213,21 @@ if gluon is not None:
         else:
             mbarrier.arrive(free_mine.index(buf), count=1)
 
+    @gluon.jit
+    def _softmax_tile(s, m_i, limit, cols, tok0, end, sm_scale_log2, ABLATE: gl.constexpr):
+        "Online softmax of one 64 x 64 score tile (tokens tok0..) from the running max m_i: (new max, rescale alpha, P, row sum)."
+        toks = tok0 + cols
+        ok = (toks[None, :] < limit[:, None]) & (toks < end)[None, :]
+        s = gl.where(ok, s * sm_scale_log2, float("-inf"))
+        m_new = gl.maximum(m_i, gl.max(s, 1))
+        m_sub = gl.where(m_new == float("-inf"), 0.0, m_new)               # a row with nothing visible yet stays at 0
+        alpha = gl.exp2(m_i - m_sub)
+        p = gl.exp2(s - m_sub[:, None])
+        if ABLATE == 2:                                                   # timing only (wrong results): no exp2 over the tile
+            p = s - m_sub[:, None]
+        return m_new, alpha, p, gl.sum(p, 1)
+
+
 # %% ../nbs/03d_decode_gluon.ipynb #6a7c9e21
 if gluon is not None:
     @gluon.jit
@@ -221,7 +236,8 @@ if gluon is not None:
                  stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
                  stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
                  W: gl.constexpr, R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr,
-                 ORDER: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, SYNC_QK: gl.constexpr, ABLATE: gl.constexpr):
+                 ORDER: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, SYNC_QK: gl.constexpr, ABLATE: gl.constexpr,
+                 REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False):
         "Math warpgroup W: scores + softmax of tiles W, W+2, ...; P @ V for its R/2 value columns of every tile."
         HALF: gl.constexpr = R // 2
         s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, 64, 16])
@@ -229,6 +245,7 @@ if gluon is not None:
         row_l: gl.constexpr = gl.SliceLayout(1, s_layout)
         orow_l: gl.constexpr = gl.SliceLayout(1, o_layout)
         qpe_l: gl.constexpr = gl.DotOperandLayout(operand_index=0, parent=s_layout, k_width=2)
+        preg_l: gl.constexpr = gl.DotOperandLayout(operand_index=0, parent=o_layout, k_width=2)  # own P as wgmma's register A
         if W == 0:                                                        # our value columns and who we release them to
             v_mine, free_mine = kv_lo, free_lo
         else:
@@ -260,6 +277,11 @@ if gluon is not None:
             s = gl.zeros([64, 64], gl.float32, s_layout)
             if t < n_tiles:                                               # own tile t: the scores
                 s = _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, W, (t // 2) & 1, s, CHUNKED, SYNC_QK)
+            alpha = gl.full([64], 1.0, gl.float32, row_l)               # our tile's softmax: rescale, P, row sum, new max
+            rs = gl.zeros([64], gl.float32, row_l)
+            p = gl.zeros([64, 64], gl.float32, s_layout)
+            p16 = gl.zeros([64, 64], gl.bfloat16, s_layout)
+            m_new = m_i
             if t >= 1 and ORDER < 3:                                      # the other warpgroup's statistics of tile t - 1 (with its P
                 if ORDER == 2:                                            # unless published early): its max is where our softmax starts
                     mbarrier.wait(st_ready.index(1 - W), ((t - 1) // 2) & 1)
@@ -268,40 +290,62 @@ if gluon is not None:
                 m_i = m_smem.index(1 - W).load(row_l)
                 a_prev = a_smem.index(1 - W).load(row_l)
                 l_i = l_i * a_prev + r_smem.index(1 - W).load(row_l)
-                if ORDER < 2:                                             # apply tile t - 1 before our softmax
+                if ASYNC_PV:                                              # apply tile t - 1 asynchronously, our softmax under it,
+                    acc = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None],
+                                        is_async=True)
+                    if t < n_tiles:
+                        m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE)
+                    o = warpgroup_mma_wait(0, deps=(acc,))                # then hand its P and our half back
+                    _bar_sync()
+                    mbarrier.arrive(p_free.index(1 - W), count=1)
+                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                elif ORDER < 2:                                           # apply tile t - 1 before our softmax
                     o = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
                     if ORDER == 1:                                        # and hand its P and our half back at once
                         _bar_sync()
                         mbarrier.arrive(p_free.index(1 - W), count=1)
                         _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
-            alpha = gl.full([64], 1.0, gl.float32, row_l)
-            rs = gl.zeros([64], gl.float32, row_l)
             if t < n_tiles:                                               # own tile: softmax; publish m, alpha, row sum, then P
-                toks = (tile0 + t) * 64 + cols
-                ok = (toks[None, :] < limit[:, None]) & (toks < end)[None, :]
-                s = gl.where(ok, s * sm_scale_log2, float("-inf"))
-                m_new = gl.maximum(m_i, gl.max(s, 1))
-                m_sub = gl.where(m_new == float("-inf"), 0.0, m_new)       # a row with nothing visible yet stays at 0
-                alpha = gl.exp2(m_i - m_sub)
-                p = gl.exp2(s - m_sub[:, None])
-                if ABLATE == 2:                                           # timing only (wrong results): no exp2 over the tile
-                    p = s - m_sub[:, None]
-                rs = gl.sum(p, 1)
+                if ASYNC_PV:                                              # (done under tile t - 1's product unless t == 0)
+                    if t == 0:
+                        m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE)
+                else:
+                    m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE)
                 m_smem.index(W).store(m_new)
                 a_smem.index(W).store(alpha)
                 r_smem.index(W).store(rs)
                 if ORDER == 2:                                            # the other warpgroup's softmax of t + 1 may start now
                     _bar_sync()
                     mbarrier.arrive(st_ready.index(W), count=1)
-                if t >= 2:
-                    mbarrier.wait(p_free.index(W), ((t // 2) - 1) & 1)
-                if (tile0 + t) * 64 + 64 > end:                           # the last tile: rows past the end may hold NaN
-                    _zero_rows(kv_lo.index(W), (tile0 + t) * 64, end, HALF)
-                    _zero_rows(kv_hi.index(W), (tile0 + t) * 64, end, HALF)
-                p_smem.index(W).store(p.to(gl.bfloat16))
-                fence_async_shared()                                      # generic-proxy writes before wgmma reads
-                _bar_sync()
-                mbarrier.arrive(p_ready.index(W), count=1)
+                p16 = p.to(gl.bfloat16)
+                if REG_P == 2:                                            # our own product first, from registers, while P is stored
+                    if (tile0 + t) * 64 + 64 > end:                       # the last tile: rows past the end may hold NaN
+                        _zero_rows(kv_lo.index(W), (tile0 + t) * 64, end, HALF)
+                        _zero_rows(kv_hi.index(W), (tile0 + t) * 64, end, HALF)
+                        fence_async_shared()
+                        _bar_sync()
+                    l_i = l_i * alpha + rs
+                    p_reg = gl.convert_layout(p16, preg_l)
+                    acc = warpgroup_mma(p_reg, v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None], is_async=True)
+                    if t >= 2:
+                        mbarrier.wait(p_free.index(W), ((t // 2) - 1) & 1)
+                    p_smem.index(W).store(p16)
+                    fence_async_shared()                                  # generic-proxy writes before wgmma reads
+                    _bar_sync()
+                    mbarrier.arrive(p_ready.index(W), count=1)
+                    o, p_reg = warpgroup_mma_wait(0, deps=(acc, p_reg))
+                    _bar_sync()                                           # every warp's product has finished reading our half
+                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, W, t + 2, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                else:
+                    if t >= 2:
+                        mbarrier.wait(p_free.index(W), ((t // 2) - 1) & 1)
+                    if (tile0 + t) * 64 + 64 > end:                       # the last tile: rows past the end may hold NaN
+                        _zero_rows(kv_lo.index(W), (tile0 + t) * 64, end, HALF)
+                        _zero_rows(kv_hi.index(W), (tile0 + t) * 64, end, HALF)
+                    p_smem.index(W).store(p16)
+                    fence_async_shared()                                  # generic-proxy writes before wgmma reads
+                    _bar_sync()
+                    mbarrier.arrive(p_ready.index(W), count=1)
                 m_i = m_new
             if t >= 1:
                 if ORDER == 2:                                            # apply tile t - 1 after our softmax (off the max chain)
@@ -311,9 +355,12 @@ if gluon is not None:
                     _bar_sync()
                     mbarrier.arrive(p_free.index(1 - W), count=1)
                     _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
-            if t < n_tiles:                                               # and our own tile, our columns
+            if t < n_tiles and REG_P != 2:                                # and our own tile, our columns
                 l_i = l_i * alpha + rs
-                o = warpgroup_mma(p_smem.index(W), v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None])
+                if REG_P:                                                 # our own P straight from registers (no shared-memory read)
+                    o = warpgroup_mma(gl.convert_layout(p16, preg_l), v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None])
+                else:
+                    o = warpgroup_mma(p_smem.index(W), v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None])
                 _bar_sync()                                               # every warp's product has finished reading our half
                 _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, W, t + 2, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
         # epilogue: this warpgroup's half of the normalised output (and, for W == 0, the lse)
@@ -342,7 +389,8 @@ if gluon is not None:
                           stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, S_Q, M, NUM_SPLITS,
                           R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr,
                           ORDER: gl.constexpr = 1, CHUNKED: gl.constexpr = False, SELF_LOAD: gl.constexpr = False,
-                          SYNC_QK: gl.constexpr = False, ABLATE: gl.constexpr = 0):
+                          SYNC_QK: gl.constexpr = False, ABLATE: gl.constexpr = 0,
+                          REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, MATH_REGS: gl.constexpr = 232):
         pid_m, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_m * 64
         seqlen = gl.load(SEQ + pid_b)
@@ -383,13 +431,13 @@ if gluon is not None:
             (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE, REG_P, ASYNC_PV)),
             (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE, REG_P, ASYNC_PV)),
             (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, CHUNKED, SELF_LOAD, ABLATE)),
-        ], [4, 1], [232, 40])
+        ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])   # registers per thread: both math warpgroups MATH_REGS, the loader the rest
 
 # %% ../nbs/03d_decode_gluon.ipynb #e8b4f4c1
 def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed queries, bf16
@@ -406,14 +454,24 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                                                   # version); 1 the same, released at once; 2 after our softmax; 3 before our scores
                      chunked: bool = False,       # one barrier per 64-column chunk: the scores start on the first 8 KB that lands
                      self_load: bool = False,     # each warpgroup refills its own half of a buffer by TMA as soon as it is done with it
-                     sync_qk: bool = True,        # the scores as three synchronous products of whole halves (False: nine async
-                                                  # wgmmas, one per 64-column chunk; needed by chunked=True)
+                     sync_qk: bool = False,       # the scores as nine asynchronous wgmmas, one per 64-column chunk, then one wait
+                                                  # (True: three synchronous products of whole halves; chunked=True needs False)
+                     reg_p: int = 2,              # the own tile's P @ V takes P from registers (wgmma's register A operand): 2 issued
+                                                  # async before P is stored for the other warpgroup, 1 after P is published, 0 from smem
+                     async_pv: bool = False,      # order 1: tile t-1's P @ V issued async, our softmax under it, released after it
+                     math_regs: int = 232,        # registers per math thread (setmaxnreg); the producer warp's warpgroup gets 504 - 2x
                      ablate: int = 0,             # timing experiments only, results WRONG: 1 every tile from page 0 (no HBM), 2 no exp2
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with two ping-pong math warpgroups (Gluon, sm_90): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and torch.cuda.get_device_capability(q.device)[0] == 9
     impl = impl or ("gluon" if hopper else "model")
     _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, values=validate)
+    if sync_qk and chunked: raise ValueError("chunked=True issues the scores per chunk: pass sync_qk=False with it")
+    if order not in (0, 1, 2, 3): raise ValueError(f"order must be 0, 1, 2 or 3, got {order!r}")
+    if int(reg_p) not in (0, 1, 2): raise ValueError(f"reg_p must be 0 (False), 1 (True) or 2, got {reg_p!r}")
+    if math_regs not in (232, 240): raise ValueError(f"math_regs must be 232 (the producer keeps 40) or 240 (it keeps 24), got {math_regs!r}")
+    if async_pv and order != 1: raise ValueError(f"async_pv=True overlaps tile t-1's product with our softmax in order 1, got order={order}")
+    if int(reg_p) == 2 and order not in (1, 3): raise ValueError(f"reg_p=2 (the default) issues our own product right after our softmax: it needs order 1 or 3, got order={order}; pass reg_p=0 or 1 with it")
     if impl == "model": return gluon_schedule_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03c's mla_decode_wide")
@@ -423,8 +481,6 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     if q.dtype != torch.bfloat16: raise ValueError(f"the Gluon kernel takes bf16, got {q.dtype}; use 03c's mla_decode_wide for fp16")
     if page % 64: raise ValueError(f"page_size ({page}) must be a multiple of 64: a tile is 64 rows of one page")
     if not kv_cache.is_contiguous(): raise ValueError("kv_cache must be contiguous (it is read as (num_blocks * page, 576) by TMA)")
-    if sync_qk and chunked: raise ValueError("chunked=True issues the scores per chunk: pass sync_qk=False with it")
-    if order not in (0, 1, 2, 3): raise ValueError(f"order must be 0, 1, 2 or 3, got {order!r}")
     q, block_table, cache_seqlens = q.contiguous(), block_table.contiguous(), cache_seqlens.contiguous()
     if max_seqlen is None: max_seqlen = int(cache_seqlens.max())
     M, r = s_q * h, kv_lora_rank
@@ -442,7 +498,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
         softmax_scale * 1.4426950408889634, q.stride(0), q.stride(1), q.stride(2), block_table.stride(0),
         out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
         op.stride(0), op.stride(1) if not direct else 0, op.stride(2) if not direct else 0, lp.stride(0), lp.stride(1) if not direct else 0,
-        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, ABLATE=ablate, num_warps=4)
+        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, REG_P=int(reg_p), ASYNC_PV=async_pv, MATH_REGS=math_regs, ABLATE=ablate, num_warps=4)
     if not direct:                                                    # 03's log-sum-exp combine of the splits
         _mla_decode_combine[(M, b)](op, lp, out, lse, op.stride(0), op.stride(1), op.stride(2), lp.stride(0), lp.stride(1),
                                     out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1), h, r, S,
@@ -452,12 +508,18 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
 # %% ../nbs/03d_decode_gluon.ipynb #7f98fbe7
 def gluon_report(direct: bool = True, **variant) -> dict:
     "Compile the Gluon kernel for sm_90a without a GPU: registers, spills (ptxas), shared memory, wgmma/TMA/setmaxnreg counts."
-    import re, warnings
+    import re, subprocess, warnings
+    if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):     # the interpreter makes triton.language's @jit helpers
+        code = f"import json; from infinitecontext.kernels_gluon import gluon_report; print(json.dumps(gluon_report({direct!r}, **{variant!r})))"
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "TRITON_INTERPRET": "0"})
+        if r.returncode: raise RuntimeError(f"the offline compile failed:\n{r.stderr[-3000:]}")
+        rep = json.loads(r.stdout.strip().splitlines()[-1])          # (gl.max, gl.sum) uncompilable: compile in a child process
+        return {**rep, "setmaxnreg": [tuple(x) for x in rep["setmaxnreg"]]}
     from infinitecontext.kernels_fp8 import ptxas_sm90
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_gluon
-    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=1, CHUNKED=False, SELF_LOAD=False, SYNC_QK=True, ABLATE=0)
+    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=1, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232)
     consts.update({k.upper(): v for k, v in variant.items()})        # e.g. order=0, chunked=False, self_load=False
     lay = lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
@@ -475,15 +537,25 @@ def gluon_report(direct: bool = True, **variant) -> dict:
 
 # %% ../nbs/03d_decode_gluon.ipynb #bfcb74de
 GLUON_SHAPES = [(64, 8192, 128), (4, 131072, 128), (64, 8192, 16)]
-GLUON_VARIANTS = {                                 # the schedule's switches; the default is order 1 with synchronous scores
-    "first version (order 0)": dict(order=0, sync_qk=True),
-    "the default (order 1)": dict(),
-    "async scores (order 1)": dict(order=1, sync_qk=False),
-    "1 + async + chunk barriers": dict(order=1, sync_qk=False, chunked=True),
-    "1 + self-refill": dict(order=1, sync_qk=True, self_load=True),
-    "softmax first (order 2)": dict(order=2, sync_qk=True),
-    "apply t-1 first (order 3)": dict(order=3, sync_qk=True),
-    "2 + async + chunks + self-refill": dict(order=2, sync_qk=False, chunked=True, self_load=True),
+_V0 = dict(order=1, sync_qk=True, reg_p=0, math_regs=232)          # the 04:09 UTC default: the earlier variants are changes of it
+GLUON_VARIANTS = {                                 # the schedule's switches; the default: order 1, nine async score products, own P @ V
+    "first version (order 0)": {**_V0, "order": 0},                  # from registers issued before P is stored for the other warpgroup
+    "the default": dict(),
+    "04:09 default (sync scores, smem P)": _V0,
+    "async scores (order 1)": {**_V0, "sync_qk": False},
+    "1 + async + chunk barriers": {**_V0, "sync_qk": False, "chunked": True},
+    "1 + self-refill": {**_V0, "self_load": True},
+    "softmax first (order 2)": {**_V0, "order": 2},
+    "apply t-1 first (order 3)": {**_V0, "order": 3},
+    "2 + async + chunks + self-refill": {**_V0, "order": 2, "sync_qk": False, "chunked": True, "self_load": True},
+    "1 + register P": {**_V0, "reg_p": 1},                           # own tile's P @ V from registers (wgmma register A)
+    "1 + register P issued first": {**_V0, "reg_p": 2},              # ... issued async before P is stored for the other one
+    "1 + async t-1 product": {**_V0, "async_pv": True},              # tile t-1's P @ V under our softmax
+    "1 + async t-1 + register P first": {**_V0, "async_pv": True, "reg_p": 2},
+    "async scores + register P": {**_V0, "sync_qk": False, "reg_p": 1},
+    "default + async t-1": dict(async_pv=True),
+    "default, order 3": dict(order=3),
+    "default, 240 registers": dict(math_regs=240),                   # both math warpgroups 240, the producer 24 (as FA3)
 }
 
 def gpu_check_gluon(small: bool = False, variants: dict = GLUON_VARIANTS) -> bool:
@@ -544,6 +616,7 @@ def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, variants: 
     return rows
 
 if __name__ == "__main__" and "ipykernel" not in sys.modules:
-    if "--memcheck" in sys.argv: print("memcheck probe ok:", gpu_check_gluon(small=True, variants={k: GLUON_VARIANTS[k] for k in ("first version (order 0)", "the default (order 1)", "async scores (order 1)", "2 + async + chunks + self-refill")}))
+    if "--memcheck" in sys.argv: print("memcheck probe ok:", gpu_check_gluon(small=True, variants={k: GLUON_VARIANTS[k] for k in ("first version (order 0)", "the default", "04:09 default (sync scores, smem P)", "async scores (order 1)",
+                                                                                                    "2 + async + chunks + self-refill", "1 + async t-1 + register P first")}))
     elif "--check" in sys.argv: print("correct:", gpu_check_gluon())
     else: bench_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"))

@@ -2,7 +2,7 @@
 
 CPU: the schedule model against 03's oracle (NaN in every unused slot, ragged lengths, shuffled pages, h 1/16/128,
 s_q 1/2, one split and several), the timeline model, the clear errors, and the offline sm_90a compile of the real kernel.
-GPU (sm_90): the kernel itself against the oracle, three schedule variants, forced splits.
+GPU (sm_90): the kernel itself against the oracle, every code path of the schedule variants, forced splits.
 """
 import pytest
 import torch
@@ -67,6 +67,11 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="last dim"): mla_decode_gluon(q[..., :500], kv, bt, sl, 0.07)
     if not HOPPER:
         with pytest.raises(RuntimeError, match="Hopper"): mla_decode_gluon(q, kv, bt, sl, 0.07, impl="gluon")
+    with pytest.raises(ValueError, match="reg_p must be"): mla_decode_gluon(q, kv, bt, sl, 0.07, reg_p=3)
+    with pytest.raises(ValueError, match="math_regs must be"): mla_decode_gluon(q, kv, bt, sl, 0.07, math_regs=236)
+    with pytest.raises(ValueError, match="async_pv=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=2, async_pv=True)
+    with pytest.raises(ValueError, match="pass reg_p=0 or 1"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=0)
+    with pytest.raises(ValueError, match="sync_qk=False"): mla_decode_gluon(q, kv, bt, sl, 0.07, sync_qk=True, chunked=True)
 
 
 @pytest.mark.skipif(gluon is None, reason="this Triton has no Gluon")
@@ -78,7 +83,9 @@ def test_offline_compile_sm90a():
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
-@pytest.mark.parametrize("variant", ["first version (order 0)", "the default (order 1)", "async scores (order 1)", "2 + async + chunks + self-refill"])
+@pytest.mark.parametrize("variant", ["first version (order 0)", "the default", "04:09 default (sync scores, smem P)", "async scores (order 1)",
+                                     "2 + async + chunks + self-refill", "1 + register P", "1 + async t-1 + register P first",
+                                     "default, 240 registers"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
 def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
     from infinitecontext.kernels_gluon import GLUON_VARIANTS
