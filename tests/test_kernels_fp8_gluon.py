@@ -2,14 +2,15 @@
 
 CPU: the schedule model against 03b's FP8 oracle (NaN bytes in every unused slot, ragged lengths, shuffled pages,
 h 1/16/64, s_q 1/2, one to four splits), split invariance, and the clear errors.
-GPU (sm_90): both kernels (warp-specialised default and the one-warpgroup first version) against the oracle.
+CPU: the default dequantiser's byte shifts, emulated, exact for all 256 bytes.
+GPU (sm_90): the warp-specialised kernel (default byte shifts, cvt, row scales) and the one-warpgroup first version against the oracle.
 """
 import pytest
 import torch
 
 from infinitecontext.kernels import compare
 from infinitecontext.kernels_fp8 import make_paged_cache_fp8, mla_decode_fp8_ref
-from infinitecontext.kernels_fp8_gluon import fp8_gluon_model, mla_decode_fp8_gluon
+from infinitecontext.kernels_fp8_gluon import e4m3_shift_bf16, fp8_gluon_model, mla_decode_fp8_gluon
 
 HOPPER = torch.cuda.is_available() and torch.cuda.get_device_capability()[0] == 9
 CASES = [([1000], 16, 1, 1), ([70, 200, 64, 1], 16, 1, 3), ([300, 129], 64, 1, 2), ([500, 64], 1, 2, 3),
@@ -44,6 +45,16 @@ def test_model_split_invariance_and_sensitivity():
     assert bad["lse"] > 1e-2
 
 
+def test_e4m3_byte_shifts_exact():
+    "The default dequantiser's integer steps give every finite e4m3 value x 2^-120 exactly (zeros, subnormals, signs)."
+    b = torch.arange(256, dtype=torch.uint8)
+    want = b.view(torch.float8_e4m3fn).float()
+    got = e4m3_shift_bf16(b.reshape(4, 64)).reshape(-1).float() * 2.0 ** 120
+    fin = ~want.isnan()
+    assert fin.sum() == 254 and torch.equal(got[fin], want[fin]) and torch.equal(got[fin].signbit(), want[fin].signbit())
+    assert got[~fin].isfinite().all()          # NaN bytes (unused slots) become finite values; the row's zeroed scale clears them
+
+
 def test_clear_errors():
     q, kv8, bt, sl = _inputs([100], 16, 1)
     with pytest.raises(ValueError, match="03d"):
@@ -60,10 +71,10 @@ def test_clear_errors():
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
-@pytest.mark.parametrize("kernel", ["ws", "tma"])
+@pytest.mark.parametrize("kw", [dict(), dict(dq=0), dict(dq=2), dict(kernel="tma")], ids=["default", "cvt", "row-scales", "v1"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES)
-def test_kernel_matches_fp8_oracle(kernel, lens, h, s_q, splits):
+def test_kernel_matches_fp8_oracle(kw, lens, h, s_q, splits):
     q, kv8, bt, sl = _inputs(lens, h, s_q, "cuda")
-    o, l = mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=splits, kernel=kernel)
+    o, l = mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=splits, **kw)
     e = compare(o, l, *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
     assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
