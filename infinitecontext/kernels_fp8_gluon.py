@@ -454,6 +454,8 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
     if s_q not in (1, 2) or not 1 <= h <= 64:
         raise ValueError(f"the FP8 Gluon kernel takes s_q 1 or 2 and 1..64 heads, got s_q={s_q}, h={h}; "
                          "for other shapes use 03d's mla_decode_gluon (bf16) or 03b's mla_decode_fp8")
+    if dq not in (0, 1, 2, 3):
+        raise ValueError(f"dq picks the dequantiser: 3 byte shifts (default), 0 cvt chain, 1 bf16 product, 2 cvt with row-layout scales; got {dq!r}")
     if impl == "model": return fp8_gluon_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03b's mla_decode_fp8")

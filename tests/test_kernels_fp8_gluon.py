@@ -55,6 +55,17 @@ def test_e4m3_byte_shifts_exact():
     assert got[~fin].isfinite().all()          # NaN bytes (unused slots) become finite values; the row's zeroed scale clears them
 
 
+def test_descriptor_cache():
+    "The launcher's TMA descriptors are built once per cache tensor (one entry), fresh with cache=False, rebuilt for a new cache."
+    from infinitecontext.kernels_fp8_gluon import _fp8g_descs
+    _, kv8, _, _ = _inputs([200, 70], 16, 1)
+    _, kv9, _, _ = _inputs([100], 16, 1)
+    a = _fp8g_descs(kv8, 512, 64, 256)
+    assert _fp8g_descs(kv8, 512, 64, 256) is a and _fp8g_descs(kv8, 512, 64, 256, cache=False) is not a
+    assert a[0].block_shape == [64, 256] and a[0].base.data_ptr() == kv8.data_ptr() and a[2].base.dtype == torch.bfloat16
+    assert _fp8g_descs(kv9, 512, 64, 256)[0].base.data_ptr() == kv9.data_ptr() and _fp8g_descs(kv8, 512, 64, 256) is not a
+
+
 def test_clear_errors():
     q, kv8, bt, sl = _inputs([100], 16, 1)
     with pytest.raises(ValueError, match="03d"):
@@ -65,6 +76,8 @@ def test_clear_errors():
         mla_decode_fp8_gluon(q, kv8.float(), bt, sl, 0.1)
     with pytest.raises(ValueError, match="impl"):
         mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, impl="cuda")
+    with pytest.raises(ValueError, match="dq"):
+        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, dq=4)
     if not HOPPER:
         with pytest.raises(RuntimeError, match="sm_90"):
             mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, impl="gluon")
