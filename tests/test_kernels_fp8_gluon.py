@@ -1,0 +1,93 @@
+"""03e's FP8 decode kernel in Gluon (TMA'd e4m3 tiles, a dequantising warpgroup, swap-AB wgmma) and its torch model.
+
+CPU: the schedule model against 03b's FP8 oracle (NaN bytes in every unused slot, ragged lengths, shuffled pages,
+h 1/16/64, s_q 1/2, one to four splits), split invariance, and the clear errors.
+CPU: the default dequantiser's byte shifts, emulated, exact for all 256 bytes.
+GPU (sm_90): the warp-specialised kernel (default byte shifts, cvt, row scales) and the one-warpgroup first version against the oracle.
+"""
+import pytest
+import torch
+
+from infinitecontext.kernels import compare
+from infinitecontext.kernels_fp8 import make_paged_cache_fp8, mla_decode_fp8_ref
+from infinitecontext.kernels_fp8_gluon import e4m3_shift_bf16, fp8_gluon_model, mla_decode_fp8_gluon
+
+HOPPER = torch.cuda.is_available() and torch.cuda.get_device_capability()[0] == 9
+CASES = [([1000], 16, 1, 1), ([70, 200, 64, 1], 16, 1, 3), ([300, 129], 64, 1, 2), ([500, 64], 1, 2, 3),
+         ([257, 90], 16, 2, 1), ([130, 65], 32, 2, 4)]
+
+
+def _inputs(lens, h, s_q, dev="cpu", seed=0):
+    kv8, bt, sl = make_paged_cache_fp8(lens, 64, 512, 64, seed=seed)       # unused slots are 0xFF bytes (NaN)
+    q = torch.randn(len(lens), s_q, h, 576, generator=torch.Generator().manual_seed(seed + 1)).bfloat16()
+    return q.to(dev), kv8.to(dev), bt.to(dev), sl.to(dev)
+
+
+@pytest.mark.parametrize("lens,h,s_q,splits", CASES[:4])
+def test_model_matches_fp8_oracle(lens, h, s_q, splits):
+    torch.set_num_threads(1)
+    q, kv8, bt, sl = _inputs(lens, h, s_q)
+    o, l = fp8_gluon_model(q, kv8, bt, sl, 192 ** -0.5, num_splits=splits)
+    assert o.shape == (len(lens), s_q, h, 512) and l.shape == (len(lens), h, s_q)
+    assert not o.isnan().any() and not l.isnan().any(), "NaN leaked from an unused cache slot"
+    e = compare(o, l, *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
+    assert e["cos"] > 0.9999 and e["lse"] < 1e-4, e
+
+
+def test_model_split_invariance_and_sensitivity():
+    "Split-KV + combine gives the same answer for 1 and 4 splits; a wrong scale is caught by the comparison."
+    q, kv8, bt, sl = _inputs([700, 130], 16, 1)
+    o1, l1 = fp8_gluon_model(q, kv8, bt, sl, 192 ** -0.5, num_splits=1)
+    o4, l4 = fp8_gluon_model(q, kv8, bt, sl, 192 ** -0.5, num_splits=4)
+    e = compare(o4, l4, o1, l1)
+    assert e["cos"] > 0.99999 and e["lse"] < 1e-4, e
+    bad = compare(*fp8_gluon_model(q, kv8, bt, sl, 0.5 * 192 ** -0.5, num_splits=1), o1, l1)
+    assert bad["lse"] > 1e-2
+
+
+def test_e4m3_byte_shifts_exact():
+    "The default dequantiser's integer steps give every finite e4m3 value x 2^-120 exactly (zeros, subnormals, signs)."
+    b = torch.arange(256, dtype=torch.uint8)
+    want = b.view(torch.float8_e4m3fn).float()
+    got = e4m3_shift_bf16(b.reshape(4, 64)).reshape(-1).float() * 2.0 ** 120
+    fin = ~want.isnan()
+    assert fin.sum() == 254 and torch.equal(got[fin], want[fin]) and torch.equal(got[fin].signbit(), want[fin].signbit())
+    assert got[~fin].isfinite().all()          # NaN bytes (unused slots) become finite values; the row's zeroed scale clears them
+
+
+def test_descriptor_cache():
+    "The launcher's TMA descriptors are built once per cache tensor (one entry), fresh with cache=False, rebuilt for a new cache."
+    from infinitecontext.kernels_fp8_gluon import _fp8g_descs
+    _, kv8, _, _ = _inputs([200, 70], 16, 1)
+    _, kv9, _, _ = _inputs([100], 16, 1)
+    a = _fp8g_descs(kv8, 512, 64, 256)
+    assert _fp8g_descs(kv8, 512, 64, 256) is a and _fp8g_descs(kv8, 512, 64, 256, cache=False) is not a
+    assert a[0].block_shape == [64, 256] and a[0].base.data_ptr() == kv8.data_ptr() and a[2].base.dtype == torch.bfloat16
+    assert _fp8g_descs(kv9, 512, 64, 256)[0].base.data_ptr() == kv9.data_ptr() and _fp8g_descs(kv8, 512, 64, 256) is not a
+
+
+def test_clear_errors():
+    q, kv8, bt, sl = _inputs([100], 16, 1)
+    with pytest.raises(ValueError, match="03d"):
+        mla_decode_fp8_gluon(q.expand(1, 1, 16, 576).repeat(1, 1, 8, 1), kv8, bt, sl, 0.1)   # 128 heads
+    with pytest.raises(ValueError, match="s_q 1 or 2"):
+        mla_decode_fp8_gluon(q.repeat(1, 3, 1, 1), kv8, bt, sl, 0.1)
+    with pytest.raises(ValueError, match="uint8"):
+        mla_decode_fp8_gluon(q, kv8.float(), bt, sl, 0.1)
+    with pytest.raises(ValueError, match="impl"):
+        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, impl="cuda")
+    with pytest.raises(ValueError, match="dq"):
+        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, dq=4)
+    if not HOPPER:
+        with pytest.raises(RuntimeError, match="sm_90"):
+            mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, impl="gluon")
+
+
+@pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
+@pytest.mark.parametrize("kw", [dict(), dict(dq=0), dict(dq=2), dict(kernel="tma")], ids=["default", "cvt", "row-scales", "v1"])
+@pytest.mark.parametrize("lens,h,s_q,splits", CASES)
+def test_kernel_matches_fp8_oracle(kw, lens, h, s_q, splits):
+    q, kv8, bt, sl = _inputs(lens, h, s_q, "cuda")
+    o, l = mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=splits, **kw)
+    e = compare(o, l, *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
+    assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
