@@ -1,4 +1,4 @@
-"""Two changes to 03's decode kernel, derived and measured beside it. An FP8 latent cache in FlashMLA's format (512 e4m3 values, four fp32 scales, the 64 RoPE values in bf16: 656 bytes a token instead of 1,152), quantised on write into the paged cache and dequantised inside the Triton kernel; and a split of the work by tokens rather than by sequences, as FlashMLA's scheduler does, so a ragged batch runs as fast as a uniform one. Both are tested against 03's oracle. The first version of each was slower than 03's bf16 kernel; the lesson measures why (a dequantisation chain and a load that waits on every tile; register spills) and fixes what it can: the FP8 load folds its scales into the products, converts e4m3 with one instruction per two values and requests each tile one step early, and the launch settings are swept. On an H100 the FP8 cache then runs at 0.94x 03's bf16 speed (from 0.57x; the bytes alone would allow 1.76x), and the balanced bf16 kernel runs a ragged batch as fast as its uniform batch, 1% behind FlashMLA. A pipelined load of the FP8 tiles through TMA, several stages deep, is built, tested and measured too: it is slower still (0.83x bf16), so it stays a variant, and the lesson shows why. So is a kernel that skips the conversion altogether and multiplies the stored e4m3 bytes on Hopper's FP8 tensor cores, with the queries and softmax weights rounded to e4m3 in one or two terms: 0.73x bf16 at best, for the reason the compiler report gives (each tile is still transposed through registers). Neither the split's settings nor the combine close that last 1%: a sweep finds today's split fastest, and a combine fused into the main kernel (the last program to finish a sequence merges its partials, found by an atomic counter) is correct but no faster, and slower where one sequence has many partials (1 x 1M: 0.504 against 0.437 ms), so it stays opt-in. Replayed from a CUDA graph, with no host time or cache flush in the timing, FlashMLA's lead on the ragged batch is 7%; FlashMLA launches its two kernels with programmatic dependent launch, so its combine can overlap the main kernel's tail, which ours cannot yet.
+"""Two changes to 03's decode kernel, derived and measured beside it. An FP8 latent cache in FlashMLA's format (512 e4m3 values, four fp32 scales, the 64 RoPE values in bf16: 656 bytes a token instead of 1,152), quantised on write into the paged cache and dequantised inside the Triton kernel; and a split of the work by tokens rather than by sequences, as FlashMLA's scheduler does, so a ragged batch runs as fast as a uniform one. Both are tested against 03's oracle. The first version of each was slower than 03's bf16 kernel; the lesson measures why (a dequantisation chain and a load that waits on every tile; register spills) and fixes what it can: the FP8 load folds its scales into the products, converts e4m3 with one instruction per two values and requests each tile one step early, and the launch settings are swept. On an H100 the FP8 cache then runs at 0.94x 03's bf16 speed (from 0.57x; the bytes alone would allow 1.76x), and the balanced bf16 kernel runs a ragged batch as fast as its uniform batch, 1% behind FlashMLA. A pipelined load of the FP8 tiles through TMA, several stages deep, is built, tested and measured too: it is slower still (0.83x bf16), so it stays a variant, and the lesson shows why. So is a kernel that skips the conversion altogether and multiplies the stored e4m3 bytes on Hopper's FP8 tensor cores, with the queries and softmax weights rounded to e4m3 in one or two terms: 0.73x bf16 at best, for the reason the compiler report gives (each tile is still transposed through registers). Neither the split's settings nor the combine close that last 1%: a sweep finds today's split fastest, and a combine fused into the main kernel (the last program to finish a sequence merges its partials, found by an atomic counter) is correct but no faster, and slower where one sequence has many partials (1 x 1M: 0.504 against 0.437 ms), so it stays opt-in. Replayed from a CUDA graph, with no host time or cache flush in the timing, FlashMLA's lead on the ragged batch is 7%; FlashMLA launches its two kernels with programmatic dependent launch (PDL), so its combine can overlap the main kernel's tail. Ours can too with `pdl=True` (Hopper's `griddepcontrol` through Triton 3.6's `launch_pdl`): bit-identical results, 1.2% off the ragged step (1.002x FlashMLA's time in `do_bench`, 1.06x from a graph), but 1.2% slower on one 1M-token sequence, so it stays opt-in.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_fp8.html.md"""
 
@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - the oracle and the quantiser must work
 
 # %% auto #0
 __all__ = ['FP8_MAX', 'PLAN_DEFAULTS', 'PLAN_V1', 'FP8_VARIANTS', 'TMA_VARIANTS', 'MMA_DEFAULTS', 'MMA_VARIANTS', 'FP8_DEFAULT',
-           'FUSE_COMBINE', 'FP8_SHAPES', 'MORE_FP8', 'TMA_CONFIGS', 'fp8_row_bytes', 'quantize_latent',
+           'FUSE_COMBINE', 'PDL_DEFAULT', 'FP8_SHAPES', 'MORE_FP8', 'TMA_CONFIGS', 'fp8_row_bytes', 'quantize_latent',
            'dequantize_latent', 'write_fp8_cache', 'make_paged_cache_fp8', 'mla_decode_fp8_ref', 'DecodePlan',
            'mla_decode_plan', 'mla_decode_balanced', 'mla_decode_fp8', 'bench_fp8', 'sweep_planned', 'bench_ragged',
            'ptxas_sm90', 'sm90_report', 'compile_report', 'bench_tma', 'quantize_q_e4m3', 'compile_report_mma',
@@ -213,7 +213,11 @@ if triton is not None:
                             stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, S_Q, M, CNT, SEQ_PTR,
                             R: tl.constexpr, T: tl.constexpr, TILE: tl.constexpr, DR: tl.constexpr, PAGE: tl.constexpr,
                             BLOCK_H: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DR: tl.constexpr,
-                            FP8: tl.constexpr, DOT_F32: tl.constexpr, PREFETCH: tl.constexpr, FUSED: tl.constexpr):
+                            FP8: tl.constexpr, DOT_F32: tl.constexpr, PREFETCH: tl.constexpr, FUSED: tl.constexpr,
+                            PDL: tl.constexpr = False):
+        if PDL:   # launched early (programmatic dependent launch): the previous grid's writes first, then let the combine launch
+            tl.extra.cuda.gdc_wait()
+            tl.extra.cuda.gdc_launch_dependents()
         pid_m, pid_p = tl.program_id(0), tl.program_id(1)
         rows, row_ok, qi, hh = _plan_rows(pid_m, H, M, BLOCK_H)   # folded (query token, head) rows
         offs_r, offs_d = tl.arange(0, R), tl.arange(0, BLOCK_DR)
@@ -505,10 +509,13 @@ if triton is not None:
 if triton is not None:
     @triton.jit
     def _mla_decode_combine_planned(OP, LP, OUT, LSE, SEQ_PTR, stride_opn, stride_opm, stride_ob, stride_os, stride_oh,
-                                    stride_lb, stride_lh, H, M, R, BLOCK_S: tl.constexpr, BLOCK_R: tl.constexpr):
+                                    stride_lb, stride_lh, H, M, R, BLOCK_S: tl.constexpr, BLOCK_R: tl.constexpr,
+                                    PDL: tl.constexpr = False):
+        if PDL: tl.extra.cuda.gdc_launch_dependents()   # the next step's kernel may launch as these programs start
         row, b = tl.program_id(0), tl.program_id(1)
-        lo, hi = tl.load(SEQ_PTR + b), tl.load(SEQ_PTR + b + 1)
+        lo, hi = tl.load(SEQ_PTR + b), tl.load(SEQ_PTR + b + 1)   # the plan: written by a host copy, not by the grid before
         if hi - lo > 1:
+            if PDL: tl.extra.cuda.gdc_wait()              # launched while the main kernel runs: its partials first
             qi, hh = row // H, row % H
             offs_r = tl.arange(0, BLOCK_R); r_ok = offs_r < R
             mx = tl.full([BLOCK_S], float("-inf"), tl.float32)
@@ -563,6 +570,13 @@ if triton is not None:
 # %% ../nbs/03b_decode_fp8.ipynb #d3be7d4a
 FP8_DEFAULT = {False: "cvt-f16", True: "tile"}   # the fastest load per head block (> 16 rows?) on an H100: the sweep below
 FUSE_COMBINE = False   # merge the partials inside the main kernel (only _mla_decode_planned can) instead of a second launch
+PDL_DEFAULT = False    # launch the planned kernel and its combine with programmatic dependent launch (Hopper and later)
+
+def _use_pdl(q, pdl=None) -> bool:
+    "Whether this call launches with PDL: asked for (None: PDL_DEFAULT) and possible (a CUDA tensor on compute capability >= 9.0)."
+    pdl = PDL_DEFAULT if pdl is None else pdl
+    if not isinstance(pdl, bool): raise ValueError(f"pdl must be True, False or None, got {pdl!r}")
+    return pdl and q.is_cuda and torch.cuda.get_device_capability(q.device)[0] >= 9
 
 def _fp8_variant(variant, kv_lora_rank, tile, big=False):
     "The variant to run: the default where it fits, else the tile load; one clear error for one that cannot run."
@@ -575,7 +589,7 @@ def _fp8_variant(variant, kv_lora_rank, tile, big=False):
     return variant
 
 def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, fp8, tile, cfg, variant=None,
-                    fused=None):
+                    fused=None, pdl=None):
     b, s_q, h, d = q.shape
     nb, page = kv_cache.shape[:2]
     # 03's checks of the block table and lengths (on a shape-only stand-in for an FP8 cache)
@@ -597,6 +611,7 @@ def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_l
         raise ValueError(f"fused_combine=True merges partials inside the plain planned kernel; variant {variant!r} uses the "
                          f"combine launch: pass variant='tile' or fused_combine=None/False")
     fused = FUSE_COMBINE and one_kernel if fused is None else bool(fused)
+    pdl = _use_pdl(q, pdl) and one_kernel   # the kernel that waits for the grid before it (the others launch plainly)
     if fp8 and validate and variant != "tile" and FP8_VARIANTS[variant][0] not in (2, 3, 5) and float(q.abs().amax()) >= 65504:
         raise ValueError(f"variant {variant!r} multiplies in fp16, and these queries reach |q| = {float(q.abs().amax()):.4g} >= 65504 (fp16's largest value): pass variant='bits-bf16', or scale the queries down")
     out = torch.empty(b, s_q, h, kv_lora_rank, dtype=q.dtype, device=q.device)
@@ -647,11 +662,12 @@ def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_l
         if fused and (cnt is None or cnt.numel() < b * grid[0] or cnt.device != q.device):
             plan.counters = cnt = torch.zeros(b * grid[0], dtype=torch.int32, device=q.device)
         _mla_decode_planned[grid](*args, cnt if fused else plan.seq_ptr, plan.seq_ptr, TILE=kv_lora_rank // T, FP8=fp8,
-                                  FUSED=fused, **launch)
+                                  FUSED=fused, PDL=pdl, **launch, **({"launch_pdl": True} if pdl else {}))
     if n_seg > b and not fused:   # every sequence has a segment: more segments than sequences = some have partials
         _mla_decode_combine_planned[(M, b)](
             op, lp, out, lse, plan.seq_ptr, op.stride(0), op.stride(1), out.stride(0), out.stride(1), out.stride(2),
-            lse.stride(0), lse.stride(1), h, M, kv_lora_rank, BLOCK_S=16, BLOCK_R=kv_lora_rank, num_warps=4)
+            lse.stride(0), lse.stride(1), h, M, kv_lora_rank, BLOCK_S=16, BLOCK_R=kv_lora_rank, num_warps=4, PDL=pdl,
+            **({"launch_pdl": True} if pdl else {}))
     return out, lse
 
 # %% ../nbs/03b_decode_fp8.ipynb #5df190eb
@@ -665,13 +681,15 @@ def mla_decode_balanced(q: torch.Tensor,             # (b, s_q, h, r + d_rope) a
                         impl: str | None = None,     # "triton", "ref", or None: Triton where it can run, else the oracle
                         validate: bool = True,       # check cache_seqlens against the block table (one device sync)
                         fused_combine: bool | None = None, # merge partials in the kernel (None: FUSE_COMBINE)
+                        pdl: bool | None = None,     # programmatic dependent launch (None: PDL_DEFAULT; off where it cannot run)
                         **cfg) -> tuple[torch.Tensor, torch.Tensor]:
     "03's decode with token-balanced splits (ragged batches): out (b, s_q, h, r) in q's dtype, lse (b, h, s_q) fp32."
     impl = impl or ("triton" if _triton_ok(q) else "ref")
     if impl == "ref": return mla_decode_ref(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank)
     if impl != "triton": raise ValueError(f"impl must be 'triton', 'ref' or None, got {impl!r}")
     if kv_cache.dtype == torch.uint8: raise ValueError("kv_cache is uint8 (an FP8 cache): use mla_decode_fp8")
-    return _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, False, 128, cfg, fused=fused_combine)
+    return _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, False, 128, cfg, fused=fused_combine,
+                           pdl=pdl)
 
 # %% ../nbs/03b_decode_fp8.ipynb #f2ba48d9
 def mla_decode_fp8(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorbed queries, bf16
@@ -686,6 +704,7 @@ def mla_decode_fp8(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorb
                    tile: int = 128,             # values per scale (FlashMLA: 128)
                    variant: str | None = None,  # the load (FP8_VARIANTS); None: the fastest measured (f16 ones: |q| < 65504, |latent| < 57344)
                    fused_combine: bool | None = None, # merge partials in the kernel, variant 'tile' only (None: FUSE_COMBINE where it can)
+                   pdl: bool | None = None,     # programmatic dependent launch, variant 'tile' only (None: PDL_DEFAULT where it can)
                    **cfg) -> tuple[torch.Tensor, torch.Tensor]:
     "Token-balanced split-KV MLA decode over an FP8 paged latent cache: out (b, s_q, h, r) bf16, lse (b, h, s_q) fp32."
     _check_fp8(q, kv_cache, kv_lora_rank, tile)
@@ -693,7 +712,8 @@ def mla_decode_fp8(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorb
     impl = impl or ("triton" if _triton_ok(q) else "ref")
     if impl == "ref": return mla_decode_fp8_ref(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, tile)
     if impl != "triton": raise ValueError(f"impl must be 'triton', 'ref' or None, got {impl!r}")
-    return _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, True, tile, cfg, variant, fused_combine)
+    return _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan, validate, True, tile, cfg, variant, fused_combine,
+                           pdl)
 
 # %% ../nbs/03b_decode_fp8.ipynb #39d0890d
 FP8_SHAPES = [(64, 8192, 16), (128, 8192, 16), (1, 1 << 20, 16), (8, 65536, 16), ("ragged", 48, 16), ("ragged-total", 48, 16),
@@ -862,9 +882,9 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
 
 # %% ../nbs/03b_decode_fp8.ipynb #0e03f5f4
 def bench_ragged(shapes=(("ragged", 48, 16), ("ragged-total", 48, 16)), page_size: int = 64, rounds: int = 3,
-                 min_pieces=(2,),   # also fused with no payload cut this many tiles from a sequence's ends
+                 min_pieces=(),     # also fused with no payload cut this many tiles from a sequence's ends
                  flashmla_dir=None, out_dir=None) -> list[dict]:
-    "The balanced bf16 kernel with its combine launched or fused, against FlashMLA, timed by do_bench and from a CUDA graph, in alternating rounds."
+    "The balanced bf16 kernel with its combine launched or fused, each with and without PDL, against FlashMLA, timed by do_bench and from a CUDA graph, in alternating rounds."
     import datetime, time
     from infinitecontext.infra import write_json_atomic
     r, scale, out = 512, 192 ** -0.5, []
@@ -877,14 +897,13 @@ def bench_ragged(shapes=(("ragged", 48, 16), ("ragged-total", 48, 16)), page_siz
         label, seqlens, h = _bench_shape(key, page_size)
         kv, kv8, bt, sl, q = _bench_inputs(seqlens, h, page_size)
         plan = mla_decode_plan(seqlens, h, 1, "cuda")     # outside the timed region, as FlashMLA's metadata below
-        fns = {"combine launch": lambda: mla_decode_balanced(q, kv, bt, sl, scale, r, plan, impl="triton", validate=False,
-                                                             fused_combine=False),
-               "combine fused": lambda: mla_decode_balanced(q, kv, bt, sl, scale, r, plan, impl="triton", validate=False,
-                                                            fused_combine=True)}
+        run = lambda fused, pdl, p=plan: mla_decode_balanced(q, kv, bt, sl, scale, r, p, impl="triton", validate=False,
+                                                             fused_combine=fused, pdl=pdl)
+        fns = {"combine launch": lambda: run(False, False), "launch + PDL": lambda: run(False, True),
+               "combine fused": lambda: run(True, False), "fused + PDL": lambda: run(True, True)}
         for k in min_pieces:
             pk = mla_decode_plan(seqlens, h, 1, "cuda", min_piece=k)
-            fns[f"fused, min_piece={k}"] = lambda pk=pk: mla_decode_balanced(q, kv, bt, sl, scale, r, pk, impl="triton",
-                                                                            validate=False, fused_combine=True)
+            fns[f"fused, min_piece={k}"] = lambda pk=pk: run(True, False, pk)
         if fm is not None:
             kc = kv.view(kv.shape[0], page_size, 1, r + 64)
             _, _, meta, nsp = fm.dense_decode_fwd(q, kc, r, sl, bt, scale, False, None, None)
@@ -893,6 +912,8 @@ def bench_ragged(shapes=(("ragged", 48, 16), ("ragged-total", 48, 16)), page_siz
         again = [fns["combine fused"]() for _ in range(3)]   # the counters reset themselves: calls in a row agree
         same = all(torch.equal(o, o1) and torch.equal(l, l1) for o, l in again)
         ef = compare(o1, l1, o0, l0)
+        pdl_runs = [fns["launch + PDL"]() for _ in range(4)] + [fns["fused + PDL"]() for _ in range(4)]   # back to back
+        same_pdl = all(torch.equal(o, ref[0]) and torch.equal(l, ref[1]) for (o, l), ref in zip(pdl_runs, [(o0, l0)] * 4 + [(o1, l1)] * 4))
         times = {p: ([], [], []) for p in fns}
         for _ in range(rounds):                              # alternate providers, so drift hits all of them alike
             for p, fn in fns.items():
@@ -909,6 +930,7 @@ def bench_ragged(shapes=(("ragged", 48, 16), ("ragged-total", 48, 16)), page_siz
             rng = lambda v: f"{med(v):.4f} ({min(v):.4f}-{max(v):.4f})" if v else "n/a"
             print(f"{label:>31} {p:>19} {rng(tb):>20} {rng(tg):>20} {med(th):>8.1f}")
         print(f"{'':>31} fused vs launched: out rel {ef['rel']:.1e}, lse {ef['lse']:.1e}; 4 fused calls in a row identical: {same}; "
+              f"4 + 4 PDL calls in a row bit-identical to their plain launches: {same_pdl}; "
               f"{plan}" + "".join(f"; min_piece={k}: {pk.segs.shape[0]} segments" for k, pk in
                                   ((k, mla_decode_plan(seqlens, h, 1, "cuda", min_piece=k)) for k in min_pieces)))
         del kv, kv8
@@ -920,6 +942,13 @@ def bench_ragged(shapes=(("ragged", 48, 16), ("ragged-total", 48, 16)), page_siz
         fmv = lambda k: f", {tb[rg, p][k] / tb[rg, 'FlashMLA bf16'][k]:.3f}x FlashMLA's time" if (rg, "FlashMLA bf16") in tb else ""
         print(f"{p:>19}: ragged / its uniform batch (time): do_bench {tb[rg, p]['ms'] / tb[tot, p]['ms']:.3f}{fmv('ms')}; "
               f"graph {tb[rg, p]['ms_graph'] / tb[tot, p]['ms_graph']:.3f}{fmv('ms_graph')}")
+    for s in dict.fromkeys(x["shape"] for x in out):   # what PDL changes, shape by shape (time with / without)
+        pd = lambda a, b_, k: f"{tb[s, a][k] / tb[s, b_][k]:.3f}" if (s, a) in tb and (s, b_) in tb else "n/a"
+        print(f"{s:>31}: PDL / plain (time): launched do_bench {pd('launch + PDL', 'combine launch', 'ms')}, graph "
+              f"{pd('launch + PDL', 'combine launch', 'ms_graph')}; fused do_bench {pd('fused + PDL', 'combine fused', 'ms')}, "
+              f"graph {pd('fused + PDL', 'combine fused', 'ms_graph')}" + (f"; x FlashMLA's time: launched {pd('combine launch', 'FlashMLA bf16', 'ms')} "
+              f"(graph {pd('combine launch', 'FlashMLA bf16', 'ms_graph')}), launch + PDL {pd('launch + PDL', 'FlashMLA bf16', 'ms')} "
+              f"(graph {pd('launch + PDL', 'FlashMLA bf16', 'ms_graph')})" if (s, "FlashMLA bf16") in tb else ""))
     if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_ragged.json", dict(gpu=gpu, rows=out))
     return out
 
@@ -982,11 +1011,11 @@ def compile_report():
     rows = [("03 split", v1, lambda: sm90_report(_mla_decode_split, ptr, dict(shape, BLOCK_N=64, PREFETCH=True, BLOCK_R=512,
                                                                               DIRECT=False), **launch(v1))),
             ("bf16 v1", v1, lambda: sm90_report(_mla_decode_planned, ptr, dict(shape, BLOCK_N=64, PREFETCH=True, T=1, TILE=512,
-                                                                               FP8=False, FUSED=False), **launch(v1))),
+                                                                               FP8=False, FUSED=False, PDL=False), **launch(v1))),
             ("bf16 now", b16, lambda: sm90_report(_mla_decode_planned, ptr, dict(shape, BLOCK_N=b16["block_n"], PREFETCH=True, T=1,
-                                                                                 TILE=512, FP8=False, FUSED=False), **launch(b16))),
+                                                                                 TILE=512, FP8=False, FUSED=False, PDL=False), **launch(b16))),
             ("FP8 v1 (tile)", v1, lambda: sm90_report(_mla_decode_planned, dict(ptr, KV="*u8"), dict(
-                shape, BLOCK_N=64, PREFETCH=True, T=4, TILE=128, FP8=True, FUSED=False), **launch(v1))),
+                shape, BLOCK_N=64, PREFETCH=True, T=4, TILE=128, FP8=True, FUSED=False, PDL=False), **launch(v1))),
             ("FP8 bits-bf16-sync", f8, lambda: folded("bits-bf16-sync", f8)),
             ("FP8 bits-bf16", f8, lambda: folded("bits-bf16", f8)),
             (f"FP8 now ({FP8_DEFAULT[False]})", f8, lambda: folded(FP8_DEFAULT[False], f8))]

@@ -313,3 +313,39 @@ def test_fused_combine_fp8_tile_and_refusals():
         assert e["cos"] > 0.9999 and e["rel"] < 1e-2 and e["lse"] < 1e-2, e
     with pytest.raises(ValueError, match="variant='tile'"):         # the folded kernel merges by the combine launch
         mla_decode_fp8(q, kv, bt, sl, 0.1, 64, impl="triton", tile=16, variant="bits-bf16", fused_combine=True)
+
+
+@pytest.mark.parametrize("h,s_q,fused", [(16, 2, False), (128, 1, True)])
+def test_pdl_same_bits_back_to_back(h, s_q, fused):
+    # programmatic dependent launch (Hopper: the kernel waits for the grid before it, the combine for the kernel; the CPU
+    # interpreter runs it off): calls on one plan, each right after a copy kernel writes its queries, give the plain
+    # launch's bits, and the oracle's values
+    r, dr, seqlens = 32, 8, [70, 2, 100, 33]
+    kv, bt, sl = make_paged_cache(seqlens, 16, r + dr, torch.bfloat16, DEV, seed=h)
+    g = torch.Generator().manual_seed(h + 1)
+    qs = [torch.randn(len(seqlens), s_q, h, r + dr, generator=g).bfloat16().to(DEV) for _ in range(2)]
+    plan = mla_decode_plan(seqlens, h, s_q, DEV, programs=5, block_n=16, overhead_tiles=0)
+    assert plan.segs.shape[0] > len(seqlens)                       # some sequences are cut: the combine runs
+    plain = [mla_decode_balanced(q, kv, bt, sl, 0.1, r, plan, impl="triton", fused_combine=fused, pdl=False) for q in qs]   # the plain launch
+    qb = torch.empty_like(qs[0])
+    for i in (0, 1, 0, 1) if DEV == "cuda" else (1,):                # the interpreter: PDL off, plumbing only
+        qb.copy_(qs[i])                                            # the grid before: the kernel must wait for its writes
+        o, l = mla_decode_balanced(qb, kv, bt, sl, 0.1, r, plan, impl="triton", fused_combine=fused, pdl=True)
+        assert torch.equal(o, plain[i][0]) and torch.equal(l, plain[i][1])
+    e = compare(*plain[1], *mla_decode_ref(qs[1], kv, bt, sl, 0.1, r))
+    assert e["cos"] > 0.9999 and e["rel"] < 1e-2 and e["lse"] < 1e-2, e
+
+
+def test_pdl_where_it_runs_and_fp8_tile():
+    from infinitecontext.kernels_fp8 import _use_pdl
+    q = torch.zeros(1, device=DEV)
+    assert _use_pdl(q, True) == (DEV == "cuda" and torch.cuda.get_device_capability()[0] >= 9)
+    assert not _use_pdl(q, False)
+    with pytest.raises(ValueError, match="pdl must be"):
+        _use_pdl(q, "yes")
+    kv, bt, sl = make_paged_cache_fp8([65, 2, 130], 16, 64, 16, DEV, tile=16, seed=4)
+    q = torch.randn(3, 1, 16, 80, generator=torch.Generator().manual_seed(5)).bfloat16().to(DEV)
+    plan = mla_decode_plan([65, 2, 130], 16, 1, DEV, fp8=True, programs=6, block_n=16, overhead_tiles=0)
+    o0, l0 = mla_decode_fp8(q, kv, bt, sl, 0.1, 64, plan, impl="triton", tile=16, variant="tile", pdl=False)
+    o1, l1 = mla_decode_fp8(q, kv, bt, sl, 0.1, 64, plan, impl="triton", tile=16, variant="tile", pdl=True)
+    assert torch.equal(o0, o1) and torch.equal(l0, l1)
