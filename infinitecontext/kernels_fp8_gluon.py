@@ -1,4 +1,4 @@
-"""03b stores the latent cache in FlashMLA's FP8 format (656 bytes a token instead of 1,152) but decodes it slower than 03's bf16 kernel reads twice the bytes. Here we write an FP8 decode kernel in Triton's Gluon dialect: a producer warp streams e4m3 half-tiles by TMA, a dequantising warpgroup turns them into bf16 tiles in shared memory (exactly: the scales are powers of two) with integer byte shifts and one bf16x2 `fma` per two values, and a math warpgroup multiplies them on the tensor cores with the operands swapped, so that 16 heads need no padding to wgmma's 64 rows. A torch model of the exact schedule and an emulation of the byte shifts are checked on CPU, the kernels compile for sm_90a offline, and on an H100 the kernel is correct, memcheck-clean and 1.48-1.55x faster than 03's bf16 kernel at 16 heads on uniform batches (kernel time), against the goal of 1.8x: the dequantisation is now off the critical path, the math warpgroup sets the pace.
+"""03b stores the latent cache in FlashMLA's FP8 format (656 bytes a token instead of 1,152) but decodes it slower than 03's bf16 kernel reads twice the bytes. Here we write an FP8 decode kernel in Triton's Gluon dialect: a producer warp streams e4m3 half-tiles by TMA, a dequantising warpgroup turns them into bf16 tiles in shared memory (exactly: the scales are powers of two) with integer byte shifts and one bf16x2 `fma` per two values, and a math warpgroup multiplies them on the tensor cores with the operands swapped, so that 16 heads need no padding to wgmma's 64 rows. A torch model of the exact schedule and an emulation of the byte shifts are checked on CPU, the kernels compile for sm_90a offline, and on an H100 the kernel is correct, memcheck-clean and 1.49-1.57x faster than 03's bf16 kernel at 16 heads on uniform batches (kernel time), against the goal of 1.8x. Two asynchronous schedules of the math warpgroup are correct but no faster: about 307 KB of shared-memory traffic a tile, not the products' synchronisation, is what is left.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_fp8_gluon.html.md"""
 
@@ -16,7 +16,7 @@ try:
     import triton
     from triton.experimental import gluon
     from triton.experimental.gluon import language as gl
-    from triton.experimental.gluon.language.nvidia.hopper import tma, mbarrier, fence_async_shared, warpgroup_mma
+    from triton.experimental.gluon.language.nvidia.hopper import tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait
     from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
     from infinitecontext.kernels import _mla_decode_combine
     _bar_sync = getattr(gl, "thread_barrier", None) or gl.barrier                 # Triton 3.6 name, then 3.9's
@@ -304,10 +304,80 @@ if gluon is not None:
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #e3e82f66
 if gluon is not None:
     @gluon.jit
+    def _ws_softmax(s, m_i, l_p, limit, tok0, end, sm_scale_log2, BN: gl.constexpr):
+        "One tile's online softmax down the 64 tokens of S^T; the row sums stay per thread (l_p, 64 x BN) until the epilogue."
+        s_l: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, BN, 16])
+        toks = tok0 + gl.arange(0, 64, layout=gl.SliceLayout(1, s_l))
+        ok = (toks[:, None] < limit[None, :]) & (toks < end)[:, None]
+        s = gl.where(ok, s * sm_scale_log2, float("-inf"))
+        m_new = gl.maximum(m_i, gl.max(s, 0))                             # the one cross-warp reduction of a tile
+        m_sub = gl.where(m_new == float("-inf"), 0.0, m_new)
+        alpha = gl.exp2(m_i - m_sub)
+        p = gl.exp2(s - m_sub[None, :])
+        return m_new, alpha, p, l_p * alpha[None, :] + p
+
+    @gluon.jit
+    def _ws_math_async(q_smem, qp_smem, kv_smem, kr_smem, p_smem, bf_ready, bf_free, kr_ready, sm_scale_log2, limit, tile0, n_tiles, end,
+                       BN: gl.constexpr, R: gl.constexpr, MATH: gl.constexpr):
+        """Tile t's P V is issued in tile t + 1, asynchronously: MATH 1 puts it first (under the wait for bf16 tile t + 1 and its
+        S product; its slot freed as soon as it is done), MATH 2 after S (tile t + 1's softmax runs under it; P double-buffered)."""
+        s_l: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, BN, 16])
+        col_l: gl.constexpr = gl.SliceLayout(0, s_l)
+        m_i = gl.full([BN], float("-inf"), gl.float32, col_l)
+        l_p = gl.zeros([64, BN], gl.float32, s_l)
+        o = gl.zeros([R, BN], gl.float32, s_l)
+        alpha = gl.full([BN], 1.0, gl.float32, col_l)
+        if n_tiles > 0:                                                   # tile 0: S, softmax, P^T into buffer 0
+            mbarrier.wait(bf_ready.index(0), 0)
+            mbarrier.wait(kr_ready.index(0), 0)
+            s = warpgroup_mma(kv_smem.index(0), q_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False)
+            s = warpgroup_mma(kr_smem.index(0), qp_smem.permute((1, 0)), s)
+            m_i, alpha, p, l_p = _ws_softmax(s, m_i, l_p, limit, tile0 * 64, end, sm_scale_log2, BN)
+            p_smem.index(0).store(p.to(gl.bfloat16))
+            fence_async_shared()
+            _bar_sync()
+        for t in range(1, n_tiles):
+            slot = t % 2
+            pv = 0 if MATH == 1 else (t - 1) % 2                          # P^T of tile t - 1
+            if MATH == 1:                                                 # P V of tile t - 1 first, then wait for tile t
+                acc = warpgroup_mma(kv_smem.index(1 - slot).permute((1, 0)), p_smem.index(pv), o * alpha[None, :], is_async=True)
+                mbarrier.wait(bf_ready.index(slot), (t // 2) & 1)
+                mbarrier.wait(kr_ready.index(slot), (t // 2) & 1)
+                s = warpgroup_mma(kv_smem.index(slot), q_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False, is_async=True)
+                s = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), s, is_async=True)
+                o = warpgroup_mma_wait(1, deps=(acc,))                    # groups finish in order: P V is done, S may run on
+                _bar_sync()
+                mbarrier.arrive(bf_free.index(1 - slot), count=1)         # bf16 tile t - 1 back to the dequantiser
+                s = warpgroup_mma_wait(0, deps=(s,))
+                m_i, alpha, p, l_p = _ws_softmax(s, m_i, l_p, limit, (tile0 + t) * 64, end, sm_scale_log2, BN)
+                p_smem.index(0).store(p.to(gl.bfloat16))                  # every warp's P V of tile t - 1 is done (barrier above)
+            else:                                                         # S of tile t first, P V of t - 1 behind it, softmax under that
+                mbarrier.wait(bf_ready.index(slot), (t // 2) & 1)
+                mbarrier.wait(kr_ready.index(slot), (t // 2) & 1)
+                s = warpgroup_mma(kv_smem.index(slot), q_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False, is_async=True)
+                s = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), s, is_async=True)
+                acc = warpgroup_mma(kv_smem.index(1 - slot).permute((1, 0)), p_smem.index(pv), o * alpha[None, :], is_async=True)
+                s = warpgroup_mma_wait(1, deps=(s,))
+                m_i, alpha, p, l_p = _ws_softmax(s, m_i, l_p, limit, (tile0 + t) * 64, end, sm_scale_log2, BN)
+                o = warpgroup_mma_wait(0, deps=(acc,))
+                _bar_sync()
+                mbarrier.arrive(bf_free.index(1 - slot), count=1)
+                p_smem.index(slot).store(p.to(gl.bfloat16))               # the other P^T buffer: P V of t - 1 read this one's twin
+            fence_async_shared()
+            _bar_sync()
+        if n_tiles > 0:                                                   # the last tile's P V
+            last = n_tiles - 1
+            o = warpgroup_mma(kv_smem.index(last % 2).permute((1, 0)), p_smem.index(0 if MATH == 1 else last % 2), o * alpha[None, :])
+            _bar_sync()
+            mbarrier.arrive(bf_free.index(last % 2), count=1)
+        return o, m_i, gl.sum(l_p, 0)
+
+    @gluon.jit
     def _ws_math(q_smem, qp_smem, kv_smem, kr_smem, p_smem, bf_ready, bf_free, kr_ready, OUT, LSE, OP, LP, sm_scale_log2,
                  pid_b, pid_s, row0, tile0, n_tiles, end, seqlen, H, S_Q, M,
                  stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
-                 BN: gl.constexpr, R: gl.constexpr, DIRECT: gl.constexpr, ABLATE: gl.constexpr, FOLD: gl.constexpr = 0):
+                 BN: gl.constexpr, R: gl.constexpr, DIRECT: gl.constexpr, ABLATE: gl.constexpr, FOLD: gl.constexpr = 0,
+                 MATH: gl.constexpr = 0):
         "Math warpgroup: S^T = K Q^T (M = 64 tokens, N = BN heads), the online softmax over tokens, out^T += V^T P^T."
         s_l: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, BN, 16])
         col_l: gl.constexpr = gl.SliceLayout(0, s_l)
@@ -317,7 +387,10 @@ if gluon is not None:
         m_i = gl.full([BN], float("-inf"), gl.float32, col_l)
         l_i = gl.zeros([BN], gl.float32, col_l)
         o = gl.zeros([R, BN], gl.float32, s_l)
-        for t in range(n_tiles):
+        if MATH != 0:                                                     # asynchronous products, tile t - 1's P V issued in tile t
+            o, m_i, l_i = _ws_math_async(q_smem, qp_smem, kv_smem, kr_smem, p_smem, bf_ready, bf_free, kr_ready, sm_scale_log2,
+                                         limit, tile0, n_tiles, end, BN, R, MATH)
+        for t in range(n_tiles if MATH == 0 else 0):
             slot = t % 2
             mbarrier.wait(bf_ready.index(slot), (t // 2) & 1)
             mbarrier.wait(kr_ready.index(slot), (t // 2) & 1)
@@ -335,11 +408,11 @@ if gluon is not None:
             l_i = l_i * alpha + gl.sum(p, 0)
             m_i = m_new
             _bar_sync()                                                   # everyone is done reading P^T of tile t - 1
-            p_smem.store(p.to(gl.bfloat16))
+            p_smem.index(0).store(p.to(gl.bfloat16))
             fence_async_shared()
             _bar_sync()
             if ABLATE != 2:
-                o = warpgroup_mma(kv_smem.index(slot).permute((1, 0)), p_smem, o * alpha[None, :])   # out^T += V^T P^T
+                o = warpgroup_mma(kv_smem.index(slot).permute((1, 0)), p_smem.index(0), o * alpha[None, :])   # out^T += V^T P^T
             _bar_sync()
             mbarrier.arrive(bf_free.index(slot), count=1)
         l_safe = gl.where(l_i == 0.0, 1.0, l_i)
@@ -366,7 +439,8 @@ if gluon is not None:
                                  stride_qb, stride_qs, stride_qh, stride_btb, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
                                  stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, S_Q, M, NUM_SPLITS,
                                  BN: gl.constexpr, R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, NR: gl.constexpr,
-                                 DIRECT: gl.constexpr, DQ: gl.constexpr = 0, ABLATE: gl.constexpr = 0, DQ_REGS: gl.constexpr = 160):
+                                 DIRECT: gl.constexpr, DQ: gl.constexpr = 0, ABLATE: gl.constexpr = 0, DQ_REGS: gl.constexpr = 160,
+                                 MATH: gl.constexpr = 0):
         pid_n, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_n * BN
         seqlen = gl.load(SEQ + pid_b)
@@ -375,14 +449,14 @@ if gluon is not None:
         end = gl.minimum((tile0 + tiles_per_split) * 64, seqlen)
         n_tiles = gl.maximum(gl.cdiv(end - tile0 * 64, 64), 0)
         bt_row = BT + pid_b * stride_btb
-        # shared memory (~215 KB): a ring of NR e4m3 half-tiles (+ scales), two bf16 tiles (+ rope), Q, P^T
+        # shared memory (~217 KB): a ring of NR e4m3 half-tiles (+ scales), two bf16 tiles (+ rope), Q, P^T
         raw8 = gl.allocate_shared_memory(gl.float8e4nv, [NR, 64, R // 2], v8_desc.layout)
         rsc = gl.allocate_shared_memory(gl.float32, [NR, 64, R // 128], sc_desc.layout)
         kv_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R], gl.NVMMASharedLayout.get_default_for([64, R], gl.bfloat16))
         kr_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, DR], kr_desc.layout)
         q_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, R], gl.NVMMASharedLayout.get_default_for([BN, R], gl.bfloat16))
         qp_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, DR], gl.NVMMASharedLayout.get_default_for([BN, DR], gl.bfloat16))
-        p_smem = gl.allocate_shared_memory(gl.bfloat16, [64, BN], gl.NVMMASharedLayout.get_default_for([64, BN], gl.bfloat16))
+        p_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, BN], gl.NVMMASharedLayout.get_default_for([64, BN], gl.bfloat16))
         bar_l: gl.constexpr = mbarrier.MBarrierLayout()
         raw_ready = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
         raw_free = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
@@ -414,7 +488,7 @@ if gluon is not None:
             (_ws_math, (q_smem, qp_smem, kv_smem, kr_smem, p_smem, bf_ready, bf_free, kr_ready, OUT, LSE, OP, LP, sm_scale_log2,
                         pid_b, pid_s, row0, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
-                        BN, R, DIRECT, ABLATE, DQ == 3)),
+                        BN, R, DIRECT, ABLATE, DQ == 3, MATH)),
             (_ws_dequant, (raw8, rsc, kv_smem, raw_ready, raw_free, bf_ready, bf_free, tile0, n_tiles, end, NR, DQ, ABLATE)),
             (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR)),
         ], [4, 1], [DQ_REGS, 40])
@@ -445,7 +519,7 @@ def _fp8g_descs(kv_cache, r=512, dr=64, vcols=512, cache=True):
 
 def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank=512, impl=None,
                          max_seqlen=None, validate=True, num_splits=None, kernel="ws", stages=None, dq=3,
-                         cache_descs=True, ablate=0):   # timing experiments only, results WRONG: 1 no dequantisation, 2 no tensor-core products
+                         cache_descs=True, ablate=0, math=0):   # timing experiments only, results WRONG: 1 no dequantisation, 2 no tensor-core products
     "MLA decode over FlashMLA's FP8 cache (Gluon, sm_90): out (b, s_q, h, 512) bf16, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and torch.cuda.get_device_capability(q.device)[0] == 9
     impl = impl or ("gluon" if hopper else "model")
@@ -456,6 +530,9 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
                          "for other shapes use 03d's mla_decode_gluon (bf16) or 03b's mla_decode_fp8")
     if dq not in (0, 1, 2, 3):
         raise ValueError(f"dq picks the dequantiser: 3 byte shifts (default), 0 cvt chain, 1 bf16 product, 2 cvt with row-layout scales; got {dq!r}")
+    if math not in (0, 1, 2) or (math and (kernel != "ws" or ablate == 2)):
+        raise ValueError(f"math picks the math warpgroup's schedule of the 'ws' kernel: 0 synchronous products, 1 P V of tile t - 1 "
+                         f"issued asynchronously before tile t's S, 2 after it (softmax under P V); got math={math!r} with kernel={kernel!r}, ablate={ablate!r}")
     if impl == "model": return fp8_gluon_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03b's mla_decode_fp8")
@@ -483,7 +560,7 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
     grid = (-(-M // bn), b, S)
     if kernel == "ws":
         _mla_decode_fp8_gluon_ws[grid](q, *_fp8g_descs(kv_cache, r, d - r, r // 2, cache_descs), *args, BN=bn, R=r, DR=d - r, PAGE=page,
-                                       NR=stages, DIRECT=direct, DQ=dq, ABLATE=ablate, num_warps=4)
+                                       NR=stages, DIRECT=direct, DQ=dq, ABLATE=ablate, MATH=math, num_warps=4)
     elif kernel == "tma":
         _mla_decode_fp8_gluon[grid](q, *_fp8g_descs(kv_cache, r, d - r, r, cache_descs), *args, BN=bn, R=r, DR=d - r, PAGE=page,
                                     STAGES=stages, DIRECT=direct, DQ=int(dq == 1), num_warps=4)   # v1: cvt (0) or bf16 product (1)
@@ -495,7 +572,7 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
     return out, lse
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #966b9b82
-def fp8_gluon_report(kernel: str = "ws", bn: int = 16, stages: int = 3, direct: bool = False, dq: int = 3) -> dict:
+def fp8_gluon_report(kernel: str = "ws", bn: int = 16, stages: int = 3, direct: bool = False, dq: int = 3, math: int = 0) -> dict:
     "Compile an FP8 Gluon kernel for sm_90a without a GPU: registers, spills (ptxas), shared memory, wgmma/TMA/conversion counts."
     import re, warnings
     from infinitecontext.kernels_fp8 import ptxas_sm90
@@ -503,7 +580,7 @@ def fp8_gluon_report(kernel: str = "ws", bn: int = 16, stages: int = 3, direct: 
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_fp8_gluon_ws if kernel == "ws" else _mla_decode_fp8_gluon
     consts = dict(BN=bn, R=512, DR=64, PAGE=64, DIRECT=direct, DQ=dq if kernel == "ws" else int(dq == 1))
-    consts.update(dict(NR=stages, ABLATE=0, DQ_REGS=160) if kernel == "ws" else dict(STAGES=stages))
+    consts.update(dict(NR=stages, ABLATE=0, DQ_REGS=160, MATH=math) if kernel == "ws" else dict(STAGES=stages))
     lay = lambda s, dt: repr(gl.NVMMASharedLayout.get_default_for(s, dt))
     vc = 256 if kernel == "ws" else 512
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
@@ -517,7 +594,7 @@ def fp8_gluon_report(kernel: str = "ws", bn: int = 16, stages: int = 3, direct: 
     ptx = k.asm["ptx"]
     info = ptxas_sm90(ptx)
     num = lambda pat: int(m.group(1)) if (m := re.search(pat, info)) else -1
-    return dict(triton=triton.__version__, kernel=kernel, bn=bn, stages=stages, registers=num(r"Used (\d+) registers"),
+    return dict(triton=triton.__version__, kernel=kernel, bn=bn, stages=stages, math=math, registers=num(r"Used (\d+) registers"),
                 spill_bytes=num(r"(\d+) bytes spill stores"), shared_kb=round(k.metadata.shared / 1024, 1),
                 wgmma=len(re.findall(r"wgmma\.mma_async", ptx)), tma_loads=len(re.findall(r"cp\.async\.bulk\.tensor", ptx)),
                 from_e4m3=len(re.findall(r"\bcvt\.rn\.f16x2\.e4m3x2", ptx)), bf16x2_fma=len(re.findall(r"\bfma\.rn\.bf16x2", ptx)),
@@ -525,9 +602,11 @@ def fp8_gluon_report(kernel: str = "ws", bn: int = 16, stages: int = 3, direct: 
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #fae1bdf4
 FP8G_VARIANTS = {"03e shifts (dq=3)": dict(dq=3), "03e shifts, ring of 2": dict(dq=3, stages=2),
-                 "03e cvt (dq=0)": dict(dq=0), "03e row scales (dq=2)": dict(dq=2), "03e v1 (one warpgroup)": dict(kernel="tma")}
+                 "03e cvt (dq=0)": dict(dq=0), "03e row scales (dq=2)": dict(dq=2), "03e v1 (one warpgroup)": dict(kernel="tma"),
+                 "03e async, P V first (math=1)": dict(dq=3, math=1), "03e async, S first (math=2)": dict(dq=3, math=2)}
 FP8G_DEFAULT = "03e shifts (dq=3)"    # the variant mla_decode_fp8_gluon runs with its defaults
-FP8G_ABLATIONS = {"03e shifts, no host cache": dict(dq=3, cache_descs=False), "03e no dequant (WRONG)": dict(ablate=1)}
+FP8G_ABLATIONS = {"03e shifts, no host cache": dict(dq=3, cache_descs=False), "03e no dequant (WRONG)": dict(ablate=1),
+                  "03e math=1, no dequant (WRONG)": dict(ablate=1, math=1)}
 FP8G_SHAPES = [(64, 8192, 16), (128, 8192, 16), ("ragged", 48, 16), (1, 1 << 20, 16)]
 
 def gpu_check_fp8_gluon(small: bool = False, variants: dict = FP8G_VARIANTS) -> bool:
@@ -608,15 +687,19 @@ def bench_fp8_gluon(shapes=FP8G_SHAPES, out_dir=None, flashmla_dir=None, variant
     return rows
 
 if __name__ == "__main__" and "ipykernel" not in sys.modules:
-    if "--smoke" in sys.argv:
+    if "--smoke" in sys.argv:                                       # --smoke [math]: one variant, in its own process
         kv8, bt, sl = make_paged_cache_fp8([1000, 70], 64, 512, 64, "cuda")
         q = torch.randn(2, 1, 16, 576, device="cuda", dtype=torch.bfloat16)
-        e = compare(*mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=2), *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
-        print("smoke", e); sys.exit(0 if e["cos"] > 0.9999 else 1)
+        mth = int(sys.argv[-1]) if sys.argv[-1].isdigit() else 0
+        e = compare(*mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=2, math=mth), *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
+        print("smoke", mth, e); sys.exit(0 if e["cos"] > 0.9999 else 1)
     V = dict(FP8G_VARIANTS)
     A = dict(FP8G_ABLATIONS)
     if os.environ.get("FP8G_OLD_ONLY"): V, A = {k: v for k, v in V.items() if v.get("dq") != 3}, {}   # if the smoke test of the shifts failed
+    for mth in os.environ.get("FP8G_SKIP_MATH", "").split(","):      # math schedules whose smoke test failed
+        if mth: V, A = ({k: v for k, v in d.items() if v.get("math", 0) != int(mth)} for d in (V, A))
     if "--memcheck" in sys.argv:
-        print("memcheck probe ok:", gpu_check_fp8_gluon(small=True, variants={k: V[k] for k in (FP8G_DEFAULT, "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
+        print("memcheck probe ok:", gpu_check_fp8_gluon(small=True, variants={k: V[k] for k in (FP8G_DEFAULT, "03e async, P V first (math=1)",
+              "03e async, S first (math=2)", "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
     elif "--check" in sys.argv: print("correct:", gpu_check_fp8_gluon(variants=V))
     else: bench_fp8_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"), variants=V, ablations=A)

@@ -3,7 +3,8 @@
 CPU: the schedule model against 03b's FP8 oracle (NaN bytes in every unused slot, ragged lengths, shuffled pages,
 h 1/16/64, s_q 1/2, one to four splits), split invariance, and the clear errors.
 CPU: the default dequantiser's byte shifts, emulated, exact for all 256 bytes.
-GPU (sm_90): the warp-specialised kernel (default byte shifts, cvt, row scales) and the one-warpgroup first version against the oracle.
+GPU (sm_90): the warp-specialised kernel (default byte shifts, cvt, row scales, the two asynchronous math schedules) and the
+one-warpgroup first version against the oracle.
 """
 import pytest
 import torch
@@ -78,13 +79,18 @@ def test_clear_errors():
         mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, impl="cuda")
     with pytest.raises(ValueError, match="dq"):
         mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, dq=4)
+    with pytest.raises(ValueError, match="math"):
+        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, math=3)
+    with pytest.raises(ValueError, match="math"):
+        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, math=1, kernel="tma")
     if not HOPPER:
         with pytest.raises(RuntimeError, match="sm_90"):
             mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, impl="gluon")
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
-@pytest.mark.parametrize("kw", [dict(), dict(dq=0), dict(dq=2), dict(kernel="tma")], ids=["default", "cvt", "row-scales", "v1"])
+@pytest.mark.parametrize("kw", [dict(), dict(dq=0), dict(dq=2), dict(kernel="tma"), dict(math=0), dict(math=1), dict(math=2)],
+                         ids=["default", "cvt", "row-scales", "v1", "math0", "math1", "math2"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES)
 def test_kernel_matches_fp8_oracle(kw, lens, h, s_q, splits):
     q, kv8, bt, sl = _inputs(lens, h, s_q, "cuda")
