@@ -95,6 +95,17 @@ def rows() -> list[Row]:
             "(no claim; a measured negative result: the P.V operand must be transposed through registers)",
             hardware="1x H100 80GB HBM3"),
     ]
+    fp8_gluon = [
+        Row(f"MLA decode over the FP8 cache in Gluon (dequantised to bf16 in shared memory, swapped wgmma products), {shape}",
+            "03e_decode_fp8_gluon", r"shape\s+provider\s+B/token\s+eager ms",
+            "03e {e} ms ({etb} TB/s of FP8 bytes) = {ex} the bf16 kernel's speed ({b} ms); 03b's FP8 kernel {f} ms ({fx}); "
+            "kernel times from a CUDA graph; error vs bf16: out {err} relative, lse {lse} max abs",
+            [re.escape(shape) + r"\s+bf16 \(03\)\s+1152\s+[\d.]+\s+[\d.]+x\s+(?P<b>[\d.]+)",
+             re.escape(shape) + r"\s+FP8 \(03b\)\s+656\s+[\d.]+\s+[\d.]+x\s+(?P<f>[\d.]+)\s+[\d.]+\s+(?P<fx>[\d.]+x)",
+             re.escape(shape) + r"\s+03e shifts \(dq=3\)\s+656\s+[\d.]+\s+[\d.]+x\s+(?P<e>[\d.]+)\s+(?P<etb>[\d.]+)\s+(?P<ex>[\d.]+x)"
+             r"(?:.*\n)*?\s+vs 03 bf16: [^|]*\| 03e default out rel (?P<err>[\d.e+-]+) cos [\d.]+ lse (?P<lse>[\d.e+-]+)"],
+            f"(no claim; the lesson's goal: 1.80x{goal})")
+        for shape, goal in [("64 x 8k, h16", ", not met"), ("1 x 1024k, h16", " at 64 x 8k")]]
     wide = [
         Row(f"MLA decode at 128 heads (DeepSeek-V3's shape, compute-bound), {label}, bf16, page 64", "03c_decode_wide",
             r"provider\s+ms\s+TFLOP/s\s+TB/s",
@@ -130,7 +141,7 @@ def rows() -> list[Row]:
             "{bw} TB/s = {bwp} of datasheet, {tf} TFLOP/s = {tfp} of datasheet",
             [r"copy bandwidth (?P<bw>[\d.]+) TB/s \(read \+ write\) = (?P<bwp>\d+%)", r"(?P<tf>\d+) TFLOP/s = (?P<tfp>\d+%)"],
             "(no claim)"),
-        *kernel, *fp8, *wide, *gluon,
+        *kernel, *fp8, *wide, *gluon, *fp8_gluon,
         Row("InfiniteContext-1B greedy decode, batch 8, prompt 4096", "03_triton_decode", r"absorbed, Triton kernel\s+[\d.]+ s",
             "{k} new tokens/s through the kernel, {n} decompressing (the seed's path), {a} absorbed PyTorch",
             [r"Triton kernel\s+[\d.]+ s\s+(?P<k>\d+)", r"naive: decompress every step\s+[\d.]+ s\s+(?P<n>\d+)",
