@@ -1,4 +1,4 @@
-"""03c put FlashMLA's tile into Triton and stopped at 0.48x FlashMLA: one tile's chain took 4.2 µs per SM because plain Triton runs the softmax with the tensor cores idle. Here we write FlashMLA's schedule ourselves in Triton's Gluon dialect (explicit layouts, shared memory, `wgmma`, mbarriers, TMA, `warp_specialize`): two math warpgroups alternate 64-token tiles, each publishes its P and running max in shared memory, and each multiplies every tile's P into its own 256 of the 512 value columns, while a producer warp streams the pages by TMA. With only two tiles of shared memory, *when* a warpgroup hands a buffer back decides the speed: releasing it right after its last product, not after the next softmax, takes the kernel from 0.60x to 0.71x FlashMLA. Then each warpgroup multiplies its *own* tile's P from registers, issued asynchronously before it stores P for the other one, with the score products as nine asynchronous `wgmma`s: together (not either alone) they halve the register spills and take the kernel to 0.82x FlashMLA at 64 x 8k, 128 heads. A pure-torch model of the exact schedule is checked against 03's oracle on CPU, an event model shows the release point, the kernel is compiled for sm_90a offline and measured on an H100 beside 03, 03c, FlashMLA and its own variants.
+"""03c put FlashMLA's tile into Triton and stopped at 0.48x FlashMLA: one tile's chain took 4.2 µs per SM because plain Triton runs the softmax with the tensor cores idle. Here we write FlashMLA's schedule ourselves in Triton's Gluon dialect (explicit layouts, shared memory, `wgmma`, mbarriers, TMA, `warp_specialize`): two math warpgroups alternate 64-token tiles, each publishes its P and running max in shared memory, and each multiplies every tile's P into its own 256 of the 512 value columns, while a producer warp streams the pages by TMA. With only two tiles of shared memory, *when* a warpgroup hands a buffer back decides the speed: releasing it right after its last product, not after the next softmax, takes the kernel from 0.60x to 0.71x FlashMLA. Then each warpgroup multiplies its *own* tile's P from registers, issued asynchronously before it stores P for the other one, with the score products as nine asynchronous `wgmma`s: together (not either alone) they halve the register spills and take the kernel to 0.82x FlashMLA at 64 x 8k, 128 heads. Three more levers, measured and kept as switches, all lose: loading (and scoring) first the half of a buffer that is freed first, FlashMLA's refill point (tile $t-1$'s product in flight under our first score products, its half handed back the moment it retires) and a split rule that fills one wave with fewer tiles per program; the first two double the register spills. A pure-torch model of the exact schedule is checked against 03's oracle on CPU, an event model shows the release point, the kernel is compiled for sm_90a offline and measured on an H100 beside 03, 03c, FlashMLA and its own variants.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_gluon.html.md"""
 
@@ -28,21 +28,26 @@ __all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'gluon_schedule_model', 'schedule_t
            'gluon_report', 'gpu_check_gluon', 'bench_gluon']
 
 # %% ../nbs/03d_decode_gluon.ipynb #44ad0f0a
-def _splits_for(b, s_q, h, max_seqlen, device, num_splits=None) -> int:
-    "Chunks per sequence: as 03c's rule (fill the SMs with b x head-blocks x splits programs, chunks >= 256 rows)."
+def _splits_for(b, s_q, h, max_seqlen, device, num_splits=None, split_rule: str = "fill") -> int:
+    "Chunks per sequence: 'fill' is 03c's rule (fewest splits whose programs fill 90% of the SMs); 'wave' the fewest tile-times over all waves."
     if num_splits is not None: return num_splits
-    return pick_splits(b * -(-s_q * h // 64), max(1, -(-max_seqlen // 256)), _num_sms(device), fill=0.9)
+    if split_rule not in ("fill", "wave"): raise ValueError(f"split_rule must be 'fill' or 'wave', got {split_rule!r}")
+    progs, max_s, sms = b * -(-s_q * h // 64), max(1, -(-max_seqlen // 256)), _num_sms(device)
+    if split_rule == "fill": return pick_splits(progs, max_s, sms, fill=0.9)
+    tiles = -(-max_seqlen // 64)                                      # a program's time ~ its tiles + about 4 tiles' worth of fixed cost
+    cost = lambda s: -(-progs * s // sms) * (-(-tiles // s) + 4)      # (Q load, pipeline fill, fp32 partial store): waves x that
+    return min(range(1, max_s + 1), key=lambda s: (cost(s), s))
 
 def gluon_schedule_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorbed queries
                          kv_cache: torch.Tensor,      # (num_blocks, page_size, r + d_rope)
                          block_table: torch.Tensor,   # (b, max_blocks) int32
                          cache_seqlens: torch.Tensor, # (b,) int32
                          softmax_scale: float, kv_lora_rank: int = 512,
-                         num_splits: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                         num_splits: int | None = None, split_rule: str = "fill") -> tuple[torch.Tensor, torch.Tensor]:
     "The Gluon kernel's schedule in torch (fp32, bf16 P): tiles alternate between two warpgroups, each owns half the output columns."
     b, s_q, h, d = q.shape
     r, page, M = kv_lora_rank, kv_cache.shape[1], s_q * h
-    S = _splits_for(b, s_q, h, int(cache_seqlens.max()), q.device, num_splits)
+    S = _splits_for(b, s_q, h, int(cache_seqlens.max()), q.device, num_splits, split_rule)
     qf = q.float().reshape(b, M, d)                                   # folded rows: (query token, head)
     op = torch.zeros(b, S, M, r); lp = torch.full((b, S, M), float("-inf"))
     lg2 = softmax_scale * 1.4426950408889634
@@ -157,18 +162,36 @@ if gluon is not None:
 
     @gluon.jit
     def _gl_loader(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles,
-                   PAGE: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, ABLATE: gl.constexpr):
+                   PAGE: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, ABLATE: gl.constexpr, OWN_FIRST: gl.constexpr = False):
         "Producer warp: tile t into buffer t % 2, each half as soon as its warpgroup released it (with SELF_LOAD only tiles 0 and 1)."
         n_load = gl.minimum(n_tiles, 2) if SELF_LOAD else n_tiles
-        for t in range(n_load):
-            buf, ph = t % 2, ((t // 2) - 1) & 1                         # the buffer held tile t - 2 (t >= 2)
-            r0 = _tile_row(bt_row, tile0 + t, PAGE, ABLATE)
-            if t >= 2:
-                mbarrier.wait(free_lo.index(buf), ph)                     # columns 0..255: warpgroup 0 is done with them
-            _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, buf, r0, 0, CHUNKED)
-            if t >= 2:
-                mbarrier.wait(free_hi.index(buf), ph)                     # columns 256..575: warpgroup 1 is done with them
-            _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, buf, r0, 1, CHUNKED)
+        if OWN_FIRST:                                                     # tiles in pairs (buffer known at compile time): an odd
+            for t in range(0, n_load, 2):                                 # tile's warpgroup 1 frees its own half (256..575) first
+                ph = ((t // 2) - 1) & 1
+                if t >= 2:
+                    mbarrier.wait(free_lo.index(0), ph)
+                _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, 0, _tile_row(bt_row, tile0 + t, PAGE, ABLATE), 0, CHUNKED)
+                if t >= 2:
+                    mbarrier.wait(free_hi.index(0), ph)
+                _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, 0, _tile_row(bt_row, tile0 + t, PAGE, ABLATE), 1, CHUNKED)
+                if t + 1 < n_load:
+                    r1 = _tile_row(bt_row, tile0 + t + 1, PAGE, ABLATE)
+                    if t >= 2:
+                        mbarrier.wait(free_hi.index(1), ph)
+                    _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, 1, r1, 1, CHUNKED)
+                    if t >= 2:
+                        mbarrier.wait(free_lo.index(1), ph)
+                    _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, 1, r1, 0, CHUNKED)
+        else:
+            for t in range(n_load):
+                buf, ph = t % 2, ((t // 2) - 1) & 1                     # the buffer held tile t - 2 (t >= 2)
+                r0 = _tile_row(bt_row, tile0 + t, PAGE, ABLATE)
+                if t >= 2:
+                    mbarrier.wait(free_lo.index(buf), ph)                 # columns 0..255: warpgroup 0 is done with them
+                _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, buf, r0, 0, CHUNKED)
+                if t >= 2:
+                    mbarrier.wait(free_hi.index(buf), ph)                 # columns 256..575: warpgroup 1 is done with them
+                _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, buf, r0, 1, CHUNKED)
 
     @gluon.jit
     def _zero_rows(buf, tok0, end, C: gl.constexpr):
@@ -182,7 +205,19 @@ if gluon is not None:
 # %% ../nbs/03d_decode_gluon.ipynb #4f487d5f
 if gluon is not None:
     @gluon.jit
-    def _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, buf, ph, acc, CHUNKED: gl.constexpr, SYNC_QK: gl.constexpr):
+    def _score_chunk(q_smem, kv_lo, kv_hi, ready, buf, ph, acc, c: gl.constexpr, USE_ACC: gl.constexpr, CHUNKED: gl.constexpr):
+        "Issue S += Q[:, 64c:64c+64] K[:, 64c:64c+64]^T asynchronously once chunk c (or its half) has landed."
+        if CHUNKED or c % 4 == 0:
+            mbarrier.wait(ready.index(buf * 9 + c), ph)
+        if c < 4:
+            k = kv_lo.index(buf).slice(c * 64, 64, dim=1)
+        else:
+            k = kv_hi.index(buf).slice(c * 64 - 256, 64, dim=1)
+        return warpgroup_mma(q_smem.slice(c * 64, 64, dim=1), k.permute((1, 0)), acc, use_acc=USE_ACC, is_async=True)
+
+    @gluon.jit
+    def _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, buf, ph, acc, CHUNKED: gl.constexpr, SYNC_QK: gl.constexpr,
+                HI_FIRST: gl.constexpr = False):
         "S = Q K^T for the tile in buffer `buf`, 64 columns per product, each issued as soon as its chunk (or half) has landed."
         if SYNC_QK:                                                       # the first version's form: three synchronous products
             mbarrier.wait(ready.index(buf * 9), ph)
@@ -190,14 +225,14 @@ if gluon is not None:
             mbarrier.wait(ready.index(buf * 9 + 4), ph)
             acc = warpgroup_mma(q_smem.slice(256, 256, dim=1), kv_hi.index(buf).permute((1, 0)), acc)
             return warpgroup_mma(q_pe, kr_smem.index(buf).permute((1, 0)), acc)
-        for c in gl.static_range(8):
-            if CHUNKED or c % 4 == 0:
-                mbarrier.wait(ready.index(buf * 9 + c), ph)
-            if c < 4:
-                k = kv_lo.index(buf).slice(c * 64, 64, dim=1)
-            else:
-                k = kv_hi.index(buf).slice(c * 64 - 256, 64, dim=1)
-            acc = warpgroup_mma(q_smem.slice(c * 64, 64, dim=1), k.permute((1, 0)), acc, use_acc=c > 0, is_async=True)
+        if HI_FIRST:                                                      # columns 256..511 (loaded first) first
+            for c in gl.static_range(4, 8):
+                acc = _score_chunk(q_smem, kv_lo, kv_hi, ready, buf, ph, acc, c, c > 4, CHUNKED)
+            for c in gl.static_range(4):
+                acc = _score_chunk(q_smem, kv_lo, kv_hi, ready, buf, ph, acc, c, True, CHUNKED)
+        else:
+            for c in gl.static_range(8):
+                acc = _score_chunk(q_smem, kv_lo, kv_hi, ready, buf, ph, acc, c, c > 0, CHUNKED)
         if CHUNKED:
             mbarrier.wait(ready.index(buf * 9 + 8), ph)
         acc = warpgroup_mma(q_pe, kr_smem.index(buf).permute((1, 0)), acc, is_async=True)
@@ -237,7 +272,7 @@ if gluon is not None:
                  stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
                  W: gl.constexpr, R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr,
                  ORDER: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, SYNC_QK: gl.constexpr, ABLATE: gl.constexpr,
-                 REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False):
+                 REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, OWN_FIRST: gl.constexpr = False):
         "Math warpgroup W: scores + softmax of tiles W, W+2, ...; P @ V for its R/2 value columns of every tile."
         HALF: gl.constexpr = R // 2
         s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, 64, 16])
@@ -264,19 +299,53 @@ if gluon is not None:
         o = gl.zeros([64, HALF], gl.float32, o_layout)
         for t in range(W, n_tiles + 1, 2):
             a_prev = gl.full([64], 1.0, gl.float32, row_l)
+            s = gl.zeros([64, 64], gl.float32, s_layout)
             if ORDER == 3:                                                # apply tile t - 1 first, before our own scores
                 if t >= 1:
                     mbarrier.wait(p_ready.index(1 - W), ((t - 1) // 2) & 1)
                     m_i = m_smem.index(1 - W).load(row_l)
                     a_prev = a_smem.index(1 - W).load(row_l)
                     l_i = l_i * a_prev + r_smem.index(1 - W).load(row_l)
-                    o = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
-                    _bar_sync()
-                    mbarrier.arrive(p_free.index(1 - W), count=1)
-                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
-            s = gl.zeros([64, 64], gl.float32, s_layout)
-            if t < n_tiles:                                               # own tile t: the scores
-                s = _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, W, (t // 2) & 1, s, CHUNKED, SYNC_QK)
+                    if ASYNC_PV:                                          # FlashMLA's placement: the product async, our first four
+                        acc_o = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W),   # score products queued behind it,
+                                              o * gl.convert_layout(a_prev, orow_l)[:, None], is_async=True)  # the half handed
+                        if t < n_tiles:                                   # back the moment the product retires, the rest after
+                            ph = (t // 2) & 1
+                            mbarrier.wait(ready.index(W * 9 + 4 * W), ph)                    # our own half landed first
+                            for i in gl.static_range(4):
+                                if W == 0:
+                                    k = kv_lo.index(W).slice(i * 64, 64, dim=1)
+                                else:
+                                    k = kv_hi.index(W).slice(i * 64, 64, dim=1)
+                                s = warpgroup_mma(q_smem.slice(i * 64 + 256 * W, 64, dim=1), k.permute((1, 0)), s, use_acc=i > 0, is_async=True)
+                            o = warpgroup_mma_wait(4, deps=(acc_o,))      # tile t - 1's product done, four score products in flight
+                            _bar_sync()
+                            mbarrier.arrive(p_free.index(1 - W), count=1)
+                            _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                            mbarrier.wait(ready.index(W * 9 + 4 - 4 * W), ph)                # then the other half
+                            for i in gl.static_range(4):
+                                if W == 0:
+                                    k = kv_hi.index(W).slice(i * 64, 64, dim=1)
+                                else:
+                                    k = kv_lo.index(W).slice(i * 64, 64, dim=1)
+                                s = warpgroup_mma(q_smem.slice(i * 64 + 256 - 256 * W, 64, dim=1), k.permute((1, 0)), s, is_async=True)
+                            s = warpgroup_mma(q_pe, kr_smem.index(W).permute((1, 0)), s, is_async=True)
+                            s = warpgroup_mma_wait(0, deps=(s,))
+                        else:
+                            o = warpgroup_mma_wait(0, deps=(acc_o,))
+                            _bar_sync()
+                            mbarrier.arrive(p_free.index(1 - W), count=1)
+                            _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                    else:
+                        o = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
+                        _bar_sync()
+                        mbarrier.arrive(p_free.index(1 - W), count=1)
+                        _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+            if ORDER == 3 and ASYNC_PV:                                   # own tile t: the scores (issued above when t >= 1)
+                if t == 0 and t < n_tiles:
+                    s = _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, W, 0, s, CHUNKED, SYNC_QK, OWN_FIRST and W == 1)
+            elif t < n_tiles:
+                s = _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, W, (t // 2) & 1, s, CHUNKED, SYNC_QK, OWN_FIRST and W == 1)
             alpha = gl.full([64], 1.0, gl.float32, row_l)               # our tile's softmax: rescale, P, row sum, new max
             rs = gl.zeros([64], gl.float32, row_l)
             p = gl.zeros([64, 64], gl.float32, s_layout)
@@ -290,7 +359,7 @@ if gluon is not None:
                 m_i = m_smem.index(1 - W).load(row_l)
                 a_prev = a_smem.index(1 - W).load(row_l)
                 l_i = l_i * a_prev + r_smem.index(1 - W).load(row_l)
-                if ASYNC_PV:                                              # apply tile t - 1 asynchronously, our softmax under it,
+                if ASYNC_PV and ORDER == 1:                               # apply tile t - 1 asynchronously, our softmax under it,
                     acc = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None],
                                         is_async=True)
                     if t < n_tiles:
@@ -306,7 +375,7 @@ if gluon is not None:
                         mbarrier.arrive(p_free.index(1 - W), count=1)
                         _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
             if t < n_tiles:                                               # own tile: softmax; publish m, alpha, row sum, then P
-                if ASYNC_PV:                                              # (done under tile t - 1's product unless t == 0)
+                if ASYNC_PV and ORDER == 1:                               # (done under tile t - 1's product unless t == 0)
                     if t == 0:
                         m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE)
                 else:
@@ -390,7 +459,8 @@ if gluon is not None:
                           R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr,
                           ORDER: gl.constexpr = 1, CHUNKED: gl.constexpr = False, SELF_LOAD: gl.constexpr = False,
                           SYNC_QK: gl.constexpr = False, ABLATE: gl.constexpr = 0,
-                          REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, MATH_REGS: gl.constexpr = 232):
+                          REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, MATH_REGS: gl.constexpr = 232,
+                          OWN_FIRST: gl.constexpr = False):
         pid_m, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_m * 64
         seqlen = gl.load(SEQ + pid_b)
@@ -431,12 +501,12 @@ if gluon is not None:
             (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE, REG_P, ASYNC_PV)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST)),
             (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE, REG_P, ASYNC_PV)),
-            (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, CHUNKED, SELF_LOAD, ABLATE)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST)),
+            (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, CHUNKED, SELF_LOAD, ABLATE, OWN_FIRST)),
         ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])   # registers per thread: both math warpgroups MATH_REGS, the loader the rest
 
 # %% ../nbs/03d_decode_gluon.ipynb #e8b4f4c1
@@ -458,7 +528,10 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                                                   # (True: three synchronous products of whole halves; chunked=True needs False)
                      reg_p: int = 2,              # the own tile's P @ V takes P from registers (wgmma's register A operand): 2 issued
                                                   # async before P is stored for the other warpgroup, 1 after P is published, 0 from smem
-                     async_pv: bool = False,      # order 1: tile t-1's P @ V issued async, our softmax under it, released after it
+                     async_pv: bool = False,      # order 1: tile t-1's P @ V issued async, our softmax under it, released after it;
+                                                  # order 3: our first score products queued behind it, released when it retires
+                     own_first: bool = False,     # the half a buffer's own warpgroup frees first is loaded (and scored) first
+                     split_rule: str = "fill",    # num_splits=None: 'fill' 03c's rule, 'wave' fewest tiles per program in one wave
                      math_regs: int = 232,        # registers per math thread (setmaxnreg); the producer warp's warpgroup gets 504 - 2x
                      ablate: int = 0,             # timing experiments only, results WRONG: 1 every tile from page 0 (no HBM), 2 no exp2
                     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -470,9 +543,11 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     if order not in (0, 1, 2, 3): raise ValueError(f"order must be 0, 1, 2 or 3, got {order!r}")
     if int(reg_p) not in (0, 1, 2): raise ValueError(f"reg_p must be 0 (False), 1 (True) or 2, got {reg_p!r}")
     if math_regs not in (232, 240): raise ValueError(f"math_regs must be 232 (the producer keeps 40) or 240 (it keeps 24), got {math_regs!r}")
-    if async_pv and order != 1: raise ValueError(f"async_pv=True overlaps tile t-1's product with our softmax in order 1, got order={order}")
+    if async_pv and order not in (1, 3): raise ValueError(f"async_pv=True overlaps tile t-1's product with our softmax (order 1) or our scores (order 3), got order={order}")
+    if async_pv and order == 3 and (sync_qk or chunked or self_load): raise ValueError("order=3 with async_pv=True issues the scores itself in two halves: pass sync_qk=False, chunked=False, self_load=False")
+    if own_first and (sync_qk or self_load): raise ValueError("own_first=True reorders the asynchronous score products and the producer's loads: pass sync_qk=False, self_load=False")
     if int(reg_p) == 2 and order not in (1, 3): raise ValueError(f"reg_p=2 (the default) issues our own product right after our softmax: it needs order 1 or 3, got order={order}; pass reg_p=0 or 1 with it")
-    if impl == "model": return gluon_schedule_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits)
+    if impl == "model": return gluon_schedule_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, split_rule)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03c's mla_decode_wide")
     b, s_q, h, d = q.shape
@@ -484,7 +559,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     q, block_table, cache_seqlens = q.contiguous(), block_table.contiguous(), cache_seqlens.contiguous()
     if max_seqlen is None: max_seqlen = int(cache_seqlens.max())
     M, r = s_q * h, kv_lora_rank
-    S = _splits_for(b, s_q, h, max_seqlen, q.device, num_splits)
+    S = _splits_for(b, s_q, h, max_seqlen, q.device, num_splits, split_rule)
     out = torch.empty(b, s_q, h, r, dtype=q.dtype, device=q.device)
     lse = torch.empty(b, h, s_q, dtype=torch.float32, device=q.device)
     direct = S == 1
@@ -498,7 +573,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
         softmax_scale * 1.4426950408889634, q.stride(0), q.stride(1), q.stride(2), block_table.stride(0),
         out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
         op.stride(0), op.stride(1) if not direct else 0, op.stride(2) if not direct else 0, lp.stride(0), lp.stride(1) if not direct else 0,
-        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, REG_P=int(reg_p), ASYNC_PV=async_pv, MATH_REGS=math_regs, ABLATE=ablate, num_warps=4)
+        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, REG_P=int(reg_p), ASYNC_PV=async_pv, MATH_REGS=math_regs, OWN_FIRST=own_first, ABLATE=ablate, num_warps=4)
     if not direct:                                                    # 03's log-sum-exp combine of the splits
         _mla_decode_combine[(M, b)](op, lp, out, lse, op.stride(0), op.stride(1), op.stride(2), lp.stride(0), lp.stride(1),
                                     out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1), h, r, S,
@@ -519,8 +594,8 @@ def gluon_report(direct: bool = True, **variant) -> dict:
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_gluon
-    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=1, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232)
-    consts.update({k.upper(): v for k, v in variant.items()})        # e.g. order=0, chunked=False, self_load=False
+    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=1, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False)
+    consts.update({k.upper(): v for k, v in variant.items() if k != "split_rule"})  # the split rule is the host's        # e.g. order=0, chunked=False, self_load=False
     lay = lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
               q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", kv_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
@@ -556,6 +631,11 @@ GLUON_VARIANTS = {                                 # the schedule's switches; th
     "default + async t-1": dict(async_pv=True),
     "default, order 3": dict(order=3),
     "default, 240 registers": dict(math_regs=240),                   # both math warpgroups 240, the producer 24 (as FA3)
+    "default, own half first": dict(own_first=True),                 # the half freed first is loaded (and scored) first
+    "3 + scores under t-1": dict(order=3, async_pv=True),            # FlashMLA's refill point: half freed between products
+    "3 + scores under t-1 + own half": dict(order=3, async_pv=True, own_first=True),
+    "default, one-wave splits": dict(split_rule="wave"),             # fewest tiles per program that fit one wave
+    "default, order 3, one-wave splits": dict(order=3, split_rule="wave"),
 }
 
 def gpu_check_gluon(small: bool = False, variants: dict = GLUON_VARIANTS) -> bool:
@@ -579,6 +659,7 @@ def gpu_check_gluon(small: bool = False, variants: dict = GLUON_VARIANTS) -> boo
 
 def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, variants: dict = GLUON_VARIANTS, extra: bool = True) -> list[dict]:
     "Time FlashMLA (if built), 03, 03c and the Gluon kernel's variants per shape in one process; print a table, write bench_gluon.json."
+    from infinitecontext.kernels_gluon import _splits_for
     import datetime
     from infinitecontext.infra import write_json_atomic
     from infinitecontext.kernels_fp8 import _flashmla
@@ -590,6 +671,7 @@ def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, variants: 
     for b, s, h in shapes:
         kv, bt, sl, q = _wide_inputs(b, s, h, 64)
         sc, label = 192 ** -0.5, f"{b} x {s // 1024}k, h{h}"
+        print(f"{label:>16} splits: 'fill' {_splits_for(b, 1, h, s, q.device)}, 'wave' {_splits_for(b, 1, h, s, q.device, split_rule='wave')}")
         fns = {}
         if fm is not None:
             kc = kv.view(kv.shape[0], 64, 1, 576)
@@ -617,6 +699,7 @@ def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, variants: 
 
 if __name__ == "__main__" and "ipykernel" not in sys.modules:
     if "--memcheck" in sys.argv: print("memcheck probe ok:", gpu_check_gluon(small=True, variants={k: GLUON_VARIANTS[k] for k in ("first version (order 0)", "the default", "04:09 default (sync scores, smem P)", "async scores (order 1)",
-                                                                                                    "2 + async + chunks + self-refill", "1 + async t-1 + register P first")}))
+                                                                                                    "2 + async + chunks + self-refill", "1 + async t-1 + register P first",
+                                                                                                    "default, own half first", "3 + scores under t-1 + own half")}))
     elif "--check" in sys.argv: print("correct:", gpu_check_gluon())
     else: bench_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"))

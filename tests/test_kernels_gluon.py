@@ -72,6 +72,24 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="async_pv=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=2, async_pv=True)
     with pytest.raises(ValueError, match="pass reg_p=0 or 1"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=0)
     with pytest.raises(ValueError, match="sync_qk=False"): mla_decode_gluon(q, kv, bt, sl, 0.07, sync_qk=True, chunked=True)
+    with pytest.raises(ValueError, match="two halves"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=3, async_pv=True, self_load=True)
+    with pytest.raises(ValueError, match="own_first=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, own_first=True, sync_qk=True)
+    with pytest.raises(ValueError, match="split_rule must be"): mla_decode_gluon(q, kv, bt, sl, 0.07, split_rule="even")
+
+
+def test_split_rules(monkeypatch):
+    "'wave' never costs more tile-times than 'fill' and picks 16 splits (128 tiles each, one wave) at 4 x 128k, h128 on 132 SMs."
+    import infinitecontext.kernels_gluon as kg
+    monkeypatch.setattr(kg, "_num_sms", lambda device: 132)
+    cost = lambda b, h, n, s: -(-b * (h // 64 or 1) * s // 132) * (-(-(n // 64) // s) + 4)
+    assert kg._splits_for(4, 1, 128, 131072, "cpu") == 15 and kg._splits_for(4, 1, 128, 131072, "cpu", split_rule="wave") == 16
+    assert kg._splits_for(64, 1, 128, 8192, "cpu", split_rule="wave") == 1 and kg._splits_for(48, 1, 128, 16384, "cpu", split_rule="wave") == 4
+    for b, h, n in ((4, 128, 131072), (64, 128, 8192), (1, 16, 1 << 20), (48, 128, 16384), (8, 16, 65536), (3, 16, 5000)):
+        fill, wave = kg._splits_for(b, 1, h, n, "cpu"), kg._splits_for(b, 1, h, n, "cpu", split_rule="wave")
+        assert cost(b, h, n, wave) <= cost(b, h, n, fill), (b, h, n, fill, wave)
+    q, kv, bt, sl = _inputs([300, 129], 128, 1)                      # the model takes the rule too (same answer, any split)
+    e = compare(*gluon_schedule_model(q, kv, bt, sl, 192 ** -0.5, split_rule="wave"), *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))
+    assert e["cos"] > 0.9999 and e["lse"] < 1e-3, e
 
 
 @pytest.mark.skipif(gluon is None, reason="this Triton has no Gluon")
@@ -85,7 +103,8 @@ def test_offline_compile_sm90a():
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
 @pytest.mark.parametrize("variant", ["first version (order 0)", "the default", "04:09 default (sync scores, smem P)", "async scores (order 1)",
                                      "2 + async + chunks + self-refill", "1 + register P", "1 + async t-1 + register P first",
-                                     "default, 240 registers"])
+                                     "default, 240 registers", "default, own half first", "3 + scores under t-1",
+                                     "3 + scores under t-1 + own half", "default, one-wave splits"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
 def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
     from infinitecontext.kernels_gluon import GLUON_VARIANTS
