@@ -1,4 +1,4 @@
-"""03b stores the latent cache in FlashMLA's FP8 format (656 bytes a token instead of 1,152) but decodes it slower than 03's bf16 kernel reads twice the bytes. Here we write an FP8 decode kernel in Triton's Gluon dialect: a producer warp streams e4m3 half-tiles by TMA, a dequantising warpgroup turns them into bf16 tiles in shared memory (exactly: the scales are powers of two) with integer byte shifts and one bf16x2 `fma` per two values, and a math warpgroup multiplies them on the tensor cores with the operands swapped, so that 16 heads need no padding to wgmma's 64 rows. A torch model of the exact schedule and an emulation of the byte shifts are checked on CPU, the kernels compile for sm_90a offline, and on an H100 the kernel is correct, memcheck-clean and 1.49-1.57x faster than 03's bf16 kernel at 16 heads on uniform batches (kernel time), against the goal of 1.8x. Two asynchronous schedules of the math warpgroup are correct but no faster: about 307 KB of shared-memory traffic a tile, not the products' synchronisation, is what is left.
+"""03b stores the latent cache in FlashMLA's FP8 format (656 bytes a token instead of 1,152) but decodes it slower than 03's bf16 kernel reads twice the bytes. Here we write an FP8 decode kernel in Triton's Gluon dialect: a producer warp streams e4m3 half-tiles by TMA, a dequantising warpgroup turns them into bf16 tiles in shared memory (exactly: the scales are powers of two) with integer byte shifts and one bf16x2 `fma` per two values, and a math warpgroup multiplies them on the tensor cores with the operands swapped, so that 16 heads need no padding to wgmma's 64 rows. A torch model of the exact schedule and an emulation of the byte shifts are checked on CPU, the kernels compile for sm_90a offline, and on an H100 the kernel is correct, memcheck-clean and 1.49-1.57x faster than 03's bf16 kernel at 16 heads on uniform batches (kernel time), against the goal of 1.8x. Two asynchronous schedules of the math warpgroup are correct but no faster: about 307 KB of shared-memory traffic a tile, not the products' synchronisation, is what is left. Computing the scores from the dequantising warpgroup's registers (`math=3`) cuts that traffic by 56 KB and is correct, but slower (0.199 ms against 0.154 at 64 x 8k): its synchronous products and two-byte loads lengthen the dequantiser's chain.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_fp8_gluon.html.md"""
 
@@ -25,9 +25,9 @@ except ImportError:  # pragma: no cover
     gluon = None
 
 # %% auto #0
-__all__ = ['E4M3_BF16_FMA_PTX', 'E4M3_SHIFT_SCALE', 'FP8G_VARIANTS', 'FP8G_DEFAULT', 'FP8G_ABLATIONS', 'FP8G_SHAPES',
-           'fp8_gluon_model', 'e4m3_shift_bf16', 'mla_decode_fp8_gluon', 'fp8_gluon_report', 'gpu_check_fp8_gluon',
-           'bench_fp8_gluon']
+__all__ = ['E4M3_BF16_FMA_PTX', 'E4M3_SHIFT_SCALE', 'FP8G_VARIANTS', 'FP8G_DEFAULT', 'FP8G_MATH3', 'FP8G_ABLATIONS',
+           'FP8G_SHAPES', 'fp8_gluon_model', 'e4m3_shift_bf16', 'mla_decode_fp8_gluon', 'fp8_gluon_report',
+           'gpu_check_fp8_gluon', 'bench_fp8_gluon']
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #b7fd47b7
 def _fp8g_shape(s_q, h):
@@ -209,7 +209,7 @@ if gluon is not None:
 # 16-bit lanes per word, shift the words left by 4; then d = b * (s 2^56) - 0 in bf16x2, so the tile holds x s 2^-64
 E4M3_BF16_FMA_PTX = ("{ .reg .b32 t<4>; and.b32 t0, $2, 0x7F7F7F7F; shr.b32 t1, $2, 4; and.b32 t1, t1, 0x08080808; "
                      "prmt.b32 t2, t0, t1, 0x5140; prmt.b32 t3, t0, t1, 0x7362; shl.b32 t2, t2, 4; shl.b32 t3, t3, 4; "
-                     "mov.b32 t0, 0x80008000; fma.rn.bf16x2 $0, t2, $3, t0; fma.rn.bf16x2 $1, t3, $3, t0; }")   # $3..$6: the row's (s, s), four times
+                     "mov.b32 t0, 0x80008000; fma.rn.bf16x2 $0, t2, $3, t0; fma.rn.bf16x2 $1, t3, $5, t0; }")   # $3..$6: each value's row (s, s); values 0, 1 share a row, so do 2, 3
 E4M3_SHIFT_SCALE = 2.0 ** 56      # the scale's share of the 2^-120 the shifts leave; q carries 2^64, the output divides it out
 if gluon is not None:
     E4M3_BF16_FMA_PTX, E4M3_SHIFT_SCALE = gl.constexpr(E4M3_BF16_FMA_PTX), gl.constexpr(E4M3_SHIFT_SCALE)
@@ -301,6 +301,45 @@ if gluon is not None:
             _bar_sync()
             mbarrier.arrive(bf_ready.index(slot), count=1)
 
+    @gluon.jit
+    def _ws_dequant_mma(raw8, rsc, kv_smem, kr_smem, q_smem, qp_smem, s_smem, raw_ready, raw_free, bf_ready, bf_free, kr_ready,
+                        tile0, n_tiles, end, NR: gl.constexpr, BN: gl.constexpr):
+        """MATH 3: the dequantising warpgroup also computes S^T = K Q^T, with K straight from its registers: each 64-column
+        chunk of e4m3 is dequantised into wgmma's A-operand layout, multiplied, and stored to the bf16 tile only for V^T P^T."""
+        s_l: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, BN, 16])
+        a_l: gl.constexpr = gl.DotOperandLayout(operand_index=0, parent=s_l, k_width=2)   # a thread holds pairs of one row
+        row_l: gl.constexpr = gl.SliceLayout(1, a_l)
+        sc_l: gl.constexpr = gl.BlockedLayout([1, 4], [32, 1], [4, 1], [1, 0])
+        for t in range(n_tiles):
+            slot = t % 2
+            if t >= 2:
+                mbarrier.wait(bf_free.index(slot), ((t // 2) - 1) & 1)
+            keep = (tile0 + t) * 64 + gl.arange(0, 64, layout=row_l) < end        # rows past the end may hold NaN bytes
+            s = gl.zeros([64, BN], gl.float32, s_l)
+            for hh in gl.static_range(2):
+                i = 2 * t + hh
+                st = i % NR
+                mbarrier.wait(raw_ready.index(st), (i // NR) & 1)
+                for j in gl.static_range(2):                              # one scale per 128 columns
+                    s_c = gl.convert_layout(gl.sum(rsc.index(st).load(sc_l) * (gl.arange(0, 4, layout=gl.SliceLayout(0, sc_l)) == 2 * hh + j)[None, :], 1), row_l)
+                    s_b = gl.where(keep, s_c * E4M3_SHIFT_SCALE, 0.0).to(gl.bfloat16)
+                    s_b = s_b.to(gl.uint16, bitcast=True).to(gl.uint32)
+                    s_b = (s_b | (s_b << 16)).to(gl.int32, bitcast=True)[:, None]
+                    for c in gl.static_range(2):                          # 64-column chunks: 16 values a thread
+                        x8 = raw8.index(st).slice(j * 128 + c * 64, 64, dim=1).load(a_l).to(gl.uint8, bitcast=True)
+                        x = gl.inline_asm_elementwise(E4M3_BF16_FMA_PTX, "=r,=r,r,r,r,r,r", [x8, s_b],
+                                                      dtype=gl.bfloat16, is_pure=True, pack=4)
+                        kv_smem.index(slot).slice(hh * 256 + j * 128 + c * 64, 64, dim=1).store(x)              # for V^T P^T only
+                        s = warpgroup_mma(x, q_smem.slice(hh * 256 + j * 128 + c * 64, 64, dim=1).permute((1, 0)), s)   # A from registers
+                _bar_sync()
+                mbarrier.arrive(raw_free.index(st), count=1)
+            mbarrier.wait(kr_ready.index(slot), (t // 2) & 1)
+            s = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), s)   # the rope columns from shared memory
+            s_smem.index(slot).store(s)                                   # S^T to the math warpgroup (fp32, 64 x BN)
+            fence_async_shared()
+            _bar_sync()
+            mbarrier.arrive(bf_ready.index(slot), count=1)
+
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #e3e82f66
 if gluon is not None:
     @gluon.jit
@@ -373,7 +412,7 @@ if gluon is not None:
         return o, m_i, gl.sum(l_p, 0)
 
     @gluon.jit
-    def _ws_math(q_smem, qp_smem, kv_smem, kr_smem, p_smem, bf_ready, bf_free, kr_ready, OUT, LSE, OP, LP, sm_scale_log2,
+    def _ws_math(q_smem, qp_smem, kv_smem, kr_smem, p_smem, s_smem, bf_ready, bf_free, kr_ready, OUT, LSE, OP, LP, sm_scale_log2,
                  pid_b, pid_s, row0, tile0, n_tiles, end, seqlen, H, S_Q, M,
                  stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
                  BN: gl.constexpr, R: gl.constexpr, DIRECT: gl.constexpr, ABLATE: gl.constexpr, FOLD: gl.constexpr = 0,
@@ -387,15 +426,18 @@ if gluon is not None:
         m_i = gl.full([BN], float("-inf"), gl.float32, col_l)
         l_i = gl.zeros([BN], gl.float32, col_l)
         o = gl.zeros([R, BN], gl.float32, s_l)
-        if MATH != 0:                                                     # asynchronous products, tile t - 1's P V issued in tile t
+        if MATH == 1 or MATH == 2:                                        # asynchronous products, tile t - 1's P V issued in tile t
             o, m_i, l_i = _ws_math_async(q_smem, qp_smem, kv_smem, kr_smem, p_smem, bf_ready, bf_free, kr_ready, sm_scale_log2,
                                          limit, tile0, n_tiles, end, BN, R, MATH)
-        for t in range(n_tiles if MATH == 0 else 0):
+        for t in range(n_tiles if MATH == 0 or MATH == 3 else 0):
             slot = t % 2
             mbarrier.wait(bf_ready.index(slot), (t // 2) & 1)
-            mbarrier.wait(kr_ready.index(slot), (t // 2) & 1)
-            s = gl.zeros([64, BN], gl.float32, s_l)
-            if ABLATE != 2:                                               # (ABLATE 2, timing only: no tensor-core products)
+            if MATH == 3:                                                 # S^T computed by the dequantising warpgroup
+                s = s_smem.index(slot).load(s_l)
+            else:
+                mbarrier.wait(kr_ready.index(slot), (t // 2) & 1)
+                s = gl.zeros([64, BN], gl.float32, s_l)
+            if ABLATE != 2 and MATH != 3:                                               # (ABLATE 2, timing only: no tensor-core products)
                 s = warpgroup_mma(kv_smem.index(slot), q_smem.permute((1, 0)), s, use_acc=False)
                 s = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), s)
             toks = (tile0 + t) * 64 + gl.arange(0, 64, layout=tok_l)
@@ -440,7 +482,7 @@ if gluon is not None:
                                  stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, S_Q, M, NUM_SPLITS,
                                  BN: gl.constexpr, R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, NR: gl.constexpr,
                                  DIRECT: gl.constexpr, DQ: gl.constexpr = 0, ABLATE: gl.constexpr = 0, DQ_REGS: gl.constexpr = 160,
-                                 MATH: gl.constexpr = 0):
+                                 MATH: gl.constexpr = 0, SBN: gl.constexpr = 8):
         pid_n, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_n * BN
         seqlen = gl.load(SEQ + pid_b)
@@ -457,6 +499,7 @@ if gluon is not None:
         q_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, R], gl.NVMMASharedLayout.get_default_for([BN, R], gl.bfloat16))
         qp_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, DR], gl.NVMMASharedLayout.get_default_for([BN, DR], gl.bfloat16))
         p_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, BN], gl.NVMMASharedLayout.get_default_for([64, BN], gl.bfloat16))
+        s_smem = gl.allocate_shared_memory(gl.float32, [2, 64, SBN], gl.SwizzledSharedLayout(1, 1, 1, [1, 0]))   # MATH 3: S^T (SBN = BN)
         bar_l: gl.constexpr = mbarrier.MBarrierLayout()
         raw_ready = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
         raw_free = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
@@ -484,14 +527,25 @@ if gluon is not None:
                 qp_smem.store(v)
         fence_async_shared()
         _bar_sync()
-        gl.warp_specialize([
-            (_ws_math, (q_smem, qp_smem, kv_smem, kr_smem, p_smem, bf_ready, bf_free, kr_ready, OUT, LSE, OP, LP, sm_scale_log2,
+        if MATH == 3:                                                     # the dequantising warpgroup computes S^T too
+            gl.warp_specialize([
+            (_ws_math, (q_smem, qp_smem, kv_smem, kr_smem, p_smem, s_smem, bf_ready, bf_free, kr_ready, OUT, LSE, OP, LP, sm_scale_log2,
+                        pid_b, pid_s, row0, tile0, n_tiles, end, seqlen, H, S_Q, M,
+                        stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
+                        BN, R, DIRECT, ABLATE, DQ == 3, MATH)),
+            (_ws_dequant_mma, (raw8, rsc, kv_smem, kr_smem, q_smem, qp_smem, s_smem, raw_ready, raw_free, bf_ready, bf_free, kr_ready,
+                               tile0, n_tiles, end, NR, BN)),
+            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR)),
+            ], [4, 1], [DQ_REGS, 40])
+        else:
+            gl.warp_specialize([
+            (_ws_math, (q_smem, qp_smem, kv_smem, kr_smem, p_smem, s_smem, bf_ready, bf_free, kr_ready, OUT, LSE, OP, LP, sm_scale_log2,
                         pid_b, pid_s, row0, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
                         BN, R, DIRECT, ABLATE, DQ == 3, MATH)),
             (_ws_dequant, (raw8, rsc, kv_smem, raw_ready, raw_free, bf_ready, bf_free, tile0, n_tiles, end, NR, DQ, ABLATE)),
             (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR)),
-        ], [4, 1], [DQ_REGS, 40])
+            ], [4, 1], [DQ_REGS, 40])
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #69da71e4
 _FP8G_DESC_CACHE: dict = {}   # the last cache's three descriptors (one entry: it keeps that cache alive until another comes)
@@ -530,9 +584,10 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
                          "for other shapes use 03d's mla_decode_gluon (bf16) or 03b's mla_decode_fp8")
     if dq not in (0, 1, 2, 3):
         raise ValueError(f"dq picks the dequantiser: 3 byte shifts (default), 0 cvt chain, 1 bf16 product, 2 cvt with row-layout scales; got {dq!r}")
-    if math not in (0, 1, 2) or (math and (kernel != "ws" or ablate == 2)):
+    if math not in (0, 1, 2, 3) or (math and (kernel != "ws" or ablate == 2)) or (math == 3 and (dq != 3 or ablate)):
         raise ValueError(f"math picks the math warpgroup's schedule of the 'ws' kernel: 0 synchronous products, 1 P V of tile t - 1 "
-                         f"issued asynchronously before tile t's S, 2 after it (softmax under P V); got math={math!r} with kernel={kernel!r}, ablate={ablate!r}")
+                         f"issued asynchronously before tile t's S, 2 after it (softmax under P V), 3 S computed by the dequantising "
+                         f"warpgroup from registers (dq=3 only); got math={math!r} with kernel={kernel!r}, dq={dq!r}, ablate={ablate!r}")
     if impl == "model": return fp8_gluon_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03b's mla_decode_fp8")
@@ -548,6 +603,7 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
     bn, st = _fp8g_shape(s_q, h)
     stages = stages or st
     S = _fp8g_splits(b, s_q, h, max_seqlen, q.device, num_splits)
+    if math == 3 and bn != 16: math = 0                              # 32 heads a program: no room for the fp32 S^T buffers
     out = torch.empty(b, s_q, h, r, dtype=q.dtype, device=q.device)
     lse = torch.empty(b, h, s_q, dtype=torch.float32, device=q.device)
     direct = S == 1
@@ -560,7 +616,8 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
     grid = (-(-M // bn), b, S)
     if kernel == "ws":
         _mla_decode_fp8_gluon_ws[grid](q, *_fp8g_descs(kv_cache, r, d - r, r // 2, cache_descs), *args, BN=bn, R=r, DR=d - r, PAGE=page,
-                                       NR=stages, DIRECT=direct, DQ=dq, ABLATE=ablate, MATH=math, num_warps=4)
+                                       NR=stages, DIRECT=direct, DQ=dq, ABLATE=ablate, MATH=math,
+                                       SBN=bn if math == 3 else 8, num_warps=4)
     elif kernel == "tma":
         _mla_decode_fp8_gluon[grid](q, *_fp8g_descs(kv_cache, r, d - r, r, cache_descs), *args, BN=bn, R=r, DR=d - r, PAGE=page,
                                     STAGES=stages, DIRECT=direct, DQ=int(dq == 1), num_warps=4)   # v1: cvt (0) or bf16 product (1)
@@ -572,15 +629,17 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
     return out, lse
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #966b9b82
-def fp8_gluon_report(kernel: str = "ws", bn: int = 16, stages: int = 3, direct: bool = False, dq: int = 3, math: int = 0) -> dict:
+def fp8_gluon_report(kernel: str = "ws", bn: int = 16, stages: int = 3, direct: bool = False, dq: int = 3, math: int = 0,
+                     ptx: bool = False) -> dict:   # ptx: also return the PTX text
     "Compile an FP8 Gluon kernel for sm_90a without a GPU: registers, spills (ptxas), shared memory, wgmma/TMA/conversion counts."
+    ptx_out = ptx
     import re, warnings
     from infinitecontext.kernels_fp8 import ptxas_sm90
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_fp8_gluon_ws if kernel == "ws" else _mla_decode_fp8_gluon
     consts = dict(BN=bn, R=512, DR=64, PAGE=64, DIRECT=direct, DQ=dq if kernel == "ws" else int(dq == 1))
-    consts.update(dict(NR=stages, ABLATE=0, DQ_REGS=160, MATH=math) if kernel == "ws" else dict(STAGES=stages))
+    consts.update(dict(NR=stages, ABLATE=0, DQ_REGS=160, MATH=math, SBN=bn if math == 3 else 8) if kernel == "ws" else dict(STAGES=stages))
     lay = lambda s, dt: repr(gl.NVMMASharedLayout.get_default_for(s, dt))
     vc = 256 if kernel == "ws" else 512
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
@@ -598,13 +657,14 @@ def fp8_gluon_report(kernel: str = "ws", bn: int = 16, stages: int = 3, direct: 
                 spill_bytes=num(r"(\d+) bytes spill stores"), shared_kb=round(k.metadata.shared / 1024, 1),
                 wgmma=len(re.findall(r"wgmma\.mma_async", ptx)), tma_loads=len(re.findall(r"cp\.async\.bulk\.tensor", ptx)),
                 from_e4m3=len(re.findall(r"\bcvt\.rn\.f16x2\.e4m3x2", ptx)), bf16x2_fma=len(re.findall(r"\bfma\.rn\.bf16x2", ptx)),
-                setmaxnreg=sorted(set(re.findall(r"setmaxnreg\.(\w+)\.sync\.aligned\.u32\s+(\d+)", ptx))))
+                setmaxnreg=sorted(set(re.findall(r"setmaxnreg\.(\w+)\.sync\.aligned\.u32\s+(\d+)", ptx))), **(dict(ptx=ptx) if ptx_out else {}))
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #fae1bdf4
 FP8G_VARIANTS = {"03e shifts (dq=3)": dict(dq=3), "03e shifts, ring of 2": dict(dq=3, stages=2),
                  "03e cvt (dq=0)": dict(dq=0), "03e row scales (dq=2)": dict(dq=2), "03e v1 (one warpgroup)": dict(kernel="tma"),
                  "03e async, P V first (math=1)": dict(dq=3, math=1), "03e async, S first (math=2)": dict(dq=3, math=2)}
 FP8G_DEFAULT = "03e shifts (dq=3)"    # the variant mla_decode_fp8_gluon runs with its defaults
+FP8G_MATH3 = {"03e S from registers (math=3)": dict(dq=3, math=3)}   # measured in a second call (tools/gpu_03e_regs.sh)
 FP8G_ABLATIONS = {"03e shifts, no host cache": dict(dq=3, cache_descs=False), "03e no dequant (WRONG)": dict(ablate=1),
                   "03e math=1, no dequant (WRONG)": dict(ablate=1, math=1)}
 FP8G_SHAPES = [(64, 8192, 16), (128, 8192, 16), ("ragged", 48, 16), (1, 1 << 20, 16)]
@@ -698,8 +758,10 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
     if os.environ.get("FP8G_OLD_ONLY"): V, A = {k: v for k, v in V.items() if v.get("dq") != 3}, {}   # if the smoke test of the shifts failed
     for mth in os.environ.get("FP8G_SKIP_MATH", "").split(","):      # math schedules whose smoke test failed
         if mth: V, A = ({k: v for k, v in d.items() if v.get("math", 0) != int(mth)} for d in (V, A))
+    if os.environ.get("FP8G_ONLY"):                                  # a chosen few, math=3 among them
+        V, A = {k: v for k, v in (V | FP8G_MATH3).items() if k in os.environ["FP8G_ONLY"].split("|")}, {}
     if "--memcheck" in sys.argv:
         print("memcheck probe ok:", gpu_check_fp8_gluon(small=True, variants={k: V[k] for k in (FP8G_DEFAULT, "03e async, P V first (math=1)",
-              "03e async, S first (math=2)", "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
+              "03e async, S first (math=2)", "03e S from registers (math=3)", "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
     elif "--check" in sys.argv: print("correct:", gpu_check_fp8_gluon(variants=V))
     else: bench_fp8_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"), variants=V, ablations=A)

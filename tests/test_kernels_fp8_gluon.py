@@ -80,7 +80,9 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="dq"):
         mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, dq=4)
     with pytest.raises(ValueError, match="math"):
-        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, math=3)
+        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, math=4)
+    with pytest.raises(ValueError, match="dq=3 only"):
+        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, math=3, dq=0)
     with pytest.raises(ValueError, match="math"):
         mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, math=1, kernel="tma")
     if not HOPPER:
@@ -89,8 +91,8 @@ def test_clear_errors():
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
-@pytest.mark.parametrize("kw", [dict(), dict(dq=0), dict(dq=2), dict(kernel="tma"), dict(math=0), dict(math=1), dict(math=2)],
-                         ids=["default", "cvt", "row-scales", "v1", "math0", "math1", "math2"])
+@pytest.mark.parametrize("kw", [dict(), dict(dq=0), dict(dq=2), dict(kernel="tma"), dict(math=0), dict(math=1), dict(math=2),
+                                dict(math=3)], ids=["default", "cvt", "row-scales", "v1", "math0", "math1", "math2", "math3"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES)
 def test_kernel_matches_fp8_oracle(kw, lens, h, s_q, splits):
     q, kv8, bt, sl = _inputs(lens, h, s_q, "cuda")
