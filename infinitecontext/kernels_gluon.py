@@ -6,7 +6,7 @@ Docs: https://infinitecontext.github.io/infinitecontext/decode_gluon.html.md"""
 
 # %% ../nbs/03d_decode_gluon.ipynb #45eadea1
 from __future__ import annotations
-import json, os, sys
+import functools, json, os, sys
 from pathlib import Path
 import torch
 from .kernels import _check_inputs, _num_sms, compare, make_paged_cache, mla_decode, mla_decode_ref, pick_splits
@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - a Triton without Gluon: the schedule m
 
 # %% auto #0
 __all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'gluon_schedule_model', 'schedule_timeline', 'plot_timeline', 'mla_decode_gluon',
-           'gluon_report', 'gpu_check_gluon', 'bench_gluon']
+           'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch']
 
 # %% ../nbs/03d_decode_gluon.ipynb #44ad0f0a
 def _splits_for(b, s_q, h, max_seqlen, device, num_splits=None, split_rule: str = "fill") -> int:
@@ -509,6 +509,34 @@ if gluon is not None:
             (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, CHUNKED, SELF_LOAD, ABLATE, OWN_FIRST)),
         ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])   # registers per thread: both math warpgroups MATH_REGS, the loader the rest
 
+# %% ../nbs/03d_decode_gluon.ipynb #a7c3d9e1
+_GLUON_DESCS: dict = {}   # TMA descriptors of the last few (tensor, block) pairs; each holds its tensor, so its address is not reused under it
+
+@functools.lru_cache(maxsize=None)
+def _capability(device) -> tuple:
+    "The device's compute capability, asked once."
+    return torch.cuda.get_device_capability(device)
+
+@functools.lru_cache(maxsize=None)
+def _bf16_layout(blk: tuple):
+    "The 128-byte-swizzled shared layout of a bf16 TMA block, built once."
+    return gl.NVMMASharedLayout.get_default_for(list(blk), gl.bfloat16)
+
+@functools.lru_cache(maxsize=1024)
+def _splits_cached(b, s_q, h, max_seqlen, device, num_splits, split_rule) -> int:
+    "`_splits_for` once per launch shape (a decode loop repeats the same shapes)."
+    return _splits_for(b, s_q, h, max_seqlen, device, num_splits, split_rule)
+
+def _gluon_desc(t: torch.Tensor, blk: tuple, reuse: bool = True):
+    "A TMA descriptor of 2-D `t` in `blk` tiles; with `reuse`, the one built before for the same address, shape and strides."
+    key = (t.data_ptr(), tuple(t.shape), tuple(t.stride()), t.dtype, t.device, blk)
+    if reuse and key in _GLUON_DESCS: _GLUON_DESCS[key] = d = _GLUON_DESCS.pop(key); return d   # now the newest
+    d = TensorDescriptor(t, list(t.shape), list(t.stride()), list(blk), _bf16_layout(blk))
+    if reuse:
+        if len(_GLUON_DESCS) >= 8: _GLUON_DESCS.pop(next(iter(_GLUON_DESCS)))   # the least recently used goes
+        _GLUON_DESCS[key] = d
+    return d
+
 # %% ../nbs/03d_decode_gluon.ipynb #e8b4f4c1
 def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed queries, bf16
                      kv_cache: torch.Tensor,      # (num_blocks, page_size, 576) bf16, page_size a multiple of 64
@@ -534,9 +562,10 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                      split_rule: str = "fill",    # num_splits=None: 'fill' 03c's rule, 'wave' fewest tiles per program in one wave
                      math_regs: int = 232,        # registers per math thread (setmaxnreg); the producer warp's warpgroup gets 504 - 2x
                      ablate: int = 0,             # timing experiments only, results WRONG: 1 every tile from page 0 (no HBM), 2 no exp2
+                     reuse: bool = True,          # reuse descriptors, layouts and the split count across calls (False: rebuild them per call)
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with two ping-pong math warpgroups (Gluon, sm_90): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
-    hopper = gluon is not None and q.is_cuda and torch.cuda.get_device_capability(q.device)[0] == 9
+    hopper = gluon is not None and q.is_cuda and _capability(q.device)[0] == 9
     impl = impl or ("gluon" if hopper else "model")
     _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, values=validate)
     if sync_qk and chunked: raise ValueError("chunked=True issues the scores per chunk: pass sync_qk=False with it")
@@ -559,17 +588,16 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     q, block_table, cache_seqlens = q.contiguous(), block_table.contiguous(), cache_seqlens.contiguous()
     if max_seqlen is None: max_seqlen = int(cache_seqlens.max())
     M, r = s_q * h, kv_lora_rank
-    S = _splits_for(b, s_q, h, max_seqlen, q.device, num_splits, split_rule)
+    S = (_splits_cached if reuse else _splits_for)(b, s_q, h, max_seqlen, q.device, num_splits, split_rule)
     out = torch.empty(b, s_q, h, r, dtype=q.dtype, device=q.device)
     lse = torch.empty(b, h, s_q, dtype=torch.float32, device=q.device)
     direct = S == 1
     op = out if direct else torch.empty(b, S, M, r, dtype=torch.float32, device=q.device)
     lp = lse if direct else torch.empty(b, S, M, dtype=torch.float32, device=q.device)
-    lay = lambda shape: gl.NVMMASharedLayout.get_default_for(shape, gl.bfloat16)
-    flat, q2 = kv_cache.view(nb * page, d), q.view(b * M, d)          # (num_blocks * page, 576), (b * s_q * h, 576)
-    desc = lambda t, blk: TensorDescriptor(t, list(t.shape), list(t.stride()), blk, lay(blk))
+    q_desc = _gluon_desc(q.view(b * M, d), (64, r), reuse)            # (b * s_q * h, 576) rows, a (64, 512) block
+    kv_desc = _gluon_desc(kv_cache.view(nb * page, d), (64, 64), reuse)  # (num_blocks * page, 576) rows, a (64, 64) block
     _mla_decode_gluon[(-(-M // 64), b, S)](
-        q, desc(q2, [64, r]), desc(flat, [64, 64]), block_table, cache_seqlens, out, lse, op, lp,
+        q, q_desc, kv_desc, block_table, cache_seqlens, out, lse, op, lp,
         softmax_scale * 1.4426950408889634, q.stride(0), q.stride(1), q.stride(2), block_table.stride(0),
         out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
         op.stride(0), op.stride(1) if not direct else 0, op.stride(2) if not direct else 0, lp.stride(0), lp.stride(1) if not direct else 0,
@@ -663,10 +691,11 @@ def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, variants: 
     import datetime
     from infinitecontext.infra import write_json_atomic
     from infinitecontext.kernels_fp8 import _flashmla
+    from infinitecontext.kernels_fp8_gluon import _graph_ms
     from infinitecontext.kernels_wide import _flops, _wide_inputs, mla_decode_wide
     fm, gpu = _flashmla(flashmla_dir), torch.cuda.get_device_name()
     print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | torch {torch.__version__} | triton {triton.__version__} | bf16, page 64 | FlashMLA {'built' if fm else 'absent'}")
-    print(f"{'shape':>16} {'provider':>36} {'ms':>7} {'TFLOP/s':>8} {'vs FlashMLA':>12}")
+    print(f"{'shape':>16} {'provider':>36} {'ms':>7} {'TFLOP/s':>8} {'vs FlashMLA':>12} {'graph ms':>9}")
     rows = []
     for b, s, h in shapes:
         kv, bt, sl, q = _wide_inputs(b, s, h, 64)
@@ -686,15 +715,62 @@ def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, variants: 
         if extra and (b, s, h) == shapes[0]:                          # timing only, results WRONG: where the time goes
             fns["03d no HBM (page 0)"], fns["03d no exp2"] = g(ablate=1), g(ablate=2)
         ms = {k: triton.testing.do_bench(f, warmup=25, rep=100, return_mode="median") for k, f in fns.items()}
+        gms = {k: _graph_ms(f) for k, f in fns.items()}                # the kernels alone, replayed from a CUDA graph
         err = compare(*fns["03d gluon"](), *fns["03c wide"]())
         for prov, t in ms.items():
             vs = ms["FlashMLA"] / t if "FlashMLA" in ms else None
-            rows.append(dict(shape=label, b=b, s=s, h=h, provider=prov, ms=t, tflops=_flops(b, s, h) / (t * 1e-3) / 1e12, vs_flashmla=vs))
-            print(f"{label:>16} {prov:>36} {t:>7.3f} {rows[-1]['tflops']:>8.0f} {f'{vs:.2f}x' if vs else '-':>12}")
+            rows.append(dict(shape=label, b=b, s=s, h=h, provider=prov, ms=t, tflops=_flops(b, s, h) / (t * 1e-3) / 1e12, vs_flashmla=vs, graph_ms=gms[prov]))
+            print(f"{label:>16} {prov:>36} {t:>7.3f} {rows[-1]['tflops']:>8.0f} {f'{vs:.2f}x' if vs else '-':>12} {gms[prov] or float('nan'):>9.3f}")
         print(f"{'':>16} 03d vs 03c: out rel {err['rel']:.1e}, cos {err['cos']:.6f}, lse max abs {err['lse']:.1e}")
         del kv, q; torch.cuda.empty_cache()
     if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_gluon.json", dict(gpu=gpu, rows=rows))
     print(json.dumps({f"{x['shape']} | {x['provider']}": round(x["ms"], 4) for x in rows}))
+    return rows
+
+def bench_gluon_launch(shapes=GLUON_SHAPES, variants=("the default", "04:09 default (sync scores, smem P)"), rounds: int = 3,
+                       out_dir=None, flashmla_dir=None, calls: int = 50) -> list[dict]:
+    "Per round and provider: do_bench of the eager call, the kernels replayed from a CUDA graph, and host µs per call; in alternating rounds."
+    import datetime, time
+    from infinitecontext.infra import write_json_atomic
+    from infinitecontext.kernels_fp8 import _flashmla
+    from infinitecontext.kernels_fp8_gluon import _graph_ms
+    from infinitecontext.kernels_wide import _wide_inputs
+    fm, gpu = _flashmla(flashmla_dir), torch.cuda.get_device_name()
+    print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | torch {torch.__version__} | triton {triton.__version__} | "
+          f"bf16, page 64 | FlashMLA {'built' if fm else 'absent'} | {rounds} rounds, providers alternating within each")
+    hdr = f"{'shape':>16} {'launch':>32} {'splits':>6} {'eager ms per round':>22} {'graph ms per round':>22} {'host us':>8}"
+    print(hdr); print("-" * len(hdr))
+    rows = []
+    for b, s, h in shapes:
+        kv, bt, sl, q = _wide_inputs(b, s, h, 64)
+        sc, label = 192 ** -0.5, f"{b} x {s // 1024}k, h{h}"
+        fns = {}
+        if fm is not None:
+            kc = kv.view(kv.shape[0], 64, 1, 576)
+            _, _, meta, nsp = fm.dense_decode_fwd(q, kc, 512, sl, bt, sc, False, None, None)
+            fns["FlashMLA"] = (lambda: fm.dense_decode_fwd(q, kc, 512, sl, bt, sc, False, meta, nsp)[:2], "-")
+        for name in variants:
+            kw = {k: v for k, v in GLUON_VARIANTS[name].items()}
+            ns = _splits_for(b, 1, h, s, q.device, None, kw.get("split_rule", "fill"))
+            for reuse in (True, False):
+                fns[f"{name.split(' (')[0]}{'' if reuse else ', rebuilt per call'}"] = (
+                    lambda kw=kw, reuse=reuse: mla_decode_gluon(q, kv, bt, sl, sc, max_seqlen=s, validate=False, reuse=reuse, **kw), str(ns))
+        for fn, _ in fns.values(): fn()                               # compiled before any round
+        t = {p: ([], [], []) for p in fns}
+        for _ in range(rounds):
+            for p, (fn, _) in fns.items():
+                t[p][0].append(triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median"))
+                g = _graph_ms(fn)
+                if g is not None: t[p][1].append(g)
+                torch.cuda.synchronize(); t0 = time.perf_counter()
+                for _ in range(calls): fn()                          # host time per call (the GPU's queue absorbs the calls)
+                t[p][2].append((time.perf_counter() - t0) / calls * 1e6); torch.cuda.synchronize()
+        for p, (eg, gg, hh) in t.items():
+            rows.append(dict(shape=label, b=b, s=s, h=h, provider=p, splits=fns[p][1], ms=eg, graph_ms=gg, host_us=hh))
+            f3 = lambda v: " ".join(f"{x:.3f}" for x in v) if v else "-"
+            print(f"{label:>16} {p:>32} {fns[p][1]:>6} {f3(eg):>22} {f3(gg):>22} {sorted(hh)[len(hh) // 2]:>8.1f}")
+        del kv, q; torch.cuda.empty_cache()
+    if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_gluon_launch.json", dict(gpu=gpu, rows=rows))
     return rows
 
 if __name__ == "__main__" and "ipykernel" not in sys.modules:
@@ -702,4 +778,5 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
                                                                                                     "2 + async + chunks + self-refill", "1 + async t-1 + register P first",
                                                                                                     "default, own half first", "3 + scores under t-1 + own half")}))
     elif "--check" in sys.argv: print("correct:", gpu_check_gluon())
+    elif "--launch" in sys.argv: bench_gluon_launch(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"))
     else: bench_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"))

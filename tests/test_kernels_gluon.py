@@ -1,7 +1,8 @@
 """03d's Gluon decode kernel (two ping-pong math warpgroups, TMA producer warp) and its torch schedule model.
 
 CPU: the schedule model against 03's oracle (NaN in every unused slot, ragged lengths, shuffled pages, h 1/16/128,
-s_q 1/2, one split and several), the timeline model, the clear errors, and the offline sm_90a compile of the real kernel.
+s_q 1/2, one split and several), the timeline model, the clear errors, the reuse of launch setup (TMA descriptors, split
+count), and the offline sm_90a compile of the real kernel.
 GPU (sm_90): the kernel itself against the oracle, every code path of the schedule variants, forced splits.
 """
 import pytest
@@ -93,6 +94,25 @@ def test_split_rules(monkeypatch):
 
 
 @pytest.mark.skipif(gluon is None, reason="this Triton has no Gluon")
+def test_launch_setup_reuse():
+    "Descriptors are reused per (address, shape, strides, block), rebuilt on any change, at most 8 kept, least recently used out."
+    import infinitecontext.kernels_gluon as kg
+    kg._GLUON_DESCS.clear()
+    a, b = torch.zeros(128, 576, dtype=torch.bfloat16), torch.zeros(128, 576, dtype=torch.bfloat16)
+    d = kg._gluon_desc(a, (64, 64))
+    assert kg._gluon_desc(a, (64, 64)) is d and kg._gluon_desc(a, (64, 64), reuse=False) is not d
+    assert kg._gluon_desc(b, (64, 64)) is not d and kg._gluon_desc(a, (64, 512)) is not d
+    assert kg._gluon_desc(a[:64], (64, 64)) is not d and kg._gluon_desc(a[:64], (64, 64)).shape == [64, 576]
+    assert d.base is a and d.block_shape == [64, 64] and d.layout == kg._bf16_layout((64, 64))
+    others = [torch.zeros(64, 576, dtype=torch.bfloat16) for _ in range(6)]
+    kg._gluon_desc(a, (64, 64))                                      # a hit: now the newest entry
+    for t in others: kg._gluon_desc(t, (64, 64))
+    assert len(kg._GLUON_DESCS) == 8 and kg._gluon_desc(a, (64, 64)) is d, "the entry used last must survive"
+    assert kg._splits_cached(4, 1, 128, 131072, "cpu", None, "fill") == kg._splits_for(4, 1, 128, 131072, "cpu")
+    kg._GLUON_DESCS.clear()
+
+
+@pytest.mark.skipif(gluon is None, reason="this Triton has no Gluon")
 def test_offline_compile_sm90a():
     from infinitecontext.kernels_gluon import gluon_report
     rep = gluon_report()
@@ -113,3 +133,16 @@ def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
     assert not o.isnan().any() and not l.isnan().any()
     e = compare(o, l, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))
     assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
+
+
+@pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
+def test_gluon_reuse_on_gpu():
+    "Reused launch setup: bit-identical to rebuilt, and two caches used in turn each read their own pages."
+    (q, kv, bt, sl), (q2, kv2, bt2, sl2) = _inputs([3000, 130], 128, 1, "cuda"), _inputs([700, 2049], 128, 1, "cuda", seed=5)
+    for _ in range(2):
+        for qq, k, b, s_ in ((q, kv, bt, sl), (q2, kv2, bt2, sl2)):
+            o, l = mla_decode_gluon(qq, k, b, s_, 192 ** -0.5)
+            o0, l0 = mla_decode_gluon(qq, k, b, s_, 192 ** -0.5, reuse=False)
+            assert torch.equal(o, o0) and torch.equal(l, l0)
+            e = compare(o, l, *mla_decode_ref(qq, k, b, s_, 192 ** -0.5))
+            assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
