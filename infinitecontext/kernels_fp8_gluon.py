@@ -12,6 +12,7 @@ import torch
 from .kernels import _num_sms, compare, mla_decode, pick_splits
 from .kernels_fp8 import (_check_fp8, dequantize_latent, fp8_row_bytes, make_paged_cache_fp8,
                                          mla_decode_fp8, mla_decode_fp8_ref)
+from .kernels_gluon import _graph_ms
 try:
     import triton
     from triton.experimental import gluon
@@ -687,16 +688,6 @@ def gpu_check_fp8_gluon(small: bool = False, variants: dict = FP8G_VARIANTS) -> 
             worst = e if worst is None or e["cos"] < worst["cos"] else worst
         print(f"lens {str(lens):<20} h{h:<3} s_q {s_q} splits {str(ns):<4}, {len(variants)} variants, worst vs FP8 oracle: rel {worst['rel']:.1e} cos {worst['cos']:.6f} lse {worst['lse']:.1e}")
     return ok_all
-
-def _graph_ms(fn):
-    "Median ms of `fn` replayed from a CUDA graph (no launch overhead), or None if it cannot be captured."
-    try:
-        fn(); torch.cuda.synchronize()
-        g = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(g): fn()
-        return triton.testing.do_bench(g.replay, warmup=25, rep=100, return_mode="median")
-    except Exception as e:
-        print(f"  (no CUDA graph: {type(e).__name__})"); return None
 
 def bench_fp8_gluon(shapes=FP8G_SHAPES, out_dir=None, flashmla_dir=None, variants: dict = FP8G_VARIANTS,
                     ablations: dict = FP8G_ABLATIONS) -> list[dict]:

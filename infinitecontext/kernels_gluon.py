@@ -685,13 +685,22 @@ def gpu_check_gluon(small: bool = False, variants: dict = GLUON_VARIANTS) -> boo
         print(f"lens {str(lens):<20} h{h:<4} s_q {s_q} splits {ns}, {len(variants)} variants, worst: rel {worst['rel']:.1e} cos {worst['cos']:.6f} lse {worst['lse']:.1e}")
     return ok_all
 
+def _graph_ms(fn):
+    "Median ms of `fn` replayed from a CUDA graph (no launch overhead), or None if it cannot be captured."
+    try:
+        fn(); torch.cuda.synchronize()
+        g = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(g): fn()
+        return triton.testing.do_bench(g.replay, warmup=25, rep=100, return_mode="median")
+    except Exception as e:
+        print(f"  (no CUDA graph: {type(e).__name__})"); return None
+
 def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, variants: dict = GLUON_VARIANTS, extra: bool = True) -> list[dict]:
     "Time FlashMLA (if built), 03, 03c and the Gluon kernel's variants per shape in one process; print a table, write bench_gluon.json."
     from infinitecontext.kernels_gluon import _splits_for
     import datetime
     from infinitecontext.infra import write_json_atomic
     from infinitecontext.kernels_fp8 import _flashmla
-    from infinitecontext.kernels_fp8_gluon import _graph_ms
     from infinitecontext.kernels_wide import _flops, _wide_inputs, mla_decode_wide
     fm, gpu = _flashmla(flashmla_dir), torch.cuda.get_device_name()
     print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | torch {torch.__version__} | triton {triton.__version__} | bf16, page 64 | FlashMLA {'built' if fm else 'absent'}")
@@ -733,7 +742,6 @@ def bench_gluon_launch(shapes=GLUON_SHAPES, variants=("the default", "04:09 defa
     import datetime, time
     from infinitecontext.infra import write_json_atomic
     from infinitecontext.kernels_fp8 import _flashmla
-    from infinitecontext.kernels_fp8_gluon import _graph_ms
     from infinitecontext.kernels_wide import _wide_inputs
     fm, gpu = _flashmla(flashmla_dir), torch.cuda.get_device_name()
     print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | torch {torch.__version__} | triton {triton.__version__} | "
