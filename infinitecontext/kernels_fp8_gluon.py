@@ -101,6 +101,26 @@ if gluon is not None:
         _tma_load(kr_desc, [r0, 0], ready.index(st), kr_smem.index(st))
 
     @gluon.jit
+    def _fp8g_epilogue(o, l_i, m_i, hc, vr, pid_b, pid_s, OUT, LSE, OP, LP, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
+                       stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, M, DIRECT: gl.constexpr, FOLD: gl.constexpr):
+        "out^T (vr: the R value rows, hc: the folded head columns) over its row sums; out and LSE (one split) or the split's partials."
+        l_safe = gl.where(l_i == 0.0, 1.0, l_i)
+        if FOLD:                                                          # DQ 3's tile is values x 2^-64 (q carries the 2^64)
+            o = o * (18446744073709551616.0 / l_safe)[None, :]
+        else:
+            o = o / l_safe[None, :]
+        lse = gl.where(l_i == 0.0, float("-inf"), (m_i + gl.log2(l_safe)) * 0.6931471805599453)
+        ok_c = hc < M
+        if DIRECT:
+            optr = OUT + pid_b * stride_ob + (hc // H) * stride_os + (hc % H) * stride_oh
+            gl.store(optr[None, :] + vr[:, None], o.to(gl.bfloat16), mask=ok_c[None, :])
+            gl.store(LSE + pid_b * stride_lb + (hc % H) * stride_lh + hc // H, lse, mask=ok_c)
+        else:
+            optr = OP + pid_b * stride_opb + pid_s * stride_ops + hc * stride_opm
+            gl.store(optr[None, :] + vr[:, None], o, mask=ok_c[None, :])
+            gl.store(LP + pid_b * stride_lpb + pid_s * stride_lps + hc, lse, mask=ok_c)
+
+    @gluon.jit
     def _mla_decode_fp8_gluon(Q, v8_desc, sc_desc, kr_desc, BT, SEQ, OUT, LSE, OP, LP, sm_scale_log2,
                               stride_qb, stride_qs, stride_qh, stride_btb, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
                               stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, S_Q, M, NUM_SPLITS,
@@ -190,19 +210,8 @@ if gluon is not None:
             _bar_sync()
             o = warpgroup_mma(kv_smem.permute((1, 0)), p_smem, o * alpha[None, :])   # out^T += V^T P^T: M = R values, K = 64 tokens
         # epilogue: normalise; out directly (one split) or the split's partial out / lse for 03's combine
-        l_safe = gl.where(l_i == 0.0, 1.0, l_i)
-        o = o / l_safe[None, :]
-        lse = gl.where(l_i == 0.0, float("-inf"), (m_i + gl.log2(l_safe)) * 0.6931471805599453)
-        vr = gl.arange(0, R, layout=tok_l)
-        ok_c = hc < M
-        if DIRECT:
-            optr = OUT + pid_b * stride_ob + (hc // H) * stride_os + (hc % H) * stride_oh
-            gl.store(optr[None, :] + vr[:, None], o.to(gl.bfloat16), mask=ok_c[None, :])
-            gl.store(LSE + pid_b * stride_lb + (hc % H) * stride_lh + hc // H, lse, mask=ok_c)
-        else:
-            optr = OP + pid_b * stride_opb + pid_s * stride_ops + hc * stride_opm
-            gl.store(optr[None, :] + vr[:, None], o, mask=ok_c[None, :])
-            gl.store(LP + pid_b * stride_lpb + pid_s * stride_lps + hc, lse, mask=ok_c)
+        _fp8g_epilogue(o, l_i, m_i, hc, gl.arange(0, R, layout=tok_l), pid_b, pid_s, OUT, LSE, OP, LP, stride_ob, stride_os,
+                       stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, M, DIRECT, 0)
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #8b3ad12c
 # e4m3 byte s eeee mmm -> bf16 bits s 000 0eee emmm 0000 (= the value x 2^-120, subnormals included), four bytes of one
@@ -458,22 +467,8 @@ if gluon is not None:
                 o = warpgroup_mma(kv_smem.index(slot).permute((1, 0)), p_smem.index(0), o * alpha[None, :])   # out^T += V^T P^T
             _bar_sync()
             mbarrier.arrive(bf_free.index(slot), count=1)
-        l_safe = gl.where(l_i == 0.0, 1.0, l_i)
-        if FOLD:                                                          # DQ 3's tile is values x 2^-64 (q carries the 2^64)
-            o = o * (18446744073709551616.0 / l_safe)[None, :]
-        else:
-            o = o / l_safe[None, :]
-        lse = gl.where(l_i == 0.0, float("-inf"), (m_i + gl.log2(l_safe)) * 0.6931471805599453)
-        vr = gl.arange(0, R, layout=tok_l)
-        ok_c = hc < M
-        if DIRECT:
-            optr = OUT + pid_b * stride_ob + (hc // H) * stride_os + (hc % H) * stride_oh
-            gl.store(optr[None, :] + vr[:, None], o.to(gl.bfloat16), mask=ok_c[None, :])
-            gl.store(LSE + pid_b * stride_lb + (hc % H) * stride_lh + hc // H, lse, mask=ok_c)
-        else:
-            optr = OP + pid_b * stride_opb + pid_s * stride_ops + hc * stride_opm
-            gl.store(optr[None, :] + vr[:, None], o, mask=ok_c[None, :])
-            gl.store(LP + pid_b * stride_lpb + pid_s * stride_lps + hc, lse, mask=ok_c)
+        _fp8g_epilogue(o, l_i, m_i, hc, gl.arange(0, R, layout=tok_l), pid_b, pid_s, OUT, LSE, OP, LP, stride_ob, stride_os,
+                       stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, M, DIRECT, FOLD)
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #68154017
 if gluon is not None:
