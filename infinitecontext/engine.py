@@ -18,13 +18,15 @@ from torch.nn.attention.bias import causal_lower_right
 from .kernels import _num_sms, mla_decode
 from .kernels_fp8 import (DecodePlan, dequantize_latent, fp8_row_bytes, mla_decode_fp8, mla_decode_plan,
                                          write_fp8_cache)
+from . import kernels_fp8_gluon
+from .kernels_fp8_gluon import mla_decode_fp8_gluon
 try: from starlette.requests import Request   # the server's request type (FastAPI resolves handler annotations by name)
 except ImportError: Request = None               # the engine alone runs without the server's dependencies
 
 # %% auto #0
 __all__ = ['BlockAllocator', 'block_hash', 'SamplingParams', 'Sequence', 'Scheduler', 'StepBatch', 'forward_step', 'sample',
-           'LLMEngine', 'decode_step', 'render_chat', 'Metrics', 'Update', 'AsyncEngine', 'APIError', 'build_app',
-           'load_for_serving', 'serve_cli']
+           'LLMEngine', 'decode_step', 'fp8_decode_route', 'render_chat', 'Metrics', 'Update', 'AsyncEngine',
+           'APIError', 'build_app', 'load_for_serving', 'serve_cli']
 
 # %% ../nbs/06a_engine.ipynb #84cc3514
 class BlockAllocator:
@@ -241,16 +243,23 @@ def _load_rows(rows, r: int, dtype):
     "Latent rows read from pages, in `dtype`: dequantised from FP8 bytes (..., 656) or cast (..., 576)."
     return dequantize_latent(rows, r, _fp8_tile(r), dtype) if rows.dtype == torch.uint8 else rows.to(dtype)
 
-def _decode_plan(kv_cache, batch, h: int):
-    "FP8 on the GPU: the step's token-balanced plan, built once and shared by every layer (None otherwise)."
-    if kv_cache.dtype != torch.uint8 or not kv_cache.is_cuda or not batch.dec_tables.shape[0]: return None
+def _decode_plan(kv_cache, batch, attn, dtype):
+    "FP8 decoded by 03b's kernel: the step's token-balanced plan, built once and shared by every layer (None otherwise)."
+    if kv_cache.dtype != torch.uint8 or not batch.dec_tables.shape[0]: return None
+    if fp8_decode_route(kv_cache.device, dtype, attn.h, attn.r, attn.d_rope, kv_cache.shape[-2]) != "triton": return None
+    h = attn.h
     lens = batch.dec_lens if batch.dec_lens is not None else batch.dec_seqlens.tolist()
     return mla_decode_plan(lens, h, 1, kv_cache.device, fp8=True)
 
 def _latent_decode(q, kv, tables, seqlens, scale: float, r: int, max_seqlen: int, plan=None):
     "The decode kernel for the cache's format: q (n, 1, h, r + d_rope) -> o_lat (n, 1, h, r); fp32 or CPU: the oracle."
-    if kv.dtype == torch.uint8:       # FP8: 03b's kernel (bf16 queries) on the GPU, its dequantising oracle elsewhere
-        impl = "triton" if q.is_cuda and q.dtype != torch.float32 else "ref"
+    if kv.dtype == torch.uint8:       # FP8: the kernel `fp8_decode_route` picks (bf16 queries), 03b's dequantising oracle on CPU
+        n, s_q, h, d = q.shape
+        route = fp8_decode_route(q.device, q.dtype, h, r, d - r, kv.shape[1], s_q)
+        if route == "gluon":          # 03e's Gluon kernel: no plan, its splits from max_seqlen (no sync); descriptors per call
+            return mla_decode_fp8_gluon(q.to(torch.bfloat16).contiguous(), kv, tables, seqlens, scale, r, max_seqlen=max_seqlen,
+                                        validate=False, cache_descs=False)[0]
+        impl = "triton" if route == "triton" else "ref"
         q = q.to(torch.bfloat16) if impl == "triton" else q
         return mla_decode_fp8(q.contiguous(), kv, tables, seqlens, scale, r, plan=plan, impl=impl, validate=False,
                               tile=_fp8_tile(r))[0]
@@ -295,7 +304,7 @@ def forward_step(model, kv_cache: torch.Tensor, # (layers, num_blocks, page, r +
     x = m.embed_tokens(batch.input_ids)[None]                                        # (1, T, hidden)
     cos, sin = m.rotary_emb(batch.positions[None], dtype=x.dtype)                    # (1, T, d_rope/2)
     impl = attn_impl or _default_attn_impl(x)
-    plan = _decode_plan(kv_cache, batch, m.layers[0].self_attn.h)                   # FP8 on the GPU: once per step
+    plan = _decode_plan(kv_cache, batch, m.layers[0].self_attn, x.dtype)            # FP8 by 03b's kernel: once per step
     for li, layer in enumerate(m.layers):
         attn, kv = layer.self_attn, kv_cache[li]
         q_nope, q_pe, c_kv, k_pe = attn._project(layer.input_layernorm(x), cos, sin) # (1,h,T,.), (1,T,r), (1,T,d_rope)
@@ -412,7 +421,7 @@ class LLMEngine:
     def __init__(self, model,                    # InfiniteContextForCausalLM (eval mode; its device and dtype are used)
                  tokenizer=None,                 # encode/decode (for stop strings and text); None: token ids only
                  max_model_len: int | None = None, # longest prompt + output (default: the model's max positions)
-                 page_size: int = 16,            # tokens per cache block
+                 page_size: int | None = None,   # tokens per cache block (None: 64 where FP8 then decodes by 03e's kernel, else 16)
                  num_blocks: int | None = None,  # cache blocks (default: fit `gpu_memory_utilization`, or 64 seqs on CPU)
                  max_num_seqs: int = 64,         # running sequences at most
                  max_num_batched_tokens: int = 512, # token budget per step
@@ -436,13 +445,16 @@ class LLMEngine:
         self.width = c.kv_lora_rank + c.qk_rope_head_dim
         self.kv_cache_dtype, self.row_bytes = kv_cache_dtype, _cache_row_bytes(c, kv_cache_dtype, self.device, self.dtype)
         self.cache_bytes_per_token = c.num_hidden_layers * self.row_bytes   # every layer's row of one token
+        fp8 = kv_cache_dtype != "auto"
+        route = lambda page: fp8_decode_route(self.device, self.dtype, c.num_attention_heads, c.kv_lora_rank, c.qk_rope_head_dim, page)
+        if page_size is None: page_size = 64 if fp8 and route(64) == "gluon" else 16
+        self.fp8_route = route(page_size) if fp8 else None   # which kernel decodes the FP8 cache (`fp8_decode_route`)
         self.block_bytes = page_size * self.cache_bytes_per_token
         if num_blocks is None:
             if self.device.type == "cuda":
                 free, _ = torch.cuda.mem_get_info(self.device)
                 num_blocks = int(free * gpu_memory_utilization - 2 * 2**30) // self.block_bytes   # 2 GiB for activations
             else: num_blocks = 1 + max_num_seqs * -(-self.max_model_len // page_size)
-        fp8 = kv_cache_dtype != "auto"
         self.kv_cache = torch.zeros(c.num_hidden_layers, num_blocks, page_size, self.row_bytes if fp8 else self.width,
                                     dtype=torch.uint8 if fp8 else self.dtype, device=self.device)
         self.alloc = BlockAllocator(num_blocks, page_size)
@@ -647,7 +659,7 @@ def capture_cuda_graphs(self: LLMEngine, buckets=(1, 2, 4, 8, 16, 32, 64, 128, 2
     for b in reversed(bs):
         batch = StepBatch(s["ids"][:b], s["pos"][:b], s["slots"][:b], s["tables"][:b], s["lens"][:b], [], s["idx"][:b],
                           self.max_model_len, [1] * b)
-        plan = self._plans[b] = self._graph_plan(b) if self.kv_cache.dtype == torch.uint8 else None
+        plan = self._plans[b] = self._graph_plan(b) if self.fp8_route == "triton" else None   # 03b's kernel: plan buffers
         for _ in range(2): decode_step(self.model, self.kv_cache, batch, self.decode_fns, plan)   # warm up (Triton, torch.compile)
         torch.cuda.synchronize()
         g = torch.cuda.CUDAGraph()
@@ -697,7 +709,7 @@ def decode_step(model, kv_cache: torch.Tensor, batch: StepBatch, fns=(_decode_in
     m = model.model
     x = m.embed_tokens(batch.input_ids)[None]                                        # (1, n, hidden)
     cos, sin = m.rotary_emb(batch.positions[None], dtype=x.dtype)
-    if plan is None: plan = _decode_plan(kv_cache, batch, m.layers[0].self_attn.h)             # FP8 on the GPU: once per step
+    if plan is None: plan = _decode_plan(kv_cache, batch, m.layers[0].self_attn, x.dtype)      # FP8 by 03b's kernel: once per step
     for li, layer in enumerate(m.layers):
         attn, kv = layer.self_attn, kv_cache[li]
         q, rows = pre(layer, x, cos, sin)                                            # (n, 1, h, r + d_rope), (n, r + d_rope)
@@ -705,6 +717,18 @@ def decode_step(model, kv_cache: torch.Tensor, batch: StepBatch, fns=(_decode_in
         o_lat = _latent_decode(q, kv, batch.dec_tables, batch.dec_seqlens, attn.scale, attn.r, batch.max_seqlen, plan)  # (n, 1, h, r)
         x = post(layer, x, o_lat[:, 0])
     return model.lm_head(m.norm(x[0, batch.sample_idx]))                              # (n, vocab)
+
+
+# %% ../nbs/06a_engine.ipynb #e7027b11
+def fp8_decode_route(device, dtype, h: int, r: int, d_rope: int, page_size: int, s_q: int = 1,
+                     capability: tuple | None = None) -> str:  # (major, minor) of the GPU; None: asked of `device`
+    "Which kernel decodes an FP8 latent cache: 'gluon' (03e, where it applies), 'triton' (03b's planned kernel), or 'ref' (CPU, fp32)."
+    device = torch.device(device)
+    if device.type != "cuda" or dtype == torch.float32: return "ref"
+    major = (capability or torch.cuda.get_device_capability(device))[0]
+    fits = (major == 9 and kernels_fp8_gluon.gluon is not None and s_q in (1, 2) and 1 <= h <= 64 and page_size % 64 == 0
+            and (r, d_rope) == (512, 64))
+    return "gluon" if fits else "triton"
 
 
 # %% ../nbs/06a_engine.ipynb #7e3865e8

@@ -20,9 +20,10 @@ except ImportError:  # pragma: no cover - the oracle and the quantiser must work
 
 # %% auto #0
 __all__ = ['FP8_MAX', 'PLAN_DEFAULTS', 'PLAN_V1', 'FP8_VARIANTS', 'TMA_VARIANTS', 'MMA_DEFAULTS', 'MMA_VARIANTS', 'FP8_DEFAULT',
-           'FUSE_COMBINE', 'PDL_DEFAULT', 'FP8_SHAPES', 'MORE_FP8', 'TMA_CONFIGS', 'fp8_row_bytes', 'quantize_latent',
-           'dequantize_latent', 'write_fp8_cache', 'make_paged_cache_fp8', 'mla_decode_fp8_ref', 'DecodePlan',
-           'mla_decode_plan', 'mla_decode_balanced', 'mla_decode_fp8', 'bench_fp8', 'sweep_planned', 'bench_ragged',
+           'FUSE_COMBINE', 'PDL_DEFAULT', 'PDL_MIN_COMBINE', 'PDL_MAX_BLOCK_H', 'FP8_SHAPES', 'MORE_FP8', 'PDL_SHAPES',
+           'PLAN_VARIANTS', 'TMA_CONFIGS', 'fp8_row_bytes', 'quantize_latent', 'dequantize_latent', 'write_fp8_cache',
+           'make_paged_cache_fp8', 'mla_decode_fp8_ref', 'DecodePlan', 'mla_decode_plan', 'pdl_auto',
+           'mla_decode_balanced', 'mla_decode_fp8', 'bench_fp8', 'sweep_planned', 'bench_ragged', 'bench_pdl',
            'ptxas_sm90', 'sm90_report', 'compile_report', 'bench_tma', 'quantize_q_e4m3', 'compile_report_mma',
            'sweep_mma']
 
@@ -129,11 +130,12 @@ def mla_decode_fp8_ref(q: torch.Tensor,             # (b, s_q, h, r + d_rope) ab
 # %% ../nbs/03b_decode_fp8.ipynb #5c3ed319
 class DecodePlan:
     "Token-balanced work split for one decode step: which segments of which sequences each program streams."
-    def __init__(self, prog_ptr, segs, seq_ptr, n_programs, max_seqlen, cfg):
+    def __init__(self, prog_ptr, segs, seq_ptr, n_programs, max_seqlen, cfg, n_split: int | None = None):
         self.prog_ptr = prog_ptr       # (programs + 1,) int32: program p streams segments prog_ptr[p] .. prog_ptr[p+1]-1
         self.segs = segs               # (n_segments, 4) int32: sequence, first row, end row (exclusive), direct (0/1)
         self.seq_ptr = seq_ptr         # (b + 1,) int32: sequence i's segments (= its partials) are seq_ptr[i] .. seq_ptr[i+1]-1
         self.n_programs, self.max_seqlen, self.cfg = n_programs, max_seqlen, cfg
+        self.n_split = n_split         # sequences cut into several segments (their partials need the combine); None: unknown
         self.counters = None           # (b x head blocks,) int32 arrival counts of the fused combine: made by its first call, zero between calls
     def __repr__(self):
         return f"DecodePlan({self.segs.shape[0]} segments on {self.n_programs} programs, BLOCK_H={self.cfg['BLOCK_H']}, BLOCK_N={self.cfg['BLOCK_N']})"
@@ -190,7 +192,7 @@ def mla_decode_plan(cache_seqlens,               # (b,) int lengths (a device te
     prog_ptr = torch.searchsorted(prog, torch.arange(n_prog + 1))                  # (programs + 1,)
     segs = torch.stack([seq, start, end, direct.long()], 1)                        # (n_segments, 4)
     to = lambda t: t.to(device=device, dtype=torch.int32).contiguous()
-    return DecodePlan(to(prog_ptr), to(segs), to(seq_ptr), n_prog, smax, c)
+    return DecodePlan(to(prog_ptr), to(segs), to(seq_ptr), n_prog, smax, c, n_split=int((seq_ptr.diff() > 1).sum()))
 
 # %% ../nbs/03b_decode_fp8.ipynb #a4a0e597
 if triton is not None:
@@ -570,12 +572,19 @@ if triton is not None:
 # %% ../nbs/03b_decode_fp8.ipynb #d3be7d4a
 FP8_DEFAULT = {False: "cvt-f16", True: "tile"}   # the fastest load per head block (> 16 rows?) on an H100: the sweep below
 FUSE_COMBINE = False   # merge the partials inside the main kernel (only _mla_decode_planned can) instead of a second launch
-PDL_DEFAULT = False    # launch the planned kernel and its combine with programmatic dependent launch (Hopper and later)
+PDL_DEFAULT = "auto"   # pdl=None means this: True, False, or "auto" (`pdl_auto`: by the plan's shape, bf16 cache only)
+PDL_MIN_COMBINE = 256  # "auto" launches with PDL when the combine has at least this many (row, cut sequence) programs
+PDL_MAX_BLOCK_H = 16   # ... and the head block has at most this many rows (the memory-bound shapes; 64-row blocks: slower)
 
-def _use_pdl(q, pdl=None) -> bool:
-    "Whether this call launches with PDL: asked for (None: PDL_DEFAULT) and possible (a CUDA tensor on compute capability >= 9.0)."
+def pdl_auto(plan: DecodePlan, M: int) -> bool:
+    "PDL_DEFAULT='auto': PDL where the combine is wide (M rows x cut sequences >= PDL_MIN_COMBINE) and the head block small (<= PDL_MAX_BLOCK_H rows)."
+    return plan.n_split is not None and M * plan.n_split >= PDL_MIN_COMBINE and plan.cfg["BLOCK_H"] <= PDL_MAX_BLOCK_H
+
+def _use_pdl(q, pdl=None, plan=None, M: int = 1, fp8: bool = False) -> bool:
+    "Whether this call launches with PDL: asked for (None: PDL_DEFAULT; 'auto': `pdl_auto`, bf16 only) and possible (a CUDA tensor on compute capability >= 9.0)."
     pdl = PDL_DEFAULT if pdl is None else pdl
-    if not isinstance(pdl, bool): raise ValueError(f"pdl must be True, False or None, got {pdl!r}")
+    if pdl == "auto": pdl = not fp8 and plan is not None and pdl_auto(plan, M)   # the FP8 kernels: not measured with PDL, plain
+    if not isinstance(pdl, bool): raise ValueError(f"pdl must be True, False, 'auto' or None, got {pdl!r}")
     return pdl and q.is_cuda and torch.cuda.get_device_capability(q.device)[0] >= 9
 
 def _fp8_variant(variant, kv_lora_rank, tile, big=False):
@@ -611,7 +620,7 @@ def _launch_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_l
         raise ValueError(f"fused_combine=True merges partials inside the plain planned kernel; variant {variant!r} uses the "
                          f"combine launch: pass variant='tile' or fused_combine=None/False")
     fused = FUSE_COMBINE and one_kernel if fused is None else bool(fused)
-    pdl = _use_pdl(q, pdl) and one_kernel   # the kernel that waits for the grid before it (the others launch plainly)
+    pdl = _use_pdl(q, pdl, plan, M, fp8) and one_kernel   # the kernel that waits for the grid before it (the others launch plainly)
     if fp8 and validate and variant != "tile" and FP8_VARIANTS[variant][0] not in (2, 3, 5) and float(q.abs().amax()) >= 65504:
         raise ValueError(f"variant {variant!r} multiplies in fp16, and these queries reach |q| = {float(q.abs().amax()):.4g} >= 65504 (fp16's largest value): pass variant='bits-bf16', or scale the queries down")
     out = torch.empty(b, s_q, h, kv_lora_rank, dtype=q.dtype, device=q.device)
@@ -681,7 +690,7 @@ def mla_decode_balanced(q: torch.Tensor,             # (b, s_q, h, r + d_rope) a
                         impl: str | None = None,     # "triton", "ref", or None: Triton where it can run, else the oracle
                         validate: bool = True,       # check cache_seqlens against the block table (one device sync)
                         fused_combine: bool | None = None, # merge partials in the kernel (None: FUSE_COMBINE)
-                        pdl: bool | None = None,     # programmatic dependent launch (None: PDL_DEFAULT; off where it cannot run)
+                        pdl: bool | str | None = None, # programmatic dependent launch: True, False, 'auto' (by the plan) or None (PDL_DEFAULT); off where it cannot run
                         **cfg) -> tuple[torch.Tensor, torch.Tensor]:
     "03's decode with token-balanced splits (ragged batches): out (b, s_q, h, r) in q's dtype, lse (b, h, s_q) fp32."
     impl = impl or ("triton" if _triton_ok(q) else "ref")
@@ -704,7 +713,7 @@ def mla_decode_fp8(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorb
                    tile: int = 128,             # values per scale (FlashMLA: 128)
                    variant: str | None = None,  # the load (FP8_VARIANTS); None: the fastest measured (f16 ones: |q| < 65504, |latent| < 57344)
                    fused_combine: bool | None = None, # merge partials in the kernel, variant 'tile' only (None: FUSE_COMBINE where it can)
-                   pdl: bool | None = None,     # programmatic dependent launch, variant 'tile' only (None: PDL_DEFAULT where it can)
+                   pdl: bool | None = None,     # programmatic dependent launch, variant 'tile' only (None: PDL_DEFAULT, whose 'auto' keeps FP8 plain)
                    **cfg) -> tuple[torch.Tensor, torch.Tensor]:
     "Token-balanced split-KV MLA decode over an FP8 paged latent cache: out (b, s_q, h, r) bf16, lse (b, h, s_q) fp32."
     _check_fp8(q, kv_cache, kv_lora_rank, tile)
@@ -950,6 +959,71 @@ def bench_ragged(shapes=(("ragged", 48, 16), ("ragged-total", 48, 16)), page_siz
               f"(graph {pd('combine launch', 'FlashMLA bf16', 'ms_graph')}), launch + PDL {pd('launch + PDL', 'FlashMLA bf16', 'ms')} "
               f"(graph {pd('launch + PDL', 'FlashMLA bf16', 'ms_graph')})" if (s, "FlashMLA bf16") in tb else ""))
     if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_ragged.json", dict(gpu=gpu, rows=out))
+    return out
+
+
+# %% ../nbs/03b_decode_fp8.ipynb #96366ad0
+PDL_SHAPES = (("ragged", 48, 16), ("ragged-total", 48, 16), (64, 8192, 16), (128, 8192, 16), (8, 65536, 16), (1, 1 << 20, 16),
+              (64, 8192, 128))
+PLAN_VARIANTS = {"programs_per_sm=2": dict(programs_per_sm=2), "min_piece=2": dict(min_piece=2),        # how the line is cut
+                 "overhead_tiles=1": dict(overhead_tiles=1), "overhead_tiles=3": dict(overhead_tiles=3),
+                 "overhead_tiles=8": dict(overhead_tiles=8), "overhead_tiles=12": dict(overhead_tiles=12),
+                 "num_stages=2": dict(num_stages=2), "num_stages=4": dict(num_stages=4),                 # how a piece streams
+                 "block_n=32, 4 warps, 2/SM": dict(block_n=32, num_warps=4, programs_per_sm=2)}
+
+def _plan_shape(plan: DecodePlan, M: int) -> str:
+    "One line on a plan: what decides PDL."
+    b = plan.seq_ptr.shape[0] - 1
+    return (f"b {b}, {plan.segs.shape[0]} segments on {plan.n_programs} programs, {plan.n_split} cut, combine programs "
+            f"{M * plan.n_split}, auto: {'PDL' if pdl_auto(plan, M) else 'plain'}")
+
+def bench_pdl(shapes=PDL_SHAPES, rounds: int = 4, variants: dict = PLAN_VARIANTS, variant_shapes=(("ragged", 48, 16), (64, 8192, 16)),
+              page_size: int = 64, rep: int = 60, flashmla_dir=None, out_dir=None) -> list[dict]:
+    "The balanced bf16 kernel launched plainly, with PDL and as pdl=None decides, against FlashMLA; do_bench and CUDA graph in alternating rounds; plan variants on some shapes."
+    import datetime
+    from infinitecontext.infra import write_json_atomic
+    r, scale, out = 512, 192 ** -0.5, []
+    fm, gpu = _flashmla(flashmla_dir), torch.cuda.get_device_name()
+    print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | torch {torch.__version__} | triton "
+          f"{triton.__version__} | FlashMLA {'built' if fm else 'absent'} | PDL_DEFAULT {PDL_DEFAULT!r}, PDL_MIN_COMBINE "
+          f"{PDL_MIN_COMBINE} | medians of {rounds} rounds (min-max)")
+    hdr = f"{'shape':>31} {'provider':>32} {'do_bench ms':>20} {'CUDA graph ms':>20}"
+    print(hdr); print("-" * len(hdr))
+    for key in shapes:
+        label, seqlens, h = _bench_shape(key, page_size)
+        kv, kv8, bt, sl, q = _bench_inputs(seqlens, h, page_size)
+        del kv8
+        plan = mla_decode_plan(seqlens, h, 1, "cuda")     # outside the timed region, as FlashMLA's metadata below
+        run = lambda pdl, p=plan: mla_decode_balanced(q, kv, bt, sl, scale, r, p, impl="triton", validate=False, pdl=pdl)
+        fns = {"plain": lambda: run(False), "PDL": lambda: run(True), "auto (pdl=None)": lambda: run(None)}
+        for name, kw in (variants.items() if key in variant_shapes else ()):
+            pv = mla_decode_plan(seqlens, h, 1, "cuda", **kw)
+            fns[f"auto, {name}"] = lambda pv=pv: run(None, pv)
+        if fm is not None:
+            kc = kv.view(kv.shape[0], page_size, 1, r + 64)
+            _, _, meta, nsp = fm.dense_decode_fwd(q, kc, r, sl, bt, scale, False, None, None)
+            fns["FlashMLA bf16"] = lambda: fm.dense_decode_fwd(q, kc, r, sl, bt, scale, False, meta, nsp)[:2]
+        ref = fns["plain"]()
+        same = {p: all(torch.equal(a, b_) for a, b_ in zip(fn(), ref)) for p, fn in fns.items() if p in ("PDL", "auto (pdl=None)")}
+        times = {p: ([], []) for p in fns}
+        for _ in range(rounds):                              # alternate providers, so drift hits all of them alike
+            for p, fn in fns.items():
+                times[p][0].append(triton.testing.do_bench(fn, warmup=25, rep=rep, return_mode="median"))
+                times[p][1].append(triton.testing.do_bench_cudagraph(fn, rep=rep, return_mode="median"))
+        med = lambda v: sorted(v)[len(v) // 2]
+        rng = lambda v: f"{med(v):.4f} ({min(v):.4f}-{max(v):.4f})"
+        for p, (tb, tg) in times.items():
+            out.append(dict(shape=label, provider=p, ms=med(tb), ms_graph=med(tg), ms_all=tb, ms_graph_all=tg))
+            print(f"{label:>31} {p:>32} {rng(tb):>20} {rng(tg):>20}")
+        t = {p: (med(a), med(g)) for p, (a, g) in times.items()}
+        fmr = (f"; auto x FlashMLA's time: do_bench {t['auto (pdl=None)'][0] / t['FlashMLA bf16'][0]:.3f}, graph "
+               f"{t['auto (pdl=None)'][1] / t['FlashMLA bf16'][1]:.3f}" if "FlashMLA bf16" in t else "")
+        print(f"{'':>31} {_plan_shape(plan, h)}; same bits as plain: {same}; PDL / plain: do_bench {t['PDL'][0] / t['plain'][0]:.3f}, "
+              f"graph {t['PDL'][1] / t['plain'][1]:.3f}; auto / plain: do_bench {t['auto (pdl=None)'][0] / t['plain'][0]:.3f}, "
+              f"graph {t['auto (pdl=None)'][1] / t['plain'][1]:.3f}{fmr}", flush=True)
+        del kv
+        torch.cuda.empty_cache()
+    if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_pdl.json", dict(gpu=gpu, rows=out))
     return out
 
 

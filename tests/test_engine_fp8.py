@@ -132,3 +132,58 @@ def test_ic_serve_passes_kv_cache_dtype(setup, tmp_path, monkeypatch, capsys):
     eng = seen["engine"]
     assert eng.kv_cache_dtype == "fp8" and eng.kv_cache.dtype == torch.uint8 and eng.cache_bytes_per_token == 104
     assert "(fp8: 104 B/token)" in capsys.readouterr().out
+
+
+H100, A100, CUDA = (9, 0), (8, 0), torch.device("cuda")
+
+
+@pytest.mark.parametrize("args,want", [
+    ((CUDA, torch.bfloat16, 16, 512, 64, 64, 1, H100), "gluon"),    # ic_1b on an H100, pages of 64: 03e's kernel
+    ((CUDA, torch.bfloat16, 16, 512, 64, 128, 2, H100), "gluon"),   # two query tokens, pages of 128
+    ((CUDA, torch.bfloat16, 128, 512, 64, 64, 1, H100), "triton"),  # more than 64 heads
+    ((CUDA, torch.bfloat16, 16, 512, 64, 16, 1, H100), "triton"),   # pages of 16: no whole 64-token tiles
+    ((CUDA, torch.bfloat16, 16, 512, 64, 64, 1, A100), "triton"),   # not sm_90
+    ((CUDA, torch.bfloat16, 16, 512, 64, 64, 3, H100), "triton"),   # three query tokens
+    ((CUDA, torch.bfloat16, 16, 32, 8, 64, 1, H100), "triton"),     # the tiny model's 32 + 8 rows
+    ((CUDA, torch.float32, 16, 512, 64, 64, 1, H100), "ref"),       # an fp32 model: the oracle
+    (("cpu", torch.bfloat16, 16, 512, 64, 64), "ref")])
+def test_fp8_decode_route(args, want):
+    assert E.fp8_decode_route(*args) == want
+
+
+def test_fp8_route_without_gluon_falls_back(monkeypatch):
+    monkeypatch.setattr(E.kernels_fp8_gluon, "gluon", None)          # a Triton without the Gluon dialect
+    assert E.fp8_decode_route(CUDA, torch.bfloat16, 16, 512, 64, 64, 1, H100) == "triton"
+
+
+def test_gluon_route_agrees_with_03b(monkeypatch):
+    "The engine's decode through 03e's function (its torch model on CPU) against 03b's path, on a shuffled ragged FP8 cache."
+    g = torch.Generator().manual_seed(3)
+    kv, bt, sl = make_paged_cache_fp8([70, 130, 5, 64], 64, 512, 64)
+    for s_q in (1, 2):
+        q = torch.randn(4, s_q, 16, 576, generator=g).bfloat16()
+        ref = E._latent_decode(q, kv, bt, sl, 0.07, 512, 192)          # CPU: 03b's oracle
+        monkeypatch.setattr(E, "fp8_decode_route", lambda *a, **k: "gluon")
+        got = E._latent_decode(q, kv, bt, sl, 0.07, 512, 192)
+        monkeypatch.undo()
+        assert got.shape == ref.shape == (4, s_q, 16, 512) and got.dtype == torch.bfloat16
+        err = ((got.float() - ref.float()).norm() / ref.float().norm()).item()
+        assert err < 1e-2, err
+
+
+def test_engine_page_size_and_plan_follow_the_route(setup, monkeypatch):
+    model = setup[0]
+    eng = LLMEngine(model, max_model_len=64, kv_cache_dtype="fp8")      # CPU: the oracle, pages of 16
+    assert (eng.alloc.page_size, eng.fp8_route) == (16, "ref")
+    assert LLMEngine(model, max_model_len=64).fp8_route is None
+    route = lambda device, dtype, h, r, dr, page, s_q=1, capability=None: "gluon" if page % 64 == 0 else "triton"
+    monkeypatch.setattr(E, "fp8_decode_route", route)                  # as on an H100 with a 512 + 64 model
+    eng = LLMEngine(model, max_model_len=128, kv_cache_dtype="fp8")
+    assert (eng.alloc.page_size, eng.fp8_route, eng.kv_cache.shape[-2]) == (64, "gluon", 64)
+    eng = LLMEngine(model, max_model_len=128, kv_cache_dtype="fp8", page_size=16)   # forced pages: 03b's kernel
+    assert (eng.alloc.page_size, eng.fp8_route) == (16, "triton")
+    batch = types.SimpleNamespace(dec_tables=torch.zeros(2, 2, dtype=torch.int32), dec_lens=[5, 9], dec_seqlens=None)
+    attn = model.model.layers[0].self_attn
+    assert E._decode_plan(eng.kv_cache, batch, attn, torch.bfloat16) is not None   # 03b's kernel gets its plan
+    monkeypatch.setattr(E, "fp8_decode_route", lambda *a, **k: "gluon")
+    assert E._decode_plan(eng.kv_cache, batch, attn, torch.bfloat16) is None       # 03e's kernel needs none

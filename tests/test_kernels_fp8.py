@@ -349,3 +349,22 @@ def test_pdl_where_it_runs_and_fp8_tile():
     o0, l0 = mla_decode_fp8(q, kv, bt, sl, 0.1, 64, plan, impl="triton", tile=16, variant="tile", pdl=False)
     o1, l1 = mla_decode_fp8(q, kv, bt, sl, 0.1, 64, plan, impl="triton", tile=16, variant="tile", pdl=True)
     assert torch.equal(o0, o1) and torch.equal(l0, l1)
+
+
+def test_pdl_auto_rule():
+    "pdl=None: PDL where the combine is wide and the head block small (measured faster), plain elsewhere; FP8 plain; CPU never."
+    from infinitecontext.kernels_fp8 import (PDL_DEFAULT, PDL_MAX_BLOCK_H, PDL_MIN_COMBINE, DecodePlan, _use_pdl, pdl_auto)
+    assert PDL_DEFAULT == "auto"
+    mk = lambda lens, h, programs: mla_decode_plan(lens, h, 1, "cpu", programs=programs)
+    wide, one = mk([8192] * 64, 16, 132), mk([1 << 20], 16, 132)
+    assert wide.n_split == 64 and one.n_split == 1                        # every sequence cut / the single long one
+    assert mk([100, 5000], 16, 2).n_split == int((mk([100, 5000], 16, 2).seq_ptr.diff() > 1).sum())
+    assert pdl_auto(wide, 16) and not pdl_auto(one, 16)                   # 1024 vs 16 combine programs
+    h128 = mk([8192] * 64, 128, 66)
+    assert h128.cfg["BLOCK_H"] > PDL_MAX_BLOCK_H and 128 * h128.n_split >= PDL_MIN_COMBINE and not pdl_auto(h128, 128)
+    bare = DecodePlan(wide.prog_ptr, wide.segs, wide.seq_ptr, wide.n_programs, wide.max_seqlen, wide.cfg)   # n_split unknown
+    assert not pdl_auto(bare, 16)
+    q = torch.zeros(1, device=DEV)
+    hopper = DEV == "cuda" and torch.cuda.get_device_capability()[0] >= 9
+    assert _use_pdl(q, None, wide, 16) == hopper and _use_pdl(q, "auto", wide, 16) == hopper
+    assert not _use_pdl(q, None, one, 16) and not _use_pdl(q, None, wide, 16, fp8=True) and not _use_pdl(q, None)

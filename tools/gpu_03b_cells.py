@@ -7,7 +7,7 @@ outputs to a small notebook that tools/adopt_outputs.py can store back (cells ar
 
 The notebook's module (its `#| default_exp`, exported by nbdev-export) is imported first, every name of it in the
 cells' namespace (Triton's jit needs the kernels' source in a file), then the parameters given with -p (as papermill
-injects them), then each selected cell: the `#| gpu` cells whose source
+injects them), then the cells named by --pre (any code cell, outputs dropped: e.g. a hidden import cell), then each selected cell: the `#| gpu` cells whose source
 contains one of the given strings, in notebook order. A whole papermill run would repeat every sweep the notebook
 stores; this reruns only the cells asked for. A cell that raises stores its traceback and the run goes on.
 """
@@ -19,6 +19,7 @@ def main(argv=None):
     ap.add_argument("notebook"); ap.add_argument("out")
     ap.add_argument("select", nargs="+", help="run the #| gpu cells whose source contains one of these strings")
     ap.add_argument("-p", action="append", default=[], help="name=value parameters (strings; ints and floats are parsed)")
+    ap.add_argument("--pre", action="append", default=[], help="first run the code cells containing this string, outputs not kept (e.g. a hidden import cell)")
     a = ap.parse_args(argv)
     nb = json.load(open(a.notebook))
     src = lambda c: "".join(c["source"])
@@ -29,6 +30,10 @@ def main(argv=None):
         for t in (int, float):
             with contextlib.suppress(ValueError): v = t(v); break
         ns[k] = v
+    for c in nb["cells"]:
+        if c["cell_type"] == "code" and any(s in src(c) for s in a.pre):
+            print(f"[gpu_03b_cells] pre: {src(c).splitlines()[0][:100]}", file=sys.stderr, flush=True)
+            exec(compile(src(c), "<pre cell>", "exec"), ns)
     cells = [c for c in nb["cells"] if c["cell_type"] == "code" and src(c).startswith("#| gpu") and any(s in src(c) for s in a.select)]
     if not cells: sys.exit(f"no #| gpu cell contains any of {a.select}")
     done = []
