@@ -1,4 +1,4 @@
-"""Two changes to 03's decode kernel, derived and measured beside it. An FP8 latent cache in FlashMLA's format (512 e4m3 values, four fp32 scales, the 64 RoPE values in bf16: 656 bytes a token instead of 1,152), quantised on write into the paged cache and dequantised inside the Triton kernel; and a split of the work by tokens rather than by sequences, as FlashMLA's scheduler does, so a ragged batch runs as fast as a uniform one. Both are tested against 03's oracle. The first version of each was slower than 03's bf16 kernel; the lesson measures why (a dequantisation chain and a load that waits on every tile; register spills) and fixes what it can: the FP8 load folds its scales into the products, converts e4m3 with one instruction per two values and requests each tile one step early, and the launch settings are swept. On an H100 the FP8 cache then runs at 0.94x 03's bf16 speed (from 0.57x; the bytes alone would allow 1.76x), and the balanced bf16 kernel runs a ragged batch as fast as its uniform batch, 1% behind FlashMLA. A pipelined load of the FP8 tiles through TMA, several stages deep, is built, tested and measured too: it is slower still (0.83x bf16), so it stays a variant, and the lesson shows why. So is a kernel that skips the conversion altogether and multiplies the stored e4m3 bytes on Hopper's FP8 tensor cores, with the queries and softmax weights rounded to e4m3 in one or two terms: 0.73x bf16 at best, for the reason the compiler report gives (each tile is still transposed through registers). Neither the split's settings nor the combine close that last 1%: a sweep finds today's split fastest, and a combine fused into the main kernel (the last program to finish a sequence merges its partials, found by an atomic counter) is correct but no faster, and slower where one sequence has many partials (1 x 1M: 0.504 against 0.437 ms), so it stays opt-in. Replayed from a CUDA graph, with no host time or cache flush in the timing, FlashMLA's lead on the ragged batch is 7%; FlashMLA launches its two kernels with programmatic dependent launch (PDL), so its combine can overlap the main kernel's tail. Ours can too with `pdl=True` (Hopper's `griddepcontrol` through Triton 3.6's `launch_pdl`): bit-identical results, 1.2% off the ragged step (1.002x FlashMLA's time in `do_bench`, 1.06x from a graph), but 1.2% slower on one 1M-token sequence, so it stays opt-in.
+"""Two changes to 03's decode kernel, derived and measured beside it. An FP8 latent cache in FlashMLA's format (512 e4m3 values, four fp32 scales, the 64 RoPE values in bf16: 656 bytes a token instead of 1,152), quantised on write into the paged cache and dequantised inside the Triton kernel; and a split of the work by tokens rather than by sequences, as FlashMLA's scheduler does, so a ragged batch runs as fast as a uniform one. Both are tested against 03's oracle. The first version of each was slower than 03's bf16 kernel; the lesson measures why (a dequantisation chain and a load that waits on every tile; register spills) and fixes what it can: the FP8 load folds its scales into the products, converts e4m3 with one instruction per two values and requests each tile one step early, and the launch settings are swept. On an H100 the FP8 cache then runs at 0.94x 03's bf16 speed (from 0.57x; the bytes alone would allow 1.76x), and the balanced bf16 kernel runs a ragged batch as fast as its uniform batch, 1% behind FlashMLA. A pipelined load of the FP8 tiles through TMA, several stages deep, is built, tested and measured too: it is slower still (0.83x bf16), so it stays a variant, and the lesson shows why. So is a kernel that skips the conversion altogether and multiplies the stored e4m3 bytes on Hopper's FP8 tensor cores, with the queries and softmax weights rounded to e4m3 in one or two terms: 0.73x bf16 at best, for the reason the compiler report gives (each tile is still transposed through registers). Neither the split's settings nor the combine close that last 1%: a sweep finds today's split fastest, and a combine fused into the main kernel (the last program to finish a sequence merges its partials, found by an atomic counter) is correct but no faster, and slower where one sequence has many partials (1 x 1M: 0.504 against 0.437 ms), so it stays opt-in. Replayed from a CUDA graph, with no host time or cache flush in the timing, FlashMLA's lead on the ragged batch is 7%; FlashMLA launches its two kernels with programmatic dependent launch (PDL), so its combine can overlap the main kernel's tail. Ours can too with `pdl=True` (Hopper's `griddepcontrol` through Triton 3.6's `launch_pdl`): bit-identical results, 1.2% off the ragged step (1.002x FlashMLA's time in `do_bench`, 1.06x from a graph), but 1.2% slower on one 1M-token sequence. So the default (`pdl=None`) decides from the plan's shape: PDL where the combine is a wide grid of short merges over 16-row head blocks (0.990–0.996x the plain launch's time on the four such shapes measured; the ragged batch at 1.002x FlashMLA's time in `do_bench`), the plain launch on a few long sequences and at 128 heads, where PDL measured slower.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_fp8.html.md"""
 
@@ -966,10 +966,7 @@ def bench_ragged(shapes=(("ragged", 48, 16), ("ragged-total", 48, 16)), page_siz
 PDL_SHAPES = (("ragged", 48, 16), ("ragged-total", 48, 16), (64, 8192, 16), (128, 8192, 16), (8, 65536, 16), (1, 1 << 20, 16),
               (64, 8192, 128))
 PLAN_VARIANTS = {"programs_per_sm=2": dict(programs_per_sm=2), "min_piece=2": dict(min_piece=2),        # how the line is cut
-                 "overhead_tiles=1": dict(overhead_tiles=1), "overhead_tiles=3": dict(overhead_tiles=3),
-                 "overhead_tiles=8": dict(overhead_tiles=8), "overhead_tiles=12": dict(overhead_tiles=12),
-                 "num_stages=2": dict(num_stages=2), "num_stages=4": dict(num_stages=4),                 # how a piece streams
-                 "block_n=32, 4 warps, 2/SM": dict(block_n=32, num_warps=4, programs_per_sm=2)}
+                 "overhead_tiles=1": dict(overhead_tiles=1), "overhead_tiles=12": dict(overhead_tiles=12)}
 
 def _plan_shape(plan: DecodePlan, M: int) -> str:
     "One line on a plan: what decides PDL."
@@ -977,7 +974,7 @@ def _plan_shape(plan: DecodePlan, M: int) -> str:
     return (f"b {b}, {plan.segs.shape[0]} segments on {plan.n_programs} programs, {plan.n_split} cut, combine programs "
             f"{M * plan.n_split}, auto: {'PDL' if pdl_auto(plan, M) else 'plain'}")
 
-def bench_pdl(shapes=PDL_SHAPES, rounds: int = 4, variants: dict = PLAN_VARIANTS, variant_shapes=(("ragged", 48, 16), (64, 8192, 16)),
+def bench_pdl(shapes=PDL_SHAPES, rounds: int = 4, variants: dict = PLAN_VARIANTS, variant_shapes=(("ragged", 48, 16),),
               page_size: int = 64, rep: int = 60, flashmla_dir=None, out_dir=None) -> list[dict]:
     "The balanced bf16 kernel launched plainly, with PDL and as pdl=None decides, against FlashMLA; do_bench and CUDA graph in alternating rounds; plan variants on some shapes."
     import datetime
@@ -987,7 +984,7 @@ def bench_pdl(shapes=PDL_SHAPES, rounds: int = 4, variants: dict = PLAN_VARIANTS
     print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | torch {torch.__version__} | triton "
           f"{triton.__version__} | FlashMLA {'built' if fm else 'absent'} | PDL_DEFAULT {PDL_DEFAULT!r}, PDL_MIN_COMBINE "
           f"{PDL_MIN_COMBINE} | medians of {rounds} rounds (min-max)")
-    hdr = f"{'shape':>31} {'provider':>32} {'do_bench ms':>20} {'CUDA graph ms':>20}"
+    hdr = f"{'shape':>31} {'provider':>24} {'do_bench ms':>20} {'CUDA graph ms':>20}"
     print(hdr); print("-" * len(hdr))
     for key in shapes:
         label, seqlens, h = _bench_shape(key, page_size)
@@ -1014,7 +1011,7 @@ def bench_pdl(shapes=PDL_SHAPES, rounds: int = 4, variants: dict = PLAN_VARIANTS
         rng = lambda v: f"{med(v):.4f} ({min(v):.4f}-{max(v):.4f})"
         for p, (tb, tg) in times.items():
             out.append(dict(shape=label, provider=p, ms=med(tb), ms_graph=med(tg), ms_all=tb, ms_graph_all=tg))
-            print(f"{label:>31} {p:>32} {rng(tb):>20} {rng(tg):>20}")
+            print(f"{label:>31} {p:>24} {rng(tb):>20} {rng(tg):>20}")
         t = {p: (med(a), med(g)) for p, (a, g) in times.items()}
         fmr = (f"; auto x FlashMLA's time: do_bench {t['auto (pdl=None)'][0] / t['FlashMLA bf16'][0]:.3f}, graph "
                f"{t['auto (pdl=None)'][1] / t['FlashMLA bf16'][1]:.3f}" if "FlashMLA bf16" in t else "")
