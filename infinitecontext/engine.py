@@ -720,7 +720,12 @@ def decode_step(model, kv_cache: torch.Tensor, batch: StepBatch, fns=(_decode_in
 
 
 # %% ../nbs/06a_engine.ipynb #e7027b11
-def fp8_decode_route(device, dtype, h: int, r: int, d_rope: int, page_size: int, s_q: int = 1,
+def fp8_decode_route(device,                       # where the cache lives (a CUDA device or the CPU)
+                     dtype,                        # the model's dtype (the queries'; the kernels take bf16)
+                     h: int,                       # attention heads
+                     r: int, d_rope: int,          # latent width and RoPE width of a cache row (ic_1b: 512, 64)
+                     page_size: int,               # tokens per cache page
+                     s_q: int = 1,                 # query tokens per sequence in a decode step
                      capability: tuple | None = None) -> str:  # (major, minor) of the GPU; None: asked of `device`
     "Which kernel decodes an FP8 latent cache: 'gluon' (03e, where it applies), 'triton' (03b's planned kernel), or 'ref' (CPU, fp32)."
     device = torch.device(device)

@@ -974,8 +974,12 @@ def _plan_shape(plan: DecodePlan, M: int) -> str:
     return (f"b {b}, {plan.segs.shape[0]} segments on {plan.n_programs} programs, {plan.n_split} cut, combine programs "
             f"{M * plan.n_split}, auto: {'PDL' if pdl_auto(plan, M) else 'plain'}")
 
-def bench_pdl(shapes=PDL_SHAPES, rounds: int = 4, variants: dict = PLAN_VARIANTS, variant_shapes=(("ragged", 48, 16),),
-              page_size: int = 64, rep: int = 60, flashmla_dir=None, out_dir=None) -> list[dict]:
+def bench_pdl(shapes=PDL_SHAPES,                  # _bench_shape keys: (b, s, h), ("ragged", b, h), ("ragged-total", b, h)
+              rounds: int = 4,                     # alternating rounds (median and min-max shown)
+              variants: dict = PLAN_VARIANTS,      # label -> mla_decode_plan keywords, timed with pdl=None
+              variant_shapes=(("ragged", 48, 16),),  # the shapes that also time the variants
+              page_size: int = 64, rep: int = 60,  # cache page; ms per do_bench / CUDA-graph measurement
+              flashmla_dir=None, out_dir=None) -> list[dict]:   # FlashMLA's build (optional); where bench_pdl.json goes
     "The balanced bf16 kernel launched plainly, with PDL and as pdl=None decides, against FlashMLA; do_bench and CUDA graph in alternating rounds; plan variants on some shapes."
     import datetime
     from infinitecontext.infra import write_json_atomic
