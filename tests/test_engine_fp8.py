@@ -2,7 +2,9 @@
 
 The FP8 engine must give exactly the tokens of an fp32 engine whose cache holds quantised-then-dequantised rows
 (the only difference FP8 makes is those rows); prefix sharing, preemption and n > 1 keep working; bad values say
-what to change; the padded plan a CUDA graph replays equals the step's own plan (Triton interpreter on CPU).
+what to change; the padded plan a CUDA graph replays equals the step's own plan (Triton interpreter on CPU);
+`fp8_decode_route` picks 03e's Gluon kernel exactly where it applies, that path agrees with 03b's, and the engine's
+page size and per-step plan follow the route.
 """
 import os
 import types
