@@ -3,15 +3,16 @@
 CPU: the schedule model against 03b's FP8 oracle (NaN bytes in every unused slot, ragged lengths, shuffled pages,
 h 1/16/64, s_q 1/2, one to four splits), split invariance, and the clear errors.
 CPU: the default dequantiser's byte shifts, emulated, exact for all 256 bytes.
-GPU (sm_90): the warp-specialised kernel (default byte shifts, cvt, row scales, the two asynchronous math schedules) and the
-one-warpgroup first version against the oracle.
+CPU: Q as the e4m3 scores see it (power-of-two block scales, one or two terms) and the model's qk='e4m3x2' against the oracle.
+GPU (sm_90): the warp-specialised kernel (default byte shifts, cvt, row scales, the three other math schedules, e4m3 scores)
+and the one-warpgroup first version against the oracle; both e4m3-score variants against the model of their own Q.
 """
 import pytest
 import torch
 
 from infinitecontext.kernels import compare
 from infinitecontext.kernels_fp8 import make_paged_cache_fp8, mla_decode_fp8_ref
-from infinitecontext.kernels_fp8_gluon import e4m3_shift_bf16, fp8_gluon_model, mla_decode_fp8_gluon
+from infinitecontext.kernels_fp8_gluon import e4m3_shift_bf16, fp8_gluon_model, mla_decode_fp8_gluon, q_e4m3_pow2
 
 HOPPER = torch.cuda.is_available() and torch.cuda.get_device_capability()[0] == 9
 CASES = [([1000], 16, 1, 1), ([70, 200, 64, 1], 16, 1, 3), ([300, 129], 64, 1, 2), ([500, 64], 1, 2, 3),
@@ -44,6 +45,28 @@ def test_model_split_invariance_and_sensitivity():
     assert e["cos"] > 0.99999 and e["lse"] < 1e-4, e
     bad = compare(*fp8_gluon_model(q, kv8, bt, sl, 0.5 * 192 ** -0.5, num_splits=1), o1, l1)
     assert bad["lse"] > 1e-2
+
+
+def test_q_e4m3_pow2():
+    "Block scales are powers of two with every block's hi term within e4m3's range; two terms are ~bf16-accurate, one is not."
+    torch.manual_seed(0)
+    x = torch.randn(4, 576) * torch.logspace(-3, 3, 4)[:, None]
+    x[1, 128:256] = 0.0                                                   # an all-zero block keeps scale 1 and stays zero
+    err = {t: ((q_e4m3_pow2(x, 512, t) - x)[:, :512].reshape(4, 4, 128).abs().amax(-1)
+               / x[:, :512].reshape(4, 4, 128).abs().amax(-1).clamp_min(1e-30)) for t in (1, 2)}
+    assert torch.equal(q_e4m3_pow2(x, 512, 2)[:, 512:], x[:, 512:]) and (q_e4m3_pow2(x, 512, 2)[1, 128:256] == 0).all()
+    assert err[2].max() < 2 ** -8 and 2 ** -6 < err[1].max() < 2 ** -4, err
+
+
+def test_model_e4m3_scores():
+    "qk='e4m3x2' stays within the bf16 model's error of the oracle; one e4m3 term costs accuracy (and the check sees it)."
+    torch.set_num_threads(1)
+    q, kv8, bt, sl = _inputs([700, 130], 16, 1)
+    ref = mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5)
+    e2 = compare(*fp8_gluon_model(q, kv8, bt, sl, 192 ** -0.5, num_splits=2, qk="e4m3x2"), *ref)
+    e1 = compare(*fp8_gluon_model(q, kv8, bt, sl, 192 ** -0.5, num_splits=2, qk="e4m3"), *ref)
+    assert e2["cos"] > 0.9999 and e2["lse"] < 1e-4, e2
+    assert e1["cos"] < 0.9999 and e1["lse"] > 1e-3, e1
 
 
 def test_e4m3_byte_shifts_exact():
@@ -85,6 +108,10 @@ def test_clear_errors():
         mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, math=3, dq=0)
     with pytest.raises(ValueError, match="math"):
         mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, math=1, kernel="tma")
+    with pytest.raises(ValueError, match="qk"):
+        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, qk="fp8")
+    with pytest.raises(ValueError, match="qk"):
+        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, qk="e4m3x2", math=1)
     if not HOPPER:
         with pytest.raises(RuntimeError, match="sm_90"):
             mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, impl="gluon")
@@ -92,10 +119,23 @@ def test_clear_errors():
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
 @pytest.mark.parametrize("kw", [dict(), dict(dq=0), dict(dq=2), dict(kernel="tma"), dict(math=0), dict(math=1), dict(math=2),
-                                dict(math=3)], ids=["default", "cvt", "row-scales", "v1", "math0", "math1", "math2", "math3"])
+                                dict(math=3), dict(qk="e4m3x2")],
+                         ids=["default", "cvt", "row-scales", "v1", "math0", "math1", "math2", "math3", "qk-e4m3x2"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES)
 def test_kernel_matches_fp8_oracle(kw, lens, h, s_q, splits):
     q, kv8, bt, sl = _inputs(lens, h, s_q, "cuda")
     o, l = mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=splits, **kw)
     e = compare(o, l, *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
+    assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
+
+
+@pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
+@pytest.mark.parametrize("qk", ["e4m3x2", "e4m3"])
+@pytest.mark.parametrize("lens,h,s_q,splits", CASES[:4])
+def test_kernel_e4m3_scores_match_model(qk, lens, h, s_q, splits):
+    "The e4m3 scores against the schedule model with the same e4m3 Q (one term too: its error is Q's rounding, modelled)."
+    q, kv8, bt, sl = _inputs(lens, h, s_q, "cuda")
+    o, l = mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=splits, qk=qk)
+    mo, ml = fp8_gluon_model(*(x.cpu() for x in (q, kv8, bt, sl)), 192 ** -0.5, num_splits=splits, qk=qk)
+    e = compare(o.cpu(), l.cpu(), mo, ml)
     assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
