@@ -27,8 +27,8 @@ except ImportError:  # pragma: no cover
 
 # %% auto #0
 __all__ = ['QK_TERMS', 'E4M3_BF16_FMA_PTX', 'E4M3_SHIFT_SCALE', 'FP8G_VARIANTS', 'FP8G_DEFAULT', 'FP8G_MATH3', 'FP8G_QK',
-           'FP8G_ABLATIONS', 'FP8G_SHAPES', 'q_e4m3_pow2', 'fp8_gluon_model', 'e4m3_shift_bf16', 'mla_decode_fp8_gluon',
-           'fp8_gluon_report', 'gpu_check_fp8_gluon', 'bench_fp8_gluon']
+           'FP8G_QK_ABLATIONS', 'FP8G_ABLATIONS', 'FP8G_SHAPES', 'q_e4m3_pow2', 'fp8_gluon_model', 'e4m3_shift_bf16',
+           'mla_decode_fp8_gluon', 'fp8_gluon_report', 'gpu_check_fp8_gluon', 'bench_fp8_gluon']
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #b7fd47b7
 def _fp8g_shape(s_q, h):
@@ -522,12 +522,25 @@ if gluon is not None:
         return acc * ks[:, None] * qf[None, :]
 
     @gluon.jit
+    def _qk8_combine(a0, a1, a2, a3, sr, sc, qf0, qf1, qf2, qf3, q_l: gl.constexpr, s_l: gl.constexpr, BN: gl.constexpr, QK: gl.constexpr):
+        "S^T from the four blocks' e4m3 products (x token scales x Q factors), the two Q terms added, plus the rope part sr."
+        sc = gl.where(sc == sc, sc, 0.0)                                  # NaN scales (rows past the end) -> 0 (masked later)
+        sq = _qk8_block(a0, sc, 0, qf0, q_l) + _qk8_block(a1, sc, 1, qf1, q_l)
+        sq = sq + _qk8_block(a2, sc, 2, qf2, q_l) + _qk8_block(a3, sc, 3, qf3, q_l)
+        if QK == 2:                                                       # columns (8-head group, term, head): add the two terms
+            sq = gl.reshape(gl.sum(gl.reshape(sq, [64, BN // 8, 2, 8]), 2), [64, BN])
+        return gl.convert_layout(sq, s_l) + sr
+
+    @gluon.jit
     def _ws_math_qk8(q_smem, qs_smem, qp_smem, raw8, rsc, kv_smem, kr_smem, p_smem, raw_ready, raw_free, bf_ready, bf_free, kr_ready,
                      OUT, LSE, OP, LP, sm_scale_log2, pid_b, pid_s, row0, tile0, n_tiles, end, seqlen, H, S_Q, M,
                      stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
-                     BN: gl.constexpr, R: gl.constexpr, NR: gl.constexpr, DIRECT: gl.constexpr, FOLD: gl.constexpr, QK: gl.constexpr):
+                     BN: gl.constexpr, R: gl.constexpr, NR: gl.constexpr, DIRECT: gl.constexpr, FOLD: gl.constexpr, QK: gl.constexpr,
+                     MATH: gl.constexpr = 0):
         """Math warpgroup, e4m3 scores: S^T = K8 Q8^T on the FP8 tensor cores straight from the two raw half-tiles (one
-        accumulator per 128-column scale block, N = QK x BN), the rope part in bf16, then the softmax and out^T += V^T P^T."""
+        accumulator per 128-column scale block, N = QK x BN), the rope part in bf16, then the softmax and out^T += V^T P^T.
+        MATH 0: synchronous P V. MATH 2: tile t's scores first, tile t - 1's P V asynchronously behind them, tile t's softmax
+        under that product (the scores need no bf16 tile, so this holds one bf16 slot at a time)."""
         NQ: gl.constexpr = QK * BN
         s_l: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, BN, 16])
         q_l: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, NQ, 32])
@@ -545,7 +558,65 @@ if gluon is not None:
         qf1 = qs_smem.slice(NQ, NQ).load(gl.SliceLayout(0, q_l))
         qf2 = qs_smem.slice(2 * NQ, NQ).load(gl.SliceLayout(0, q_l))
         qf3 = qs_smem.slice(3 * NQ, NQ).load(gl.SliceLayout(0, q_l))
-        for t in range(n_tiles):
+        if MATH == 2:
+            l_p = gl.zeros([64, BN], gl.float32, s_l)                     # row sums per thread, summed in the epilogue
+            alpha = gl.full([BN], 1.0, gl.float32, col_l)
+            if n_tiles > 0:                                               # tile 0: scores, softmax, P^T into buffer 0
+                mbarrier.wait(raw_ready.index(0), 0)
+                mbarrier.wait(raw_ready.index(1), 0)
+                mbarrier.wait(kr_ready.index(0), 0)
+                z = gl.zeros([64, NQ], gl.float32, q_l)
+                a0 = warpgroup_mma(raw8.index(0).slice(0, 128, dim=1), q_smem.slice(0, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                a1 = warpgroup_mma(raw8.index(0).slice(128, 128, dim=1), q_smem.slice(128, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                a2 = warpgroup_mma(raw8.index(1).slice(0, 128, dim=1), q_smem.slice(256, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                a3 = warpgroup_mma(raw8.index(1).slice(128, 128, dim=1), q_smem.slice(384, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                sr = warpgroup_mma(kr_smem.index(0), qp_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False, is_async=True)
+                sc = rsc.index(0).load(scl)
+                a0, a1, a2, a3, sr = warpgroup_mma_wait(0, deps=(a0, a1, a2, a3, sr))
+                _bar_sync()
+                mbarrier.arrive(raw_free.index(0), count=1)
+                mbarrier.arrive(raw_free.index(1), count=1)
+                s = _qk8_combine(a0, a1, a2, a3, sr, sc, qf0, qf1, qf2, qf3, q_l, s_l, BN, QK)
+                m_i, alpha, p, l_p = _ws_softmax(s, m_i, l_p, limit, tile0 * 64, end, sm_scale_log2, BN)
+                p_smem.index(0).store(p.to(gl.bfloat16))
+                fence_async_shared()
+                _bar_sync()
+            for t in range(1, n_tiles):
+                slot = t % 2
+                st0 = (2 * t) % NR
+                st1 = (2 * t + 1) % NR
+                mbarrier.wait(raw_ready.index(st0), ((2 * t) // NR) & 1)
+                mbarrier.wait(raw_ready.index(st1), ((2 * t + 1) // NR) & 1)
+                mbarrier.wait(kr_ready.index(slot), (t // 2) & 1)
+                z = gl.zeros([64, NQ], gl.float32, q_l)
+                a0 = warpgroup_mma(raw8.index(st0).slice(0, 128, dim=1), q_smem.slice(0, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                a1 = warpgroup_mma(raw8.index(st0).slice(128, 128, dim=1), q_smem.slice(128, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                a2 = warpgroup_mma(raw8.index(st1).slice(0, 128, dim=1), q_smem.slice(256, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                a3 = warpgroup_mma(raw8.index(st1).slice(128, 128, dim=1), q_smem.slice(384, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                sr = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False, is_async=True)
+                mbarrier.wait(bf_ready.index(1 - slot), ((t - 1) // 2) & 1)          # bf16 tile t - 1: its P V behind the scores
+                acc = warpgroup_mma(kv_smem.index(1 - slot).permute((1, 0)), p_smem.index(1 - slot), o * alpha[None, :], is_async=True)
+                sc = rsc.index(st0).load(scl)
+                a0, a1, a2, a3, sr = warpgroup_mma_wait(1, deps=(a0, a1, a2, a3, sr))   # groups finish in order: the scores are done
+                _bar_sync()
+                mbarrier.arrive(raw_free.index(st0), count=1)
+                mbarrier.arrive(raw_free.index(st1), count=1)
+                s = _qk8_combine(a0, a1, a2, a3, sr, sc, qf0, qf1, qf2, qf3, q_l, s_l, BN, QK)
+                m_i, alpha, p, l_p = _ws_softmax(s, m_i, l_p, limit, (tile0 + t) * 64, end, sm_scale_log2, BN)
+                p_smem.index(slot).store(p.to(gl.bfloat16))               # the other P^T buffer (P V of t - 1 reads its twin)
+                o = warpgroup_mma_wait(0, deps=(acc,))
+                _bar_sync()
+                mbarrier.arrive(bf_free.index(1 - slot), count=1)
+                fence_async_shared()
+                _bar_sync()
+            if n_tiles > 0:                                               # the last tile's P V
+                last = n_tiles - 1
+                mbarrier.wait(bf_ready.index(last % 2), (last // 2) & 1)
+                o = warpgroup_mma(kv_smem.index(last % 2).permute((1, 0)), p_smem.index(last % 2), o * alpha[None, :])
+                _bar_sync()
+                mbarrier.arrive(bf_free.index(last % 2), count=1)
+            l_i = gl.sum(l_p, 0)
+        for t in range(n_tiles if MATH == 0 else 0):
             slot = t % 2
             st0 = (2 * t) % NR
             st1 = (2 * t + 1) % NR
@@ -563,12 +634,7 @@ if gluon is not None:
             _bar_sync()
             mbarrier.arrive(raw_free.index(st0), count=1)                 # the raw half-tiles back (the dequantiser arrives too)
             mbarrier.arrive(raw_free.index(st1), count=1)
-            sc = gl.where(sc == sc, sc, 0.0)                              # NaN scales (rows past the end) -> 0 (masked below)
-            sq = _qk8_block(a0, sc, 0, qf0, q_l) + _qk8_block(a1, sc, 1, qf1, q_l)
-            sq = sq + _qk8_block(a2, sc, 2, qf2, q_l) + _qk8_block(a3, sc, 3, qf3, q_l)
-            if QK == 2:                                                   # columns (8-head group, term, head): add the two terms
-                sq = gl.reshape(gl.sum(gl.reshape(sq, [64, BN // 8, 2, 8]), 2), [64, BN])
-            s = gl.convert_layout(sq, s_l) + sr
+            s = _qk8_combine(a0, a1, a2, a3, sr, sc, qf0, qf1, qf2, qf3, q_l, s_l, BN, QK)
             toks = (tile0 + t) * 64 + gl.arange(0, 64, layout=tok_l)
             ok = (toks[:, None] < limit[None, :]) & (toks < end)[:, None]
             s = gl.where(ok, s * sm_scale_log2, float("-inf"))
@@ -654,7 +720,7 @@ if gluon is not None:
             (_ws_math_qk8, (q_smem, qs_smem, qp_smem, raw8, rsc, kv_smem, kr_smem, p_smem, raw_ready, raw_free, bf_ready, bf_free, kr_ready,
                             OUT, LSE, OP, LP, sm_scale_log2, pid_b, pid_s, row0, tile0, n_tiles, end, seqlen, H, S_Q, M,
                             stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
-                            BN, R, NR, DIRECT, DQ == 3, QK)),
+                            BN, R, NR, DIRECT, DQ == 3, QK, MATH)),
             (_ws_dequant, (raw8, rsc, kv_smem, raw_ready, raw_free, bf_ready, bf_free, tile0, n_tiles, end, NR, DQ, ABLATE)),
             (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR)),
             ], [4, 1], [DQ_REGS, 40])
@@ -719,9 +785,9 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
         raise ValueError(f"math picks the math warpgroup's schedule of the 'ws' kernel: 0 synchronous products, 1 P V of tile t - 1 "
                          f"issued asynchronously before tile t's S, 2 after it (softmax under P V), 3 S computed by the dequantising "
                          f"warpgroup from registers (dq=3 only); got math={math!r} with kernel={kernel!r}, dq={dq!r}, ablate={ablate!r}")
-    if qk not in QK_TERMS or (qk != "bf16" and (kernel != "ws" or math or ablate)):
+    if qk not in QK_TERMS or (qk != "bf16" and (kernel != "ws" or math not in (0, 2) or ablate == 2)):
         raise ValueError(f"qk picks the scores' operands: 'bf16' (the dequantised tile, default), 'e4m3' or 'e4m3x2' (the raw e4m3 "
-                         f"tile times Q rounded to one or two e4m3 terms; the 'ws' kernel with math=0 only); got qk={qk!r} with "
+                         f"tile times Q rounded to one or two e4m3 terms; the 'ws' kernel with math=0 or 2 only); got qk={qk!r} with "
                          f"kernel={kernel!r}, math={math!r}, ablate={ablate!r}")
     if impl == "model": return fp8_gluon_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, qk=qk)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
@@ -740,6 +806,7 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
     S = _fp8g_splits(b, s_q, h, max_seqlen, q.device, num_splits)
     if math == 3 and bn != 16: math = 0                              # 32 heads a program: no room for the fp32 S^T buffers
     qkt = QK_TERMS[qk] if bn == 16 else 0                            # e4m3 scores at 16 heads a program (32: bf16, registers)
+    if qkt == 0 and qk != "bf16": math = 0
     out = torch.empty(b, s_q, h, r, dtype=q.dtype, device=q.device)
     lse = torch.empty(b, h, s_q, dtype=torch.float32, device=q.device)
     direct = S == 1
@@ -801,7 +868,10 @@ FP8G_VARIANTS = {"03e shifts (dq=3)": dict(dq=3), "03e shifts, ring of 2": dict(
                  "03e async, P V first (math=1)": dict(dq=3, math=1), "03e async, S first (math=2)": dict(dq=3, math=2)}
 FP8G_DEFAULT = "03e shifts (dq=3)"    # the variant mla_decode_fp8_gluon runs with its defaults
 FP8G_MATH3 = {"03e S from registers (math=3)": dict(dq=3, math=3)}   # measured in a second call (tools/gpu_03e_regs.sh)
-FP8G_QK = {"03e e4m3 scores (qk=e4m3x2)": dict(qk="e4m3x2"), "03e e4m3 scores, 1 term (qk=e4m3)": dict(qk="e4m3")}   # tools/gpu_03e_qk.sh
+FP8G_QK = {"03e e4m3 scores (qk=e4m3x2)": dict(qk="e4m3x2"), "03e e4m3 scores, async (math=2)": dict(qk="e4m3x2", math=2),
+           "03e e4m3 scores, 1 term (qk=e4m3)": dict(qk="e4m3")}   # measured in a third call (tools/gpu_03e_qk.sh)
+FP8G_QK_ABLATIONS = {"03e e4m3x2, no dequant (WRONG)": dict(qk="e4m3x2", ablate=1),
+                     "03e e4m3x2 math=2, no dequant (WRONG)": dict(qk="e4m3x2", math=2, ablate=1)}
 FP8G_ABLATIONS = {"03e shifts, no host cache": dict(dq=3, cache_descs=False), "03e no dequant (WRONG)": dict(ablate=1),
                   "03e math=1, no dequant (WRONG)": dict(ablate=1, math=1)}
 FP8G_SHAPES = [(64, 8192, 16), (128, 8192, 16), ("ragged", 48, 16), (1, 1 << 20, 16)]
@@ -882,8 +952,9 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
     if "--smoke" in sys.argv:                                       # --smoke [math | qk]: one variant, in its own process
         kv8, bt, sl = make_paged_cache_fp8([1000, 70], 64, 512, 64, "cuda")
         q = torch.randn(2, 1, 16, 576, device="cuda", dtype=torch.bfloat16)
-        mth = int(sys.argv[-1]) if sys.argv[-1].isdigit() else 0
-        qk = sys.argv[-1] if sys.argv[-1] in QK_TERMS else "bf16"
+        arg = sys.argv[-1].split(":")                                  # math, qk or qk:math
+        mth = int(arg[-1]) if arg[-1].isdigit() else 0
+        qk = arg[0] if arg[0] in QK_TERMS else "bf16"
         e = compare(*mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=2, math=mth, qk=qk),
                     *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
         print("smoke", mth, qk, e); sys.exit(0 if e["cos"] > (0.998 if qk == "e4m3" else 0.9999) else 1)
@@ -893,9 +964,11 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
     for mth in os.environ.get("FP8G_SKIP_MATH", "").split(","):      # math schedules whose smoke test failed
         if mth: V, A = ({k: v for k, v in d.items() if v.get("math", 0) != int(mth)} for d in (V, A))
     if os.environ.get("FP8G_ONLY"):                                  # a chosen few, math=3 among them
-        V, A = {k: v for k, v in (V | FP8G_MATH3 | FP8G_QK).items() if k in os.environ["FP8G_ONLY"].split("|")}, {}
+        only = os.environ["FP8G_ONLY"].split("|")
+        V = {k: v for k, v in (V | FP8G_MATH3 | FP8G_QK).items() if k in only}
+        A = {k: v for k, v in (A | FP8G_QK_ABLATIONS).items() if k in only}
     if "--memcheck" in sys.argv:
         print("memcheck probe ok:", gpu_check_fp8_gluon(small=True, variants={k: V[k] for k in (FP8G_DEFAULT, "03e async, P V first (math=1)",
-              "03e async, S first (math=2)", "03e S from registers (math=3)", *FP8G_QK, "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
+              "03e async, S first (math=2)", "03e S from registers (math=3)", *(k for k in FP8G_QK if FP8G_QK[k]["qk"] == "e4m3x2"), "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
     elif "--check" in sys.argv: print("correct:", gpu_check_fp8_gluon(variants={k: v for k, v in V.items() if v.get("qk") != "e4m3"}))
     else: bench_fp8_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"), variants=V, ablations=A)

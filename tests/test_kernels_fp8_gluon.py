@@ -119,8 +119,8 @@ def test_clear_errors():
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
 @pytest.mark.parametrize("kw", [dict(), dict(dq=0), dict(dq=2), dict(kernel="tma"), dict(math=0), dict(math=1), dict(math=2),
-                                dict(math=3), dict(qk="e4m3x2")],
-                         ids=["default", "cvt", "row-scales", "v1", "math0", "math1", "math2", "math3", "qk-e4m3x2"])
+                                dict(math=3), dict(qk="e4m3x2"), dict(qk="e4m3x2", math=2)],
+                         ids=["default", "cvt", "row-scales", "v1", "math0", "math1", "math2", "math3", "qk-e4m3x2", "qk-e4m3x2-math2"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES)
 def test_kernel_matches_fp8_oracle(kw, lens, h, s_q, splits):
     q, kv8, bt, sl = _inputs(lens, h, s_q, "cuda")
@@ -130,12 +130,12 @@ def test_kernel_matches_fp8_oracle(kw, lens, h, s_q, splits):
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
-@pytest.mark.parametrize("qk", ["e4m3x2", "e4m3"])
+@pytest.mark.parametrize("qk,math", [("e4m3x2", 0), ("e4m3", 0), ("e4m3", 2)])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES[:4])
-def test_kernel_e4m3_scores_match_model(qk, lens, h, s_q, splits):
+def test_kernel_e4m3_scores_match_model(qk, math, lens, h, s_q, splits):
     "The e4m3 scores against the schedule model with the same e4m3 Q (one term too: its error is Q's rounding, modelled)."
     q, kv8, bt, sl = _inputs(lens, h, s_q, "cuda")
-    o, l = mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=splits, qk=qk)
+    o, l = mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=splits, qk=qk, math=math)
     mo, ml = fp8_gluon_model(*(x.cpu() for x in (q, kv8, bt, sl)), 192 ** -0.5, num_splits=splits, qk=qk)
     e = compare(o.cpu(), l.cpu(), mo, ml)
     assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
