@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover
 
 # %% auto #0
 __all__ = ['QK_TERMS', 'E4M3_BF16_FMA_PTX', 'E4M3_SHIFT_SCALE', 'FP8G_VARIANTS', 'FP8G_DEFAULT', 'FP8G_MATH3', 'FP8G_QK',
-           'FP8G_QK_ABLATIONS', 'FP8G_ABLATIONS', 'FP8G_SHAPES', 'q_e4m3_pow2', 'fp8_gluon_model', 'e4m3_shift_bf16',
+           'FP8G_QK_ABLATIONS', 'FP8G_ABLATIONS', 'FP8G_SHAPES', 'fp8_gluon_model', 'q_e4m3_pow2', 'e4m3_shift_bf16',
            'mla_decode_fp8_gluon', 'fp8_gluon_report', 'gpu_check_fp8_gluon', 'bench_fp8_gluon']
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #b7fd47b7
@@ -49,23 +49,6 @@ def _fp8g_splits_for(b, s_q, h, max_splits, sms) -> int:
     return pick_splits(b * -(-s_q * h // bn), max_splits, sms, fill=0.9)
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #9c3d74c4
-QK_TERMS = {"bf16": 0, "e4m3": 1, "e4m3x2": 2}   # the scores' Q: bf16 (default) or one or two e4m3 terms
-
-def q_e4m3_pow2(q: torch.Tensor,             # (..., r + d_rope) absorbed queries, fp32 or bf16 values
-                kv_lora_rank: int = 512,     # r: the latent part is rounded, the rope part kept
-                terms: int = 2,              # e4m3 terms per value: 1 (hi) or 2 (hi + 16 x its rounding error)
-               ) -> torch.Tensor:
-    "Q as `qk='e4m3'`/`'e4m3x2'` sees it: per (row, 128 columns) e = the power of two >= amax/448, (hi + lo/16) x e; fp32."
-    r = kv_lora_rank
-    x = q[..., :r].float().reshape(*q.shape[:-1], r // 128, 128)
-    amax = x.abs().amax(-1, keepdim=True)
-    bits = ((amax * (1.0 / 448.0)).view(torch.int32) + 0x7FFFFF) & 0x7F800000     # round amax / 448 up to a power of two
-    e = torch.where(amax > 0, bits, 0x3F800000).view(torch.float32)
-    y = x * (0x7F000000 - e.view(torch.int32)).view(torch.float32)                 # x / e, exact
-    hi = y.to(torch.float8_e4m3fn).float()
-    lo = ((y - hi) * 16).to(torch.float8_e4m3fn).float() if terms == 2 else torch.zeros_like(hi)
-    return torch.cat([((hi + lo / 16) * e).reshape(*q.shape[:-1], r), q[..., r:].float()], -1)
-
 def fp8_gluon_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank=512, num_splits=None,
                     qk="bf16"):   # "e4m3"/"e4m3x2": the scores take Q as the kernel's e4m3 terms (q_e4m3_pow2)
     "The Gluon FP8 kernel's schedule in torch: per 64-token tile dequantise to bf16, S^T = K Q^T, P^T in bf16, out^T += V^T P^T."
@@ -107,6 +90,24 @@ def fp8_gluon_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_l
     w_ = torch.exp(lp - torch.where(lse == float("-inf"), 0.0, lse)[:, None]).nan_to_num(0.0)
     out = (w_[..., None] * op).sum(1)
     return out.reshape(b, s_q, h, r).to(q.dtype), lse.reshape(b, s_q, h).transpose(1, 2).contiguous()
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #b8b6d08a
+QK_TERMS = {"bf16": 0, "e4m3": 1, "e4m3x2": 2}   # the scores' Q: bf16 (default) or one or two e4m3 terms
+
+def q_e4m3_pow2(q: torch.Tensor,             # (..., r + d_rope) absorbed queries, fp32 or bf16 values
+                kv_lora_rank: int = 512,     # r: the latent part is rounded, the rope part kept
+                terms: int = 2,              # e4m3 terms per value: 1 (hi) or 2 (hi + 16 x its rounding error)
+               ) -> torch.Tensor:
+    "Q as `qk='e4m3'`/`'e4m3x2'` sees it: per (row, 128 columns) e = the power of two >= amax/448, (hi + lo/16) x e; fp32."
+    r = kv_lora_rank
+    x = q[..., :r].float().reshape(*q.shape[:-1], r // 128, 128)
+    amax = x.abs().amax(-1, keepdim=True)
+    bits = ((amax * (1.0 / 448.0)).view(torch.int32) + 0x7FFFFF) & 0x7F800000     # round amax / 448 up to a power of two
+    e = torch.where(amax > 0, bits, 0x3F800000).view(torch.float32)
+    y = x * (0x7F000000 - e.view(torch.int32)).view(torch.float32)                 # x / e, exact
+    hi = y.to(torch.float8_e4m3fn).float()
+    lo = ((y - hi) * 16).to(torch.float8_e4m3fn).float() if terms == 2 else torch.zeros_like(hi)
+    return torch.cat([((hi + lo / 16) * e).reshape(*q.shape[:-1], r), q[..., r:].float()], -1)
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #59292863
 if gluon is not None:
