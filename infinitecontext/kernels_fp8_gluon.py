@@ -27,8 +27,8 @@ except ImportError:  # pragma: no cover
 
 # %% auto #0
 __all__ = ['QK_TERMS', 'E4M3_BF16_FMA_PTX', 'E4M3_SHIFT_SCALE', 'FP8G_VARIANTS', 'FP8G_DEFAULT', 'FP8G_MATH3', 'FP8G_QK',
-           'FP8G_QK_ABLATIONS', 'FP8G_ABLATIONS', 'FP8G_SHAPES', 'fp8_gluon_model', 'q_e4m3_pow2', 'e4m3_shift_bf16',
-           'mla_decode_fp8_gluon', 'fp8_gluon_report', 'gpu_check_fp8_gluon', 'bench_fp8_gluon']
+           'FP8G_BTA', 'FP8G_QK_ABLATIONS', 'FP8G_ABLATIONS', 'FP8G_SHAPES', 'fp8_gluon_model', 'q_e4m3_pow2',
+           'e4m3_shift_bf16', 'mla_decode_fp8_gluon', 'fp8_gluon_report', 'gpu_check_fp8_gluon', 'bench_fp8_gluon']
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #b7fd47b7
 def _fp8g_shape(s_q, h):
@@ -260,11 +260,17 @@ def e4m3_shift_bf16(b: torch.Tensor) -> torch.Tensor:
 if gluon is not None:
     @gluon.jit
     def _ws_loader(v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles,
-                   PAGE: gl.constexpr, NR: gl.constexpr):
-        "Producer warp: each tile as two half-tiles of e4m3 values (+ the scales) into a ring of NR, its rope into the bf16 slot t % 2."
+                   PAGE: gl.constexpr, NR: gl.constexpr, BTA: gl.constexpr = 0):
+        """Producer warp: each tile as two half-tiles of e4m3 values (+ the scales) into a ring of NR, its rope into the bf16 slot
+        t % 2. BTA 1: the block-table entry of tile t + 1 is loaded in tile t, so its latency is not on the issue path."""
+        r_next = gl.load(bt_row + (tile0 * 64) // PAGE, mask=(BTA == 1) & (n_tiles > 0), other=0) * PAGE + (tile0 * 64) % PAGE
         for t in range(n_tiles):
             tok = (tile0 + t) * 64
-            r0 = gl.load(bt_row + tok // PAGE) * PAGE + tok % PAGE
+            if BTA == 1:
+                r0 = r_next
+                r_next = gl.load(bt_row + (tok + 64) // PAGE, mask=t + 1 < n_tiles, other=0) * PAGE + (tok + 64) % PAGE
+            else:
+                r0 = gl.load(bt_row + tok // PAGE) * PAGE + tok % PAGE
             for hh in gl.static_range(2):
                 i = 2 * t + hh
                 st = i % NR
@@ -663,7 +669,7 @@ if gluon is not None:
                                  stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, S_Q, M, NUM_SPLITS,
                                  BN: gl.constexpr, R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, NR: gl.constexpr,
                                  DIRECT: gl.constexpr, DQ: gl.constexpr = 0, ABLATE: gl.constexpr = 0, DQ_REGS: gl.constexpr = 160,
-                                 MATH: gl.constexpr = 0, SBN: gl.constexpr = 8, QK: gl.constexpr = 0):
+                                 MATH: gl.constexpr = 0, SBN: gl.constexpr = 8, QK: gl.constexpr = 0, BTA: gl.constexpr = 0):
         pid_n, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_n * BN
         seqlen = gl.load(SEQ + pid_b)
@@ -723,7 +729,7 @@ if gluon is not None:
                             stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
                             BN, R, NR, DIRECT, DQ == 3, QK, MATH)),
             (_ws_dequant, (raw8, rsc, kv_smem, raw_ready, raw_free, bf_ready, bf_free, tile0, n_tiles, end, NR, DQ, ABLATE)),
-            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR)),
+            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR, BTA)),
             ], [4, 1], [DQ_REGS, 40])
         elif MATH == 3:                                                     # the dequantising warpgroup computes S^T too
             gl.warp_specialize([
@@ -733,7 +739,7 @@ if gluon is not None:
                         BN, R, DIRECT, ABLATE, DQ == 3, MATH)),
             (_ws_dequant_mma, (raw8, rsc, kv_smem, kr_smem, q_smem, qp_smem, s_smem, raw_ready, raw_free, bf_ready, bf_free, kr_ready,
                                tile0, n_tiles, end, NR, BN)),
-            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR)),
+            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR, BTA)),
             ], [4, 1], [DQ_REGS, 40])
         else:
             gl.warp_specialize([
@@ -742,7 +748,7 @@ if gluon is not None:
                         stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
                         BN, R, DIRECT, ABLATE, DQ == 3, MATH)),
             (_ws_dequant, (raw8, rsc, kv_smem, raw_ready, raw_free, bf_ready, bf_free, tile0, n_tiles, end, NR, DQ, ABLATE)),
-            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR)),
+            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR, BTA)),
             ], [4, 1], [DQ_REGS, 40])
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #69da71e4
@@ -771,7 +777,7 @@ def _fp8g_descs(kv_cache, r=512, dr=64, vcols=512, cache=True):
 
 def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank=512, impl=None,
                          max_seqlen=None, validate=True, num_splits=None, kernel="ws", stages=None, dq=3,
-                         cache_descs=True, ablate=0, math=0, qk="bf16"):   # timing experiments only, results WRONG: 1 no dequantisation, 2 no tensor-core products
+                         cache_descs=True, ablate=0, math=0, qk="bf16", bt_ahead=0):   # timing experiments only, results WRONG: 1 no dequantisation, 2 no tensor-core products
     "MLA decode over FlashMLA's FP8 cache (Gluon, sm_90): out (b, s_q, h, 512) bf16, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and torch.cuda.get_device_capability(q.device)[0] == 9
     impl = impl or ("gluon" if hopper else "model")
@@ -790,6 +796,9 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
         raise ValueError(f"qk picks the scores' operands: 'bf16' (the dequantised tile, default), 'e4m3' or 'e4m3x2' (the raw e4m3 "
                          f"tile times Q rounded to one or two e4m3 terms; the 'ws' kernel with math=0 or 2 only); got qk={qk!r} with "
                          f"kernel={kernel!r}, math={math!r}, ablate={ablate!r}")
+    if bt_ahead not in (0, 1) or (bt_ahead and kernel != "ws"):
+        raise ValueError(f"bt_ahead: 1 loads each tile's block-table entry one tile ahead in the 'ws' kernel's producer warp, 0 not; "
+                         f"got bt_ahead={bt_ahead!r} with kernel={kernel!r}")
     if impl == "model": return fp8_gluon_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, qk=qk)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03b's mla_decode_fp8")
@@ -821,7 +830,7 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
     if kernel == "ws":
         _mla_decode_fp8_gluon_ws[grid](q, *_fp8g_descs(kv_cache, r, d - r, r // 2, cache_descs), *args, BN=bn, R=r, DR=d - r, PAGE=page,
                                        NR=stages, DIRECT=direct, DQ=dq, ABLATE=ablate, MATH=math,
-                                       SBN=bn if math == 3 else 8, QK=qkt, num_warps=4)
+                                       SBN=bn if math == 3 else 8, QK=qkt, BTA=bt_ahead, num_warps=4)
     elif kernel == "tma":
         _mla_decode_fp8_gluon[grid](q, *_fp8g_descs(kv_cache, r, d - r, r, cache_descs), *args, BN=bn, R=r, DR=d - r, PAGE=page,
                                     STAGES=stages, DIRECT=direct, DQ=int(dq == 1), num_warps=4)   # v1: cvt (0) or bf16 product (1)
@@ -834,7 +843,7 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #966b9b82
 def fp8_gluon_report(kernel: str = "ws", bn: int = 16, stages: int = 3, direct: bool = False, dq: int = 3, math: int = 0,
-                     ptx: bool = False, qk: str = "bf16") -> dict:   # ptx: also return the PTX text
+                     ptx: bool = False, qk: str = "bf16", bt_ahead: int = 0) -> dict:   # ptx: also return the PTX text
     "Compile an FP8 Gluon kernel for sm_90a without a GPU: registers, spills (ptxas), shared memory, wgmma/TMA/conversion counts."
     ptx_out = ptx
     import re, warnings
@@ -843,7 +852,7 @@ def fp8_gluon_report(kernel: str = "ws", bn: int = 16, stages: int = 3, direct: 
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_fp8_gluon_ws if kernel == "ws" else _mla_decode_fp8_gluon
     consts = dict(BN=bn, R=512, DR=64, PAGE=64, DIRECT=direct, DQ=dq if kernel == "ws" else int(dq == 1))
-    consts.update(dict(NR=stages, ABLATE=0, DQ_REGS=160, MATH=math, SBN=bn if math == 3 else 8, QK=QK_TERMS[qk]) if kernel == "ws" else dict(STAGES=stages))
+    consts.update(dict(NR=stages, ABLATE=0, DQ_REGS=160, MATH=math, SBN=bn if math == 3 else 8, QK=QK_TERMS[qk], BTA=bt_ahead) if kernel == "ws" else dict(STAGES=stages))
     lay = lambda s, dt: repr(gl.NVMMASharedLayout.get_default_for(s, dt))
     vc = 256 if kernel == "ws" else 512
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
@@ -871,6 +880,8 @@ FP8G_DEFAULT = "03e shifts (dq=3)"    # the variant mla_decode_fp8_gluon runs wi
 FP8G_MATH3 = {"03e S from registers (math=3)": dict(dq=3, math=3)}   # measured in a second call (tools/gpu_03e_regs.sh)
 FP8G_QK = {"03e e4m3 scores (qk=e4m3x2)": dict(qk="e4m3x2"), "03e e4m3 scores, async (math=2)": dict(qk="e4m3x2", math=2),
            "03e e4m3 scores, 1 term (qk=e4m3)": dict(qk="e4m3")}   # measured in a third call (tools/gpu_03e_qk.sh)
+FP8G_BTA = {"03e shifts, table ahead (bt_ahead=1)": dict(bt_ahead=1), "03e e4m3x2, table ahead": dict(qk="e4m3x2", bt_ahead=1),
+            "03e e4m3, ring of 4": dict(qk="e4m3", stages=4), "03e e4m3, ring of 4, table ahead": dict(qk="e4m3", stages=4, bt_ahead=1)}
 FP8G_QK_ABLATIONS = {"03e e4m3x2, no dequant (WRONG)": dict(qk="e4m3x2", ablate=1),
                      "03e e4m3x2 math=2, no dequant (WRONG)": dict(qk="e4m3x2", math=2, ablate=1)}
 FP8G_ABLATIONS = {"03e shifts, no host cache": dict(dq=3, cache_descs=False), "03e no dequant (WRONG)": dict(ablate=1),
@@ -953,12 +964,11 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
     if "--smoke" in sys.argv:                                       # --smoke [math | qk]: one variant, in its own process
         kv8, bt, sl = make_paged_cache_fp8([1000, 70], 64, 512, 64, "cuda")
         q = torch.randn(2, 1, 16, 576, device="cuda", dtype=torch.bfloat16)
-        arg = sys.argv[-1].split(":")                                  # math, qk or qk:math
-        mth = int(arg[-1]) if arg[-1].isdigit() else 0
-        qk = arg[0] if arg[0] in QK_TERMS else "bf16"
-        e = compare(*mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=2, math=mth, qk=qk),
-                    *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
-        print("smoke", mth, qk, e); sys.exit(0 if e["cos"] > (0.998 if qk == "e4m3" else 0.9999) else 1)
+        arg = sys.argv[-1].split(":")                                  # math, qk, qk:math or a variant's name
+        kw = (FP8G_VARIANTS | FP8G_MATH3 | FP8G_QK | FP8G_BTA).get(sys.argv[-1])
+        kw = kw or dict(math=int(arg[-1]) if arg[-1].isdigit() else 0, qk=arg[0] if arg[0] in QK_TERMS else "bf16")
+        e = compare(*mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=2, **kw), *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
+        print("smoke", kw, e); sys.exit(0 if e["cos"] > (0.998 if kw.get("qk") == "e4m3" else 0.9999) else 1)
     V = dict(FP8G_VARIANTS)
     A = dict(FP8G_ABLATIONS)
     if os.environ.get("FP8G_OLD_ONLY"): V, A = {k: v for k, v in V.items() if v.get("dq") != 3}, {}   # if the smoke test of the shifts failed
@@ -966,10 +976,10 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
         if mth: V, A = ({k: v for k, v in d.items() if v.get("math", 0) != int(mth)} for d in (V, A))
     if os.environ.get("FP8G_ONLY"):                                  # a chosen few, math=3 among them
         only = os.environ["FP8G_ONLY"].split("|")
-        V = {k: v for k, v in (V | FP8G_MATH3 | FP8G_QK).items() if k in only}
+        V = {k: v for k, v in (V | FP8G_MATH3 | FP8G_QK | FP8G_BTA).items() if k in only}
         A = {k: v for k, v in (A | FP8G_QK_ABLATIONS).items() if k in only}
     if "--memcheck" in sys.argv:
         print("memcheck probe ok:", gpu_check_fp8_gluon(small=True, variants={k: V[k] for k in (FP8G_DEFAULT, "03e async, P V first (math=1)",
-              "03e async, S first (math=2)", "03e S from registers (math=3)", *(k for k in FP8G_QK if FP8G_QK[k]["qk"] == "e4m3x2"), "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
+              "03e async, S first (math=2)", "03e S from registers (math=3)", *(k for k, v in (FP8G_QK | FP8G_BTA).items() if v.get("qk", "bf16") != "e4m3"), "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
     elif "--check" in sys.argv: print("correct:", gpu_check_fp8_gluon(variants={k: v for k, v in V.items() if v.get("qk") != "e4m3"}))
     else: bench_fp8_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"), variants=V, ablations=A)

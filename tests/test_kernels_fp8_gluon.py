@@ -112,6 +112,8 @@ def test_clear_errors():
         mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, qk="fp8")
     with pytest.raises(ValueError, match="qk"):
         mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, qk="e4m3x2", math=1)
+    with pytest.raises(ValueError, match="bt_ahead"):
+        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, bt_ahead=2)
     if not HOPPER:
         with pytest.raises(RuntimeError, match="sm_90"):
             mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, impl="gluon")
@@ -119,8 +121,10 @@ def test_clear_errors():
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
 @pytest.mark.parametrize("kw", [dict(), dict(dq=0), dict(dq=2), dict(kernel="tma"), dict(math=0), dict(math=1), dict(math=2),
-                                dict(math=3), dict(qk="e4m3x2"), dict(qk="e4m3x2", math=2)],
-                         ids=["default", "cvt", "row-scales", "v1", "math0", "math1", "math2", "math3", "qk-e4m3x2", "qk-e4m3x2-math2"])
+                                dict(math=3), dict(qk="e4m3x2"), dict(qk="e4m3x2", math=2), dict(bt_ahead=1),
+                                dict(qk="e4m3x2", bt_ahead=1)],
+                         ids=["default", "cvt", "row-scales", "v1", "math0", "math1", "math2", "math3", "qk-e4m3x2", "qk-e4m3x2-math2",
+                              "bt-ahead", "qk-e4m3x2-bt-ahead"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES)
 def test_kernel_matches_fp8_oracle(kw, lens, h, s_q, splits):
     q, kv8, bt, sl = _inputs(lens, h, s_q, "cuda")
@@ -130,12 +134,13 @@ def test_kernel_matches_fp8_oracle(kw, lens, h, s_q, splits):
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
-@pytest.mark.parametrize("qk,math", [("e4m3x2", 0), ("e4m3", 0), ("e4m3", 2)])
+@pytest.mark.parametrize("kw", [dict(qk="e4m3x2"), dict(qk="e4m3"), dict(qk="e4m3", math=2), dict(qk="e4m3", stages=4, bt_ahead=1)],
+                         ids=["e4m3x2", "e4m3", "e4m3-math2", "e4m3-ring4-bt-ahead"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES[:4])
-def test_kernel_e4m3_scores_match_model(qk, math, lens, h, s_q, splits):
+def test_kernel_e4m3_scores_match_model(kw, lens, h, s_q, splits):
     "The e4m3 scores against the schedule model with the same e4m3 Q (one term too: its error is Q's rounding, modelled)."
     q, kv8, bt, sl = _inputs(lens, h, s_q, "cuda")
-    o, l = mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=splits, qk=qk, math=math)
-    mo, ml = fp8_gluon_model(*(x.cpu() for x in (q, kv8, bt, sl)), 192 ** -0.5, num_splits=splits, qk=qk)
+    o, l = mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=splits, **kw)
+    mo, ml = fp8_gluon_model(*(x.cpu() for x in (q, kv8, bt, sl)), 192 ** -0.5, num_splits=splits, qk=kw["qk"])
     e = compare(o.cpu(), l.cpu(), mo, ml)
     assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
