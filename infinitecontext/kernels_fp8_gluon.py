@@ -799,6 +799,11 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
     if bt_ahead not in (0, 1) or (bt_ahead and kernel != "ws"):
         raise ValueError(f"bt_ahead: 1 loads each tile's block-table entry one tile ahead in the 'ws' kernel's producer warp, 0 not; "
                          f"got bt_ahead={bt_ahead!r} with kernel={kernel!r}")
+    bn = _fp8g_shape(s_q, h)[0]
+    most = (4 if qk == "e4m3" else 3) if bn == 16 else 2             # raw half-tiles that fit 227 KB of shared memory ('ws')
+    if kernel == "ws" and stages is not None and not 1 < stages <= most:
+        raise ValueError(f"stages={stages!r}: the 'ws' kernel's ring holds 2..{most} half-tiles at {bn} heads a program (s_q x h = "
+                         f"{s_q * h}{', qk=' + repr(qk) if qk != 'bf16' else ''}); only qk='e4m3' at 16 heads leaves room for 4")
     if impl == "model": return fp8_gluon_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, qk=qk)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03b's mla_decode_fp8")

@@ -114,6 +114,10 @@ def test_clear_errors():
         mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, qk="e4m3x2", math=1)
     with pytest.raises(ValueError, match="bt_ahead"):
         mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, bt_ahead=2)
+    with pytest.raises(ValueError, match="stages=4"):                    # 4 half-tiles fit only with qk='e4m3' at 16 heads
+        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, stages=4)
+    with pytest.raises(ValueError, match="2..2 half-tiles at 32 heads"):
+        mla_decode_fp8_gluon(q.repeat(1, 1, 2, 1), kv8, bt, sl, 0.1, stages=4, qk="e4m3")
     if not HOPPER:
         with pytest.raises(RuntimeError, match="sm_90"):
             mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, impl="gluon")
@@ -139,6 +143,8 @@ def test_kernel_matches_fp8_oracle(kw, lens, h, s_q, splits):
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES[:4])
 def test_kernel_e4m3_scores_match_model(kw, lens, h, s_q, splits):
     "The e4m3 scores against the schedule model with the same e4m3 Q (one term too: its error is Q's rounding, modelled)."
+    if kw.get("stages") == 4 and s_q * h > 16:
+        pytest.skip("a ring of 4 fits only at 16 heads a program (the launcher says so: test_clear_errors)")
     q, kv8, bt, sl = _inputs(lens, h, s_q, "cuda")
     o, l = mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=splits, **kw)
     mo, ml = fp8_gluon_model(*(x.cpu() for x in (q, kv8, bt, sl)), 192 ** -0.5, num_splits=splits, qk=kw["qk"])
