@@ -4,8 +4,9 @@ CPU: the schedule model against 03b's FP8 oracle (NaN bytes in every unused slot
 h 1/16/64, s_q 1/2, one to four splits), split invariance, and the clear errors.
 CPU: the default dequantiser's byte shifts, emulated, exact for all 256 bytes.
 CPU: Q as the e4m3 scores see it (power-of-two block scales, one or two terms) and the model's qk='e4m3x2' against the oracle.
-GPU (sm_90): the warp-specialised kernel (default byte shifts, cvt, row scales, the three other math schedules, e4m3 scores)
-and the one-warpgroup first version against the oracle; both e4m3-score variants against the model of their own Q.
+GPU (sm_90): the warp-specialised kernel (default byte shifts, cvt, row scales, the three other math schedules, e4m3 scores,
+the block table read a tile ahead) and the one-warpgroup first version against the oracle; the e4m3-score variants (one
+term, math=2, a ring of four) against the model of their own Q.
 """
 import pytest
 import torch
