@@ -1,4 +1,4 @@
-"""03b stores the latent cache in FlashMLA's FP8 format (656 bytes a token instead of 1,152) but decodes it slower than 03's bf16 kernel reads twice the bytes. Here we write an FP8 decode kernel in Triton's Gluon dialect: a producer warp streams e4m3 half-tiles by TMA, a dequantising warpgroup turns them into bf16 tiles in shared memory (exactly: the scales are powers of two) with integer byte shifts and one bf16x2 `fma` per two values, and a math warpgroup multiplies them on the tensor cores with the operands swapped, so that 16 heads need no padding to wgmma's 64 rows. A torch model of the exact schedule and an emulation of the byte shifts are checked on CPU, the kernels compile for sm_90a offline, and on an H100 the kernel is correct, memcheck-clean and 1.49-1.57x faster than 03's bf16 kernel at 16 heads on uniform batches (kernel time), against the goal of 1.8x. Two asynchronous schedules of the math warpgroup are correct but no faster: about 307 KB of shared-memory traffic a tile, not the products' synchronisation, is what is left. Computing the scores from the dequantising warpgroup's registers (`math=3`) cuts that traffic by 56 KB and is correct, but slower (0.199 ms against 0.154 at 64 x 8k): its synchronous products and two-byte loads lengthen the dequantiser's chain.
+"""03b stores the latent cache in FlashMLA's FP8 format (656 bytes a token instead of 1,152) but decodes it slower than 03's bf16 kernel reads twice the bytes. Here we write an FP8 decode kernel in Triton's Gluon dialect: a producer warp streams e4m3 half-tiles by TMA, a dequantising warpgroup turns them into bf16 tiles in shared memory (exactly: the scales are powers of two) with integer byte shifts and one bf16x2 `fma` per two values, and a math warpgroup multiplies them on the tensor cores with the operands swapped, so that 16 heads need no padding to wgmma's 64 rows. A torch model of the exact schedule and an emulation of the byte shifts are checked on CPU, the kernels compile for sm_90a offline, and on an H100 the kernel is correct, memcheck-clean and 1.49-1.57x faster than 03's bf16 kernel at 16 heads on uniform batches (kernel time), against the goal of 1.8x. Two asynchronous schedules of the math warpgroup are correct but no faster: about 307 KB of shared-memory traffic a tile, not the products' synchronisation, is what is left. Computing the scores from the dequantising warpgroup's registers (`math=3`) cuts that traffic by 56 KB and is correct, but slower (0.199 ms against 0.154 at 64 x 8k): its synchronous products and two-byte loads lengthen the dequantiser's chain. Three later variants test that account, and all are correct and memcheck-clean: the scores as e4m3 products straight from the TMA'd bytes with $Q$ in two e4m3 terms (`qk='e4m3x2'`: 31 KB less traffic, accurate, within -0.8% to +1.6% of the default), the block table read a tile ahead, and a deeper ring. None moves the time, so the default stays. What is left looks like the HBM side of a 656-byte row.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_fp8_gluon.html.md"""
 
@@ -26,9 +26,9 @@ except ImportError:  # pragma: no cover
     gluon = None
 
 # %% auto #0
-__all__ = ['E4M3_BF16_FMA_PTX', 'E4M3_SHIFT_SCALE', 'FP8G_VARIANTS', 'FP8G_DEFAULT', 'FP8G_MATH3', 'FP8G_ABLATIONS',
-           'FP8G_SHAPES', 'fp8_gluon_model', 'e4m3_shift_bf16', 'mla_decode_fp8_gluon', 'fp8_gluon_report',
-           'gpu_check_fp8_gluon', 'bench_fp8_gluon']
+__all__ = ['QK_TERMS', 'E4M3_BF16_FMA_PTX', 'E4M3_SHIFT_SCALE', 'FP8G_VARIANTS', 'FP8G_DEFAULT', 'FP8G_MATH3', 'FP8G_QK',
+           'FP8G_BTA', 'FP8G_QK_ABLATIONS', 'FP8G_ABLATIONS', 'FP8G_SHAPES', 'fp8_gluon_model', 'q_e4m3_pow2',
+           'e4m3_shift_bf16', 'mla_decode_fp8_gluon', 'fp8_gluon_report', 'gpu_check_fp8_gluon', 'bench_fp8_gluon']
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #b7fd47b7
 def _fp8g_shape(s_q, h):
@@ -49,14 +49,17 @@ def _fp8g_splits_for(b, s_q, h, max_splits, sms) -> int:
     return pick_splits(b * -(-s_q * h // bn), max_splits, sms, fill=0.9)
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #9c3d74c4
-def fp8_gluon_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank=512, num_splits=None):
+def fp8_gluon_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank=512, num_splits=None,
+                    qk="bf16"):   # "e4m3"/"e4m3x2": the scores take Q as the kernel's e4m3 terms (q_e4m3_pow2)
     "The Gluon FP8 kernel's schedule in torch: per 64-token tile dequantise to bf16, S^T = K Q^T, P^T in bf16, out^T += V^T P^T."
     _check_fp8(q, kv_cache, kv_lora_rank, 128)
     b, s_q, h, d = q.shape
     r, page, M = kv_lora_rank, kv_cache.shape[1], s_q * h
     bn, _ = _fp8g_shape(s_q, h)
     S = _fp8g_splits(b, s_q, h, int(cache_seqlens.max()), q.device, num_splits)
-    qb = q.bfloat16().float().reshape(b, M, d)                        # folded rows (query token, head), bf16 values
+    qb = q.bfloat16().float()
+    if qk != "bf16" and bn == 16: qb = q_e4m3_pow2(qb, r, QK_TERMS[qk])   # the kernel's e4m3 Q (16 heads a program)
+    qb = qb.reshape(b, M, d)                                          # folded rows (query token, head)
     op = torch.zeros(b, S, M, r); lp = torch.full((b, S, M), float("-inf"))
     lg2 = softmax_scale * 1.4426950408889634
     for bi in range(b):
@@ -87,6 +90,24 @@ def fp8_gluon_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_l
     w_ = torch.exp(lp - torch.where(lse == float("-inf"), 0.0, lse)[:, None]).nan_to_num(0.0)
     out = (w_[..., None] * op).sum(1)
     return out.reshape(b, s_q, h, r).to(q.dtype), lse.reshape(b, s_q, h).transpose(1, 2).contiguous()
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #b8b6d08a
+QK_TERMS = {"bf16": 0, "e4m3": 1, "e4m3x2": 2}   # the scores' Q: bf16 (default) or one or two e4m3 terms
+
+def q_e4m3_pow2(q: torch.Tensor,             # (..., r + d_rope) absorbed queries, fp32 or bf16 values
+                kv_lora_rank: int = 512,     # r: the latent part is rounded, the rope part kept
+                terms: int = 2,              # e4m3 terms per value: 1 (hi) or 2 (hi + 16 x its rounding error)
+               ) -> torch.Tensor:
+    "Q as `qk='e4m3'`/`'e4m3x2'` sees it: per (row, 128 columns) e = the power of two >= amax/448, (hi + lo/16) x e; fp32."
+    r = kv_lora_rank
+    x = q[..., :r].float().reshape(*q.shape[:-1], r // 128, 128)
+    amax = x.abs().amax(-1, keepdim=True)
+    bits = ((amax * (1.0 / 448.0)).view(torch.int32) + 0x7FFFFF) & 0x7F800000     # round amax / 448 up to a power of two
+    e = torch.where(amax > 0, bits, 0x3F800000).view(torch.float32)
+    y = x * (0x7F000000 - e.view(torch.int32)).view(torch.float32)                 # x / e, exact
+    hi = y.to(torch.float8_e4m3fn).float()
+    lo = ((y - hi) * 16).to(torch.float8_e4m3fn).float() if terms == 2 else torch.zeros_like(hi)
+    return torch.cat([((hi + lo / 16) * e).reshape(*q.shape[:-1], r), q[..., r:].float()], -1)
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #59292863
 if gluon is not None:
@@ -239,11 +260,17 @@ def e4m3_shift_bf16(b: torch.Tensor) -> torch.Tensor:
 if gluon is not None:
     @gluon.jit
     def _ws_loader(v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles,
-                   PAGE: gl.constexpr, NR: gl.constexpr):
-        "Producer warp: each tile as two half-tiles of e4m3 values (+ the scales) into a ring of NR, its rope into the bf16 slot t % 2."
+                   PAGE: gl.constexpr, NR: gl.constexpr, BTA: gl.constexpr = 0):
+        """Producer warp: each tile as two half-tiles of e4m3 values (+ the scales) into a ring of NR, its rope into the bf16 slot
+        t % 2. BTA 1: the block-table entry of tile t + 1 is loaded in tile t, so its latency is not on the issue path."""
+        r_next = gl.load(bt_row + (tile0 * 64) // PAGE, mask=(BTA == 1) & (n_tiles > 0), other=0) * PAGE + (tile0 * 64) % PAGE
         for t in range(n_tiles):
             tok = (tile0 + t) * 64
-            r0 = gl.load(bt_row + tok // PAGE) * PAGE + tok % PAGE
+            if BTA == 1:
+                r0 = r_next
+                r_next = gl.load(bt_row + (tok + 64) // PAGE, mask=t + 1 < n_tiles, other=0) * PAGE + (tok + 64) % PAGE
+            else:
+                r0 = gl.load(bt_row + tok // PAGE) * PAGE + tok % PAGE
             for hh in gl.static_range(2):
                 i = 2 * t + hh
                 st = i % NR
@@ -470,6 +497,170 @@ if gluon is not None:
         _fp8g_epilogue(o, l_i, m_i, hc, gl.arange(0, R, layout=tok_l), pid_b, pid_s, OUT, LSE, OP, LP, stride_ob, stride_os,
                        stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, M, DIRECT, FOLD)
 
+    @gluon.jit
+    def _qk8_stage_q(Qb, q_smem, qs_smem, row0, stride_qs, stride_qh, H, M, BN: gl.constexpr, R: gl.constexpr, QK: gl.constexpr):
+        """Q's latent part as QK e4m3 terms per (head, 128 columns): e = the power of two >= amax / 448, hi = e4m3(q / e),
+        lo = e4m3((q / e - hi) x 16); B row c holds head 8 (c // 8QK) + c % 8, term (c // 8) % QK; qs_smem[j NQ + c] its factor."""
+        NQ: gl.constexpr = QK * BN
+        ql: gl.constexpr = gl.BlockedLayout([1, 16], [4, 8], [4, 1], [1, 0])
+        c = gl.arange(0, NQ, layout=gl.SliceLayout(1, ql))
+        head = row0 + (c // (8 * QK)) * 8 + c % 8
+        term = (c // 8) % QK
+        col = gl.arange(0, 128, layout=gl.SliceLayout(0, ql))
+        base = Qb + (head // H) * stride_qs + (head % H) * stride_qh
+        for j in gl.static_range(R // 128):
+            x = gl.load(base[:, None] + j * 128 + col[None, :], mask=(head < M)[:, None], other=0.0).to(gl.float32)
+            amax = gl.max(gl.abs(x), 1)
+            eb = ((amax * (1.0 / 448.0)).to(gl.int32, bitcast=True) + 0x7FFFFF) & 0x7F800000   # round up to a power of two
+            eb = gl.where(amax > 0.0, eb, 0x3F800000)
+            y = x * (0x7F000000 - eb).to(gl.float32, bitcast=True)[:, None]                   # x / e, exact
+            hi = y.to(gl.float8e4nv)
+            if QK == 2:
+                lo = ((y - hi.to(gl.float32)) * 16.0).to(gl.float8e4nv)
+                hi = gl.where((term == 0)[:, None], hi, lo)
+            q_smem.slice(j * 128, 128, dim=1).store(hi)
+            qs_smem.slice(j * NQ, NQ).store(eb.to(gl.float32, bitcast=True) * gl.where(term == 0, 1.0, 0.0625))
+
+    @gluon.jit
+    def _qk8_block(acc, sc, j: gl.constexpr, qf, q_l: gl.constexpr):
+        "One 128-column block's e4m3 product x its token scales (rows: sc, 64 x 4, in the accumulator's row order) x Q's factors qf."
+        ks = gl.sum(gl.where(gl.arange(0, 4, layout=gl.SliceLayout(0, sc.type.layout))[None, :] == j, sc, 0.0), 1)
+        ks = gl.convert_layout(ks, gl.SliceLayout(1, q_l))                # the same rows per thread: no data moves
+        return acc * ks[:, None] * qf[None, :]
+
+    @gluon.jit
+    def _qk8_combine(a0, a1, a2, a3, sr, sc, qf0, qf1, qf2, qf3, q_l: gl.constexpr, s_l: gl.constexpr, BN: gl.constexpr, QK: gl.constexpr):
+        "S^T from the four blocks' e4m3 products (x token scales x Q factors), the two Q terms added, plus the rope part sr."
+        sc = gl.where(sc == sc, sc, 0.0)                                  # NaN scales (rows past the end) -> 0 (masked later)
+        sq = _qk8_block(a0, sc, 0, qf0, q_l) + _qk8_block(a1, sc, 1, qf1, q_l)
+        sq = sq + _qk8_block(a2, sc, 2, qf2, q_l) + _qk8_block(a3, sc, 3, qf3, q_l)
+        if QK == 2:                                                       # columns (8-head group, term, head): add the two terms
+            sq = gl.reshape(gl.sum(gl.reshape(sq, [64, BN // 8, 2, 8]), 2), [64, BN])
+        return gl.convert_layout(sq, s_l) + sr
+
+    @gluon.jit
+    def _ws_math_qk8(q_smem, qs_smem, qp_smem, raw8, rsc, kv_smem, kr_smem, p_smem, raw_ready, raw_free, bf_ready, bf_free, kr_ready,
+                     OUT, LSE, OP, LP, sm_scale_log2, pid_b, pid_s, row0, tile0, n_tiles, end, seqlen, H, S_Q, M,
+                     stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
+                     BN: gl.constexpr, R: gl.constexpr, NR: gl.constexpr, DIRECT: gl.constexpr, FOLD: gl.constexpr, QK: gl.constexpr,
+                     MATH: gl.constexpr = 0):
+        """Math warpgroup, e4m3 scores: S^T = K8 Q8^T on the FP8 tensor cores straight from the two raw half-tiles (one
+        accumulator per 128-column scale block, N = QK x BN), the rope part in bf16, then the softmax and out^T += V^T P^T.
+        MATH 0: synchronous P V. MATH 2: tile t's scores first, tile t - 1's P V asynchronously behind them, tile t's softmax
+        under that product (the scores need no bf16 tile, so this holds one bf16 slot at a time)."""
+        NQ: gl.constexpr = QK * BN
+        s_l: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, BN, 16])
+        q_l: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, NQ, 32])
+        # the (64, 4) token scales with the accumulator's rows: row 16 warp + lane / 4 + 8 r, the four columns in registers
+        scl: gl.constexpr = gl.DistributedLinearLayout(reg_bases=[[0, 1], [0, 2], [8, 0]], lane_bases=[[0, 0], [0, 0], [1, 0], [2, 0], [4, 0]],
+                                                       warp_bases=[[16, 0], [32, 0]], block_bases=[], shape=[64, 4])
+        col_l: gl.constexpr = gl.SliceLayout(0, s_l)
+        tok_l: gl.constexpr = gl.SliceLayout(1, s_l)
+        hc = row0 + gl.arange(0, BN, layout=col_l)
+        limit = seqlen - S_Q + 1 + hc // H
+        m_i = gl.full([BN], float("-inf"), gl.float32, col_l)
+        l_i = gl.zeros([BN], gl.float32, col_l)
+        o = gl.zeros([R, BN], gl.float32, s_l)
+        qf0 = qs_smem.slice(0, NQ).load(gl.SliceLayout(0, q_l))           # Q's factors per block and B column, loaded once
+        qf1 = qs_smem.slice(NQ, NQ).load(gl.SliceLayout(0, q_l))
+        qf2 = qs_smem.slice(2 * NQ, NQ).load(gl.SliceLayout(0, q_l))
+        qf3 = qs_smem.slice(3 * NQ, NQ).load(gl.SliceLayout(0, q_l))
+        if MATH == 2:
+            l_p = gl.zeros([64, BN], gl.float32, s_l)                     # row sums per thread, summed in the epilogue
+            alpha = gl.full([BN], 1.0, gl.float32, col_l)
+            if n_tiles > 0:                                               # tile 0: scores, softmax, P^T into buffer 0
+                mbarrier.wait(raw_ready.index(0), 0)
+                mbarrier.wait(raw_ready.index(1), 0)
+                mbarrier.wait(kr_ready.index(0), 0)
+                z = gl.zeros([64, NQ], gl.float32, q_l)
+                a0 = warpgroup_mma(raw8.index(0).slice(0, 128, dim=1), q_smem.slice(0, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                a1 = warpgroup_mma(raw8.index(0).slice(128, 128, dim=1), q_smem.slice(128, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                a2 = warpgroup_mma(raw8.index(1).slice(0, 128, dim=1), q_smem.slice(256, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                a3 = warpgroup_mma(raw8.index(1).slice(128, 128, dim=1), q_smem.slice(384, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                sr = warpgroup_mma(kr_smem.index(0), qp_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False, is_async=True)
+                sc = rsc.index(0).load(scl)
+                a0, a1, a2, a3, sr = warpgroup_mma_wait(0, deps=(a0, a1, a2, a3, sr))
+                _bar_sync()
+                mbarrier.arrive(raw_free.index(0), count=1)
+                mbarrier.arrive(raw_free.index(1), count=1)
+                s = _qk8_combine(a0, a1, a2, a3, sr, sc, qf0, qf1, qf2, qf3, q_l, s_l, BN, QK)
+                m_i, alpha, p, l_p = _ws_softmax(s, m_i, l_p, limit, tile0 * 64, end, sm_scale_log2, BN)
+                p_smem.index(0).store(p.to(gl.bfloat16))
+                fence_async_shared()
+                _bar_sync()
+            for t in range(1, n_tiles):
+                slot = t % 2
+                st0 = (2 * t) % NR
+                st1 = (2 * t + 1) % NR
+                mbarrier.wait(raw_ready.index(st0), ((2 * t) // NR) & 1)
+                mbarrier.wait(raw_ready.index(st1), ((2 * t + 1) // NR) & 1)
+                mbarrier.wait(kr_ready.index(slot), (t // 2) & 1)
+                z = gl.zeros([64, NQ], gl.float32, q_l)
+                a0 = warpgroup_mma(raw8.index(st0).slice(0, 128, dim=1), q_smem.slice(0, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                a1 = warpgroup_mma(raw8.index(st0).slice(128, 128, dim=1), q_smem.slice(128, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                a2 = warpgroup_mma(raw8.index(st1).slice(0, 128, dim=1), q_smem.slice(256, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                a3 = warpgroup_mma(raw8.index(st1).slice(128, 128, dim=1), q_smem.slice(384, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+                sr = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False, is_async=True)
+                mbarrier.wait(bf_ready.index(1 - slot), ((t - 1) // 2) & 1)          # bf16 tile t - 1: its P V behind the scores
+                acc = warpgroup_mma(kv_smem.index(1 - slot).permute((1, 0)), p_smem.index(1 - slot), o * alpha[None, :], is_async=True)
+                sc = rsc.index(st0).load(scl)
+                a0, a1, a2, a3, sr = warpgroup_mma_wait(1, deps=(a0, a1, a2, a3, sr))   # groups finish in order: the scores are done
+                _bar_sync()
+                mbarrier.arrive(raw_free.index(st0), count=1)
+                mbarrier.arrive(raw_free.index(st1), count=1)
+                s = _qk8_combine(a0, a1, a2, a3, sr, sc, qf0, qf1, qf2, qf3, q_l, s_l, BN, QK)
+                m_i, alpha, p, l_p = _ws_softmax(s, m_i, l_p, limit, (tile0 + t) * 64, end, sm_scale_log2, BN)
+                p_smem.index(slot).store(p.to(gl.bfloat16))               # the other P^T buffer (P V of t - 1 reads its twin)
+                o = warpgroup_mma_wait(0, deps=(acc,))
+                _bar_sync()
+                mbarrier.arrive(bf_free.index(1 - slot), count=1)
+                fence_async_shared()
+                _bar_sync()
+            if n_tiles > 0:                                               # the last tile's P V
+                last = n_tiles - 1
+                mbarrier.wait(bf_ready.index(last % 2), (last // 2) & 1)
+                o = warpgroup_mma(kv_smem.index(last % 2).permute((1, 0)), p_smem.index(last % 2), o * alpha[None, :])
+                _bar_sync()
+                mbarrier.arrive(bf_free.index(last % 2), count=1)
+            l_i = gl.sum(l_p, 0)
+        for t in range(n_tiles if MATH == 0 else 0):
+            slot = t % 2
+            st0 = (2 * t) % NR
+            st1 = (2 * t + 1) % NR
+            mbarrier.wait(raw_ready.index(st0), ((2 * t) // NR) & 1)
+            mbarrier.wait(raw_ready.index(st1), ((2 * t + 1) // NR) & 1)
+            mbarrier.wait(kr_ready.index(slot), (t // 2) & 1)
+            z = gl.zeros([64, NQ], gl.float32, q_l)
+            a0 = warpgroup_mma(raw8.index(st0).slice(0, 128, dim=1), q_smem.slice(0, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+            a1 = warpgroup_mma(raw8.index(st0).slice(128, 128, dim=1), q_smem.slice(128, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+            a2 = warpgroup_mma(raw8.index(st1).slice(0, 128, dim=1), q_smem.slice(256, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+            a3 = warpgroup_mma(raw8.index(st1).slice(128, 128, dim=1), q_smem.slice(384, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+            sr = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False, is_async=True)
+            sc = rsc.index(st0).load(scl)                                 # (64, 4) fp32 token scales (each half-tile carries all four)
+            a0, a1, a2, a3, sr = warpgroup_mma_wait(0, deps=(a0, a1, a2, a3, sr))
+            _bar_sync()
+            mbarrier.arrive(raw_free.index(st0), count=1)                 # the raw half-tiles back (the dequantiser arrives too)
+            mbarrier.arrive(raw_free.index(st1), count=1)
+            s = _qk8_combine(a0, a1, a2, a3, sr, sc, qf0, qf1, qf2, qf3, q_l, s_l, BN, QK)
+            toks = (tile0 + t) * 64 + gl.arange(0, 64, layout=tok_l)
+            ok = (toks[:, None] < limit[None, :]) & (toks < end)[:, None]
+            s = gl.where(ok, s * sm_scale_log2, float("-inf"))
+            m_new = gl.maximum(m_i, gl.max(s, 0))
+            m_sub = gl.where(m_new == float("-inf"), 0.0, m_new)
+            alpha = gl.exp2(m_i - m_sub)
+            p = gl.exp2(s - m_sub[None, :])
+            l_i = l_i * alpha + gl.sum(p, 0)
+            m_i = m_new
+            mbarrier.wait(bf_ready.index(slot), (t // 2) & 1)
+            p_smem.index(0).store(p.to(gl.bfloat16))                      # the last tile's P V was synchronous and barriered
+            fence_async_shared()
+            _bar_sync()
+            o = warpgroup_mma(kv_smem.index(slot).permute((1, 0)), p_smem.index(0), o * alpha[None, :])   # out^T += V^T P^T
+            _bar_sync()
+            mbarrier.arrive(bf_free.index(slot), count=1)
+        _fp8g_epilogue(o, l_i, m_i, hc, gl.arange(0, R, layout=tok_l), pid_b, pid_s, OUT, LSE, OP, LP, stride_ob, stride_os,
+                       stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, M, DIRECT, FOLD)
+
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #68154017
 if gluon is not None:
     @gluon.jit
@@ -478,7 +669,7 @@ if gluon is not None:
                                  stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, S_Q, M, NUM_SPLITS,
                                  BN: gl.constexpr, R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, NR: gl.constexpr,
                                  DIRECT: gl.constexpr, DQ: gl.constexpr = 0, ABLATE: gl.constexpr = 0, DQ_REGS: gl.constexpr = 160,
-                                 MATH: gl.constexpr = 0, SBN: gl.constexpr = 8):
+                                 MATH: gl.constexpr = 0, SBN: gl.constexpr = 8, QK: gl.constexpr = 0, BTA: gl.constexpr = 0):
         pid_n, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_n * BN
         seqlen = gl.load(SEQ + pid_b)
@@ -492,7 +683,11 @@ if gluon is not None:
         rsc = gl.allocate_shared_memory(gl.float32, [NR, 64, R // 128], sc_desc.layout)
         kv_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R], gl.NVMMASharedLayout.get_default_for([64, R], gl.bfloat16))
         kr_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, DR], kr_desc.layout)
-        q_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, R], gl.NVMMASharedLayout.get_default_for([BN, R], gl.bfloat16))
+        if QK > 0:                                                        # e4m3 Q (QK terms a head) for the e4m3 scores, its scales
+            q_smem = gl.allocate_shared_memory(gl.float8e4nv, [QK * BN, R], gl.NVMMASharedLayout.get_default_for([QK * BN, R], gl.float8e4nv))
+            qs_smem = gl.allocate_shared_memory(gl.float32, [R // 128 * QK * BN], gl.SwizzledSharedLayout(1, 1, 1, [0]))
+        else:
+            q_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, R], gl.NVMMASharedLayout.get_default_for([BN, R], gl.bfloat16))
         qp_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, DR], gl.NVMMASharedLayout.get_default_for([BN, DR], gl.bfloat16))
         p_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, BN], gl.NVMMASharedLayout.get_default_for([64, BN], gl.bfloat16))
         s_smem = gl.allocate_shared_memory(gl.float32, [2, 64, SBN], gl.SwizzledSharedLayout(1, 1, 1, [1, 0]))   # MATH 3: S^T (SBN = BN)
@@ -504,7 +699,7 @@ if gluon is not None:
         kr_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
         for i in gl.static_range(NR):
             mbarrier.init(raw_ready.index(i), count=1)
-            mbarrier.init(raw_free.index(i), count=1)
+            mbarrier.init(raw_free.index(i), count=2 if QK > 0 else 1)    # QK: the math warpgroup reads the raw tile too
         for i in gl.static_range(2):
             mbarrier.init(bf_ready.index(i), count=1)
             mbarrier.init(bf_free.index(i), count=1)
@@ -515,15 +710,28 @@ if gluon is not None:
         q_base = Q + pid_b * stride_qb + (qr // H) * stride_qs + (qr % H) * stride_qh
         for c in gl.static_range((R + DR) // 64):
             v = gl.load(q_base[:, None] + c * 64 + qc[None, :], mask=(qr < M)[:, None], other=0.0)
-            if c * 64 < R:
+            if c * 64 < R and QK > 0:
+                pass                                                      # the latent part is quantised below
+            elif c * 64 < R:
                 if DQ == 3:                                                   # the latent part x 2^64 (exact): DQ 3's tile is x 2^-64
                     v = v * 18446744073709551616.0
                 q_smem.slice(c * 64, 64, dim=1).store(v)
             else:
                 qp_smem.store(v)
+        if QK > 0:
+            _qk8_stage_q(Q + pid_b * stride_qb, q_smem, qs_smem, row0, stride_qs, stride_qh, H, M, BN, R, QK)
         fence_async_shared()
         _bar_sync()
-        if MATH == 3:                                                     # the dequantising warpgroup computes S^T too
+        if QK > 0:                                                        # S^T from the raw e4m3 tile on the FP8 tensor cores
+            gl.warp_specialize([
+            (_ws_math_qk8, (q_smem, qs_smem, qp_smem, raw8, rsc, kv_smem, kr_smem, p_smem, raw_ready, raw_free, bf_ready, bf_free, kr_ready,
+                            OUT, LSE, OP, LP, sm_scale_log2, pid_b, pid_s, row0, tile0, n_tiles, end, seqlen, H, S_Q, M,
+                            stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
+                            BN, R, NR, DIRECT, DQ == 3, QK, MATH)),
+            (_ws_dequant, (raw8, rsc, kv_smem, raw_ready, raw_free, bf_ready, bf_free, tile0, n_tiles, end, NR, DQ, ABLATE)),
+            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR, BTA)),
+            ], [4, 1], [DQ_REGS, 40])
+        elif MATH == 3:                                                     # the dequantising warpgroup computes S^T too
             gl.warp_specialize([
             (_ws_math, (q_smem, qp_smem, kv_smem, kr_smem, p_smem, s_smem, bf_ready, bf_free, kr_ready, OUT, LSE, OP, LP, sm_scale_log2,
                         pid_b, pid_s, row0, tile0, n_tiles, end, seqlen, H, S_Q, M,
@@ -531,7 +739,7 @@ if gluon is not None:
                         BN, R, DIRECT, ABLATE, DQ == 3, MATH)),
             (_ws_dequant_mma, (raw8, rsc, kv_smem, kr_smem, q_smem, qp_smem, s_smem, raw_ready, raw_free, bf_ready, bf_free, kr_ready,
                                tile0, n_tiles, end, NR, BN)),
-            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR)),
+            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR, BTA)),
             ], [4, 1], [DQ_REGS, 40])
         else:
             gl.warp_specialize([
@@ -540,7 +748,7 @@ if gluon is not None:
                         stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
                         BN, R, DIRECT, ABLATE, DQ == 3, MATH)),
             (_ws_dequant, (raw8, rsc, kv_smem, raw_ready, raw_free, bf_ready, bf_free, tile0, n_tiles, end, NR, DQ, ABLATE)),
-            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR)),
+            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR, BTA)),
             ], [4, 1], [DQ_REGS, 40])
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #69da71e4
@@ -569,7 +777,7 @@ def _fp8g_descs(kv_cache, r=512, dr=64, vcols=512, cache=True):
 
 def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank=512, impl=None,
                          max_seqlen=None, validate=True, num_splits=None, kernel="ws", stages=None, dq=3,
-                         cache_descs=True, ablate=0, math=0):   # timing experiments only, results WRONG: 1 no dequantisation, 2 no tensor-core products
+                         cache_descs=True, ablate=0, math=0, qk="bf16", bt_ahead=0):   # timing experiments only, results WRONG: 1 no dequantisation, 2 no tensor-core products
     "MLA decode over FlashMLA's FP8 cache (Gluon, sm_90): out (b, s_q, h, 512) bf16, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and torch.cuda.get_device_capability(q.device)[0] == 9
     impl = impl or ("gluon" if hopper else "model")
@@ -584,7 +792,19 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
         raise ValueError(f"math picks the math warpgroup's schedule of the 'ws' kernel: 0 synchronous products, 1 P V of tile t - 1 "
                          f"issued asynchronously before tile t's S, 2 after it (softmax under P V), 3 S computed by the dequantising "
                          f"warpgroup from registers (dq=3 only); got math={math!r} with kernel={kernel!r}, dq={dq!r}, ablate={ablate!r}")
-    if impl == "model": return fp8_gluon_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits)
+    if qk not in QK_TERMS or (qk != "bf16" and (kernel != "ws" or math not in (0, 2) or ablate == 2)):
+        raise ValueError(f"qk picks the scores' operands: 'bf16' (the dequantised tile, default), 'e4m3' or 'e4m3x2' (the raw e4m3 "
+                         f"tile times Q rounded to one or two e4m3 terms; the 'ws' kernel with math=0 or 2 only); got qk={qk!r} with "
+                         f"kernel={kernel!r}, math={math!r}, ablate={ablate!r}")
+    if bt_ahead not in (0, 1) or (bt_ahead and kernel != "ws"):
+        raise ValueError(f"bt_ahead: 1 loads each tile's block-table entry one tile ahead in the 'ws' kernel's producer warp, 0 not; "
+                         f"got bt_ahead={bt_ahead!r} with kernel={kernel!r}")
+    bn = _fp8g_shape(s_q, h)[0]
+    most = (4 if qk == "e4m3" else 3) if bn == 16 else 2             # raw half-tiles that fit 227 KB of shared memory ('ws')
+    if kernel == "ws" and stages is not None and not 1 < stages <= most:
+        raise ValueError(f"stages={stages!r}: the 'ws' kernel's ring holds 2..{most} half-tiles at {bn} heads a program (s_q x h = "
+                         f"{s_q * h}{', qk=' + repr(qk) if qk != 'bf16' else ''}); only qk='e4m3' at 16 heads leaves room for 4")
+    if impl == "model": return fp8_gluon_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, qk=qk)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03b's mla_decode_fp8")
     nb, page = kv_cache.shape[:2]
@@ -600,6 +820,8 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
     stages = stages or st
     S = _fp8g_splits(b, s_q, h, max_seqlen, q.device, num_splits)
     if math == 3 and bn != 16: math = 0                              # 32 heads a program: no room for the fp32 S^T buffers
+    qkt = QK_TERMS[qk] if bn == 16 else 0                            # e4m3 scores at 16 heads a program (32: bf16, registers)
+    if qkt == 0 and qk != "bf16": math = 0
     out = torch.empty(b, s_q, h, r, dtype=q.dtype, device=q.device)
     lse = torch.empty(b, h, s_q, dtype=torch.float32, device=q.device)
     direct = S == 1
@@ -613,7 +835,7 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
     if kernel == "ws":
         _mla_decode_fp8_gluon_ws[grid](q, *_fp8g_descs(kv_cache, r, d - r, r // 2, cache_descs), *args, BN=bn, R=r, DR=d - r, PAGE=page,
                                        NR=stages, DIRECT=direct, DQ=dq, ABLATE=ablate, MATH=math,
-                                       SBN=bn if math == 3 else 8, num_warps=4)
+                                       SBN=bn if math == 3 else 8, QK=qkt, BTA=bt_ahead, num_warps=4)
     elif kernel == "tma":
         _mla_decode_fp8_gluon[grid](q, *_fp8g_descs(kv_cache, r, d - r, r, cache_descs), *args, BN=bn, R=r, DR=d - r, PAGE=page,
                                     STAGES=stages, DIRECT=direct, DQ=int(dq == 1), num_warps=4)   # v1: cvt (0) or bf16 product (1)
@@ -626,7 +848,7 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #966b9b82
 def fp8_gluon_report(kernel: str = "ws", bn: int = 16, stages: int = 3, direct: bool = False, dq: int = 3, math: int = 0,
-                     ptx: bool = False) -> dict:   # ptx: also return the PTX text
+                     ptx: bool = False, qk: str = "bf16", bt_ahead: int = 0) -> dict:   # ptx: also return the PTX text
     "Compile an FP8 Gluon kernel for sm_90a without a GPU: registers, spills (ptxas), shared memory, wgmma/TMA/conversion counts."
     ptx_out = ptx
     import re, warnings
@@ -635,7 +857,7 @@ def fp8_gluon_report(kernel: str = "ws", bn: int = 16, stages: int = 3, direct: 
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_fp8_gluon_ws if kernel == "ws" else _mla_decode_fp8_gluon
     consts = dict(BN=bn, R=512, DR=64, PAGE=64, DIRECT=direct, DQ=dq if kernel == "ws" else int(dq == 1))
-    consts.update(dict(NR=stages, ABLATE=0, DQ_REGS=160, MATH=math, SBN=bn if math == 3 else 8) if kernel == "ws" else dict(STAGES=stages))
+    consts.update(dict(NR=stages, ABLATE=0, DQ_REGS=160, MATH=math, SBN=bn if math == 3 else 8, QK=QK_TERMS[qk], BTA=bt_ahead) if kernel == "ws" else dict(STAGES=stages))
     lay = lambda s, dt: repr(gl.NVMMASharedLayout.get_default_for(s, dt))
     vc = 256 if kernel == "ws" else 512
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
@@ -649,7 +871,7 @@ def fp8_gluon_report(kernel: str = "ws", bn: int = 16, stages: int = 3, direct: 
     ptx = k.asm["ptx"]
     info = ptxas_sm90(ptx)
     num = lambda pat: int(m.group(1)) if (m := re.search(pat, info)) else -1
-    return dict(triton=triton.__version__, kernel=kernel, bn=bn, stages=stages, math=math, registers=num(r"Used (\d+) registers"),
+    return dict(triton=triton.__version__, kernel=kernel, bn=bn, stages=stages, math=math, **(dict(qk=qk) if qk != "bf16" else {}), registers=num(r"Used (\d+) registers"),
                 spill_bytes=num(r"(\d+) bytes spill stores"), shared_kb=round(k.metadata.shared / 1024, 1),
                 wgmma=len(re.findall(r"wgmma\.mma_async", ptx)), tma_loads=len(re.findall(r"cp\.async\.bulk\.tensor", ptx)),
                 from_e4m3=len(re.findall(r"\bcvt\.rn\.f16x2\.e4m3x2", ptx)), bf16x2_fma=len(re.findall(r"\bfma\.rn\.bf16x2", ptx)),
@@ -661,6 +883,12 @@ FP8G_VARIANTS = {"03e shifts (dq=3)": dict(dq=3), "03e shifts, ring of 2": dict(
                  "03e async, P V first (math=1)": dict(dq=3, math=1), "03e async, S first (math=2)": dict(dq=3, math=2)}
 FP8G_DEFAULT = "03e shifts (dq=3)"    # the variant mla_decode_fp8_gluon runs with its defaults
 FP8G_MATH3 = {"03e S from registers (math=3)": dict(dq=3, math=3)}   # measured in a second call (tools/gpu_03e_regs.sh)
+FP8G_QK = {"03e e4m3 scores (qk=e4m3x2)": dict(qk="e4m3x2"), "03e e4m3 scores, async (math=2)": dict(qk="e4m3x2", math=2),
+           "03e e4m3 scores, 1 term (qk=e4m3)": dict(qk="e4m3")}   # measured in a third call (tools/gpu_03e_qk.sh)
+FP8G_BTA = {"03e shifts, table ahead (bt_ahead=1)": dict(bt_ahead=1), "03e e4m3x2, table ahead": dict(qk="e4m3x2", bt_ahead=1),
+            "03e e4m3, ring of 4": dict(qk="e4m3", stages=4), "03e e4m3, ring of 4, table ahead": dict(qk="e4m3", stages=4, bt_ahead=1)}
+FP8G_QK_ABLATIONS = {"03e e4m3x2, no dequant (WRONG)": dict(qk="e4m3x2", ablate=1),
+                     "03e e4m3x2 math=2, no dequant (WRONG)": dict(qk="e4m3x2", math=2, ablate=1)}
 FP8G_ABLATIONS = {"03e shifts, no host cache": dict(dq=3, cache_descs=False), "03e no dequant (WRONG)": dict(ablate=1),
                   "03e math=1, no dequant (WRONG)": dict(ablate=1, math=1)}
 FP8G_SHAPES = [(64, 8192, 16), (128, 8192, 16), ("ragged", 48, 16), (1, 1 << 20, 16)]
@@ -721,33 +949,42 @@ def bench_fp8_gluon(shapes=FP8G_SHAPES, out_dir=None, flashmla_dir=None, variant
                              graph_vs_03=(base_g / gms) if gms and base_g else None))
             print(f"{label:>26} {prov:>26} {bpt:>7} {ms:>8.3f} {base / ms:>5.2f}x " + (f"{gms:>8.3f} {tbs:>5.2f} {base_g / gms:>5.2f}x" if gms and base_g else f"{'-':>8}"))
         o16, l16 = fns["bf16 (03)"][0]()
-        e8, eg = compare(*fns["FP8 (03b)"][0](), o16, l16), compare(*fns[FP8G_DEFAULT][0](), o16, l16)
+        e8 = compare(*fns["FP8 (03b)"][0](), o16, l16)
         ro, rl = mla_decode_fp8_ref(q, kv8, bt, sl, sc) if n_tok <= 1 << 19 else (None, None)
-        er = compare(*fns[FP8G_DEFAULT][0](), ro, rl) if ro is not None else None
-        print(f"{'':>28} vs 03 bf16: 03b FP8 out rel {e8['rel']:.2e} lse {e8['lse']:.1e} | 03e default out rel {eg['rel']:.2e} cos {eg['cos']:.6f} lse {eg['lse']:.1e}"
-              + (f" | 03e vs FP8 oracle: rel {er['rel']:.1e} lse {er['lse']:.1e}" if er else ""))
-        next(x for x in rows if x["shape"] == label and x["provider"] == FP8G_DEFAULT)["err_vs_bf16"] = eg
+        print(f"{'':>28} vs 03 bf16: 03b FP8 out rel {e8['rel']:.2e} lse {e8['lse']:.1e}")
+        for name in (FP8G_DEFAULT, *(k for k in variants if k != FP8G_DEFAULT and "qk" in variants[k])):
+            if name not in fns: continue
+            o_, l_ = fns[name][0]()
+            eg, er = compare(o_, l_, o16, l16), (compare(o_, l_, ro, rl) if ro is not None else None)
+            print(f"{'':>28} {name}: vs 03 bf16 out rel {eg['rel']:.2e} cos {eg['cos']:.6f} lse {eg['lse']:.1e}"
+                  + (f" | vs FP8 oracle: rel {er['rel']:.1e} cos {er['cos']:.6f} lse {er['lse']:.1e}" if er else ""))
+            row = next(x for x in rows if x["shape"] == label and x["provider"] == name)
+            row["err_vs_bf16"], row["err_vs_oracle"] = eg, er
         del kv, kv8, q; torch.cuda.empty_cache()
     if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_fp8_gluon.json", dict(gpu=gpu, copy_tb_s=copy_bw / 1e12, rows=rows))
     print(json.dumps({f"{x['shape']} | {x['provider']}": [round(x["ms"], 4), x["graph_ms"] and round(x["graph_ms"], 4)] for x in rows}))
     return rows
 
 if __name__ == "__main__" and "ipykernel" not in sys.modules:
-    if "--smoke" in sys.argv:                                       # --smoke [math]: one variant, in its own process
+    if "--smoke" in sys.argv:                                       # --smoke [math | qk]: one variant, in its own process
         kv8, bt, sl = make_paged_cache_fp8([1000, 70], 64, 512, 64, "cuda")
         q = torch.randn(2, 1, 16, 576, device="cuda", dtype=torch.bfloat16)
-        mth = int(sys.argv[-1]) if sys.argv[-1].isdigit() else 0
-        e = compare(*mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=2, math=mth), *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
-        print("smoke", mth, e); sys.exit(0 if e["cos"] > 0.9999 else 1)
+        arg = sys.argv[-1].split(":")                                  # math, qk, qk:math or a variant's name
+        kw = (FP8G_VARIANTS | FP8G_MATH3 | FP8G_QK | FP8G_BTA).get(sys.argv[-1])
+        kw = kw or dict(math=int(arg[-1]) if arg[-1].isdigit() else 0, qk=arg[0] if arg[0] in QK_TERMS else "bf16")
+        e = compare(*mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=2, **kw), *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
+        print("smoke", kw, e); sys.exit(0 if e["cos"] > (0.998 if kw.get("qk") == "e4m3" else 0.9999) else 1)
     V = dict(FP8G_VARIANTS)
     A = dict(FP8G_ABLATIONS)
     if os.environ.get("FP8G_OLD_ONLY"): V, A = {k: v for k, v in V.items() if v.get("dq") != 3}, {}   # if the smoke test of the shifts failed
     for mth in os.environ.get("FP8G_SKIP_MATH", "").split(","):      # math schedules whose smoke test failed
         if mth: V, A = ({k: v for k, v in d.items() if v.get("math", 0) != int(mth)} for d in (V, A))
     if os.environ.get("FP8G_ONLY"):                                  # a chosen few, math=3 among them
-        V, A = {k: v for k, v in (V | FP8G_MATH3).items() if k in os.environ["FP8G_ONLY"].split("|")}, {}
+        only = os.environ["FP8G_ONLY"].split("|")
+        V = {k: v for k, v in (V | FP8G_MATH3 | FP8G_QK | FP8G_BTA).items() if k in only}
+        A = {k: v for k, v in (A | FP8G_QK_ABLATIONS).items() if k in only}
     if "--memcheck" in sys.argv:
         print("memcheck probe ok:", gpu_check_fp8_gluon(small=True, variants={k: V[k] for k in (FP8G_DEFAULT, "03e async, P V first (math=1)",
-              "03e async, S first (math=2)", "03e S from registers (math=3)", "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
-    elif "--check" in sys.argv: print("correct:", gpu_check_fp8_gluon(variants=V))
+              "03e async, S first (math=2)", "03e S from registers (math=3)", *(k for k, v in (FP8G_QK | FP8G_BTA).items() if v.get("qk", "bf16") != "e4m3"), "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
+    elif "--check" in sys.argv: print("correct:", gpu_check_fp8_gluon(variants={k: v for k, v in V.items() if v.get("qk") != "e4m3"}))
     else: bench_fp8_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"), variants=V, ablations=A)
