@@ -241,22 +241,27 @@ def rows() -> list[Row]:
             [r"\n\s*8192\s+sliced\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+(?P<b>\d+)", r"\n\s*(?P<ctx>1\d{5})\s+naive\s+(?P<ttft0>[\d.]+)",
              r"\n\s*1\d{5}\s+sliced\s+(?P<ttft>[\d.]+)\s+(?P<tpot>[\d.]+)\s+[\d.]+\s+\d+\s+(?P<hf>[\d.]+)"],
             "(no claim)", header=r"NVIDIA .*\| torch"),
-        Row("ic_1b with 1,048,576 tokens of context and an FP8 latent cache (kv_cache_dtype='fp8')", "06a_engine",
+        Row("ic_1b with 1,048,576 tokens of context and an FP8 latent cache (kv_cache_dtype='fp8'; run before the engine routed FP8 "
+            "decode to 03e's kernel: 03b's kernel, pages of 16)", "06a_engine",
             r"FP8 latent cache measured",
             "prefill {ttft} s; then {tpot} ms per token ({tok} tok/s) vs {bd} ms for weights + FP8 cache: {r}; peak {peak} GB; "
             "latent cache {c} GB ({bpt} B/token, bf16: {bb})",
             [r"TTFT (?P<ttft>[\d.]+) s", r"then \d+ tokens at (?P<tpot>[\d.]+) ms each \((?P<tok>\d+) tok/s",
              r"BW (?P<bd>[\d.]+) ms: (?P<r>[\d.]+x) \| peak memory (?P<peak>[\d.]+) GB",
              r"FP8 latent cache measured (?P<c>[\d.]+) GB = (?P<bpt>[\d,]+) B/token \(formula [\d,]+; bf16: (?P<bb>[\d,]+)\)"],
-            "(no claim; FP8 buys capacity here, not speed: 03b's FP8 kernel streams slower than its bf16 one)"),
-        Row("ic_1b decode step with an FP8 latent cache vs bf16 (CUDA graphs), and tokens the cache holds at 0.9 of memory",
+            "(no claim; FP8 bought capacity here, not speed: 03b's FP8 kernel streams slower than its bf16 one; the next row "
+            "measures today's route)"),
+        Row("ic_1b decode step with an FP8 latent cache vs bf16 (CUDA graphs, pages of 64; FP8 decoded by 03e's kernel, the "
+            "engine's route on an H100), and tokens the cache holds at 0.9 of memory",
             "06a_engine", r"cache from gpu_memory_utilization=0\.9",
-            "64 x 8k: FP8 {f64} ms vs bf16 {b64} ms; 1 x 1M: FP8 {f1m} ms vs bf16 {b1m} ms; capacity FP8 {ft} vs bf16 {bt} "
-            "tokens ({cx})",
-            [r"\n\s*64 x\s+8192\s+bf16\s+[\d,]+\s+(?P<b64>[\d.]+)", r"\n\s*64 x\s+8192\s+fp8\s+[\d,]+\s+(?P<f64>[\d.]+)",
-             r"\n\s*1 x 1048576\s+bf16\s+[\d,]+\s+(?P<b1m>[\d.]+)", r"\n\s*1 x 1048576\s+fp8\s+[\d,]+\s+(?P<f1m>[\d.]+)",
+            "64 x 8k: FP8 {f64} ms vs bf16 {b64} ms ({x64}); 1 x 1M: FP8 {f1m} ms vs bf16 {b1m} ms ({x1m}); capacity FP8 {ft} "
+            "vs bf16 {bt} tokens ({cx})",
+            [r"\n\s*64 x\s+8192\s+64\s+bf16\s+03 bf16\s+[\d,]+\s+(?P<b64>[\d.]+)",
+             r"\n\s*64 x\s+8192\s+64\s+fp8\s+gluon\s+[\d,]+\s+(?P<f64>[\d.]+)\s+[\d.]+\s+[\d.]+\s+\d+\s+(?P<x64>[\d.]+x)",
+             r"\n\s*1 x 1048576\s+64\s+bf16\s+03 bf16\s+[\d,]+\s+(?P<b1m>[\d.]+)",
+             r"\n\s*1 x 1048576\s+64\s+fp8\s+gluon\s+[\d,]+\s+(?P<f1m>[\d.]+)\s+[\d.]+\s+[\d.]+\s+\d+\s+(?P<x1m>[\d.]+x)",
              r"bf16 (?P<bt>[\d,]+) tokens \([\d.]+ GB\), FP8 (?P<ft>[\d,]+) tokens \([\d.]+ GB\): (?P<cx>[\d.]+x)"],
-            "(no claim)", header=r"NVIDIA .*kv_cache_dtype='fp8'"),
+            "(no claim)"),
         Row("Disaggregated serving, ic_1b (random bf16): goodput at TTFT <= 1 s, TPOT <= 25 ms, 2,048-token prompts / 32 "
             "new tokens at 32 req/s", "06c_disaggregation", r"workload\s+rate \| layout",
             "1 prefill + 1 decode GPU {dg} req/s ({dm} met; TTFT p90 {dt}, TPOT p90 {dp}) vs two colocated engines {cg} "
