@@ -76,6 +76,8 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="two halves"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=3, async_pv=True, self_load=True)
     with pytest.raises(ValueError, match="own_first=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, own_first=True, sync_qk=True)
     with pytest.raises(ValueError, match="split_rule must be"): mla_decode_gluon(q, kv, bt, sl, 0.07, split_rule="even")
+    with pytest.raises(ValueError, match="one P buffer"): mla_decode_gluon(q, kv, bt, sl, 0.07, qpe_smem=True, reg_p=0, order=1)
+    with pytest.raises(ValueError, match="one P buffer"): mla_decode_gluon(q, kv, bt, sl, 0.07, qpe_smem=True, reg_p=1, order=2)
 
 
 def test_split_rules(monkeypatch):
@@ -124,7 +126,9 @@ def test_offline_compile_sm90a():
 @pytest.mark.parametrize("variant", ["first version (order 0)", "the default", "04:09 default (sync scores, smem P)", "async scores (order 1)",
                                      "2 + async + chunks + self-refill", "1 + register P", "1 + async t-1 + register P first",
                                      "default, 240 registers", "default, own half first", "3 + scores under t-1",
-                                     "3 + scores under t-1 + own half", "default, one-wave splits"])
+                                     "3 + scores under t-1 + own half", "default, one-wave splits", "q_pe in shared memory",
+                                     "q_pe in smem, 240 registers", "q_pe in smem, chunk barriers", "q_pe in smem, order 3",
+                                     "q_pe in smem + async t-1", "q_pe in smem, 3 + scores under t-1", "q_pe in smem, one-wave splits"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
 def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
     from infinitecontext.kernels_gluon import GLUON_VARIANTS
@@ -136,13 +140,14 @@ def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
-def test_gluon_reuse_on_gpu():
+@pytest.mark.parametrize("qpe_smem", [False, True])
+def test_gluon_reuse_on_gpu(qpe_smem):
     "Reused launch setup: bit-identical to rebuilt, and two caches used in turn each read their own pages."
     (q, kv, bt, sl), (q2, kv2, bt2, sl2) = _inputs([3000, 130], 128, 1, "cuda"), _inputs([700, 2049], 128, 1, "cuda", seed=5)
     for _ in range(2):
         for qq, k, b, s_ in ((q, kv, bt, sl), (q2, kv2, bt2, sl2)):
-            o, l = mla_decode_gluon(qq, k, b, s_, 192 ** -0.5)
-            o0, l0 = mla_decode_gluon(qq, k, b, s_, 192 ** -0.5, reuse=False)
+            o, l = mla_decode_gluon(qq, k, b, s_, 192 ** -0.5, qpe_smem=qpe_smem)
+            o0, l0 = mla_decode_gluon(qq, k, b, s_, 192 ** -0.5, reuse=False, qpe_smem=qpe_smem)
             assert torch.equal(o, o0) and torch.equal(l, l0)
             e = compare(o, l, *mla_decode_ref(qq, k, b, s_, 192 ** -0.5))
             assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
