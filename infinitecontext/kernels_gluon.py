@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - a Triton without Gluon: the schedule m
     gluon = None
 
 # %% auto #0
-__all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'QPE_VARIANTS', 'gluon_schedule_model', 'schedule_timeline', 'plot_timeline',
+__all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'gluon_schedule_model', 'schedule_timeline', 'plot_timeline',
            'mla_decode_gluon', 'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch']
 
 # %% ../nbs/03d_decode_gluon.ipynb #44ad0f0a
@@ -161,6 +161,15 @@ if gluon is not None:
         return r0
 
     @gluon.jit
+    def _tile_row_if(bt_row, tile, ok, PAGE: gl.constexpr, ABLATE: gl.constexpr):
+        "`_tile_row` of a tile that may not exist (`ok` False: 0, nothing read): a refill's row, loaded ahead of its use."
+        tok = tile * 64
+        r0 = gl.load(bt_row + tok // PAGE, mask=ok, other=0) * PAGE + tok % PAGE
+        if ABLATE == 1:                                                   # timing only (wrong results): every tile is page 0 (L2-resident)
+            r0 = r0 * 0
+        return r0
+
+    @gluon.jit
     def _gl_loader(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles,
                    PAGE: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, ABLATE: gl.constexpr, OWN_FIRST: gl.constexpr = False):
         "Producer warp: tile t into buffer t % 2, each half as soon as its warpgroup released it (with SELF_LOAD only tiles 0 and 1)."
@@ -239,12 +248,12 @@ if gluon is not None:
         return warpgroup_mma_wait(0, deps=(acc,))
 
     @gluon.jit
-    def _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, buf, nxt, n_tiles, tile0,
+    def _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, r_nxt, buf, nxt, n_tiles, tile0,
                  W: gl.constexpr, PAGE: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, ABLATE: gl.constexpr):
-        "Warpgroup W (synced) is done with its half of buffer `buf`: refill it with tile `nxt` itself (SELF_LOAD), or tell the producer."
+        "Warpgroup W (synced) is done with its half of buffer `buf`: refill it with tile `nxt` (cache row `r_nxt`) itself (SELF_LOAD), or tell the producer."
         if SELF_LOAD:
             if nxt < n_tiles:
-                _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, buf, _tile_row(bt_row, tile0 + nxt, PAGE, ABLATE), W, CHUNKED)
+                _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, buf, r_nxt, W, CHUNKED)
         else:
             mbarrier.arrive(free_mine.index(buf), count=1)
 
@@ -303,6 +312,11 @@ if gluon is not None:
         l_i = gl.zeros([64], gl.float32, row_l)
         o = gl.zeros([64, HALF], gl.float32, o_layout)
         for t in range(W, n_tiles + 1, 2):
+            row1 = 0
+            row2 = 0
+            if SELF_LOAD:                                                 # the cache rows of the refills (tiles t + 1 and t + 2),
+                row1 = _tile_row_if(bt_row, tile0 + t + 1, t + 1 < n_tiles, PAGE, ABLATE)   # read from the page table now,
+                row2 = _tile_row_if(bt_row, tile0 + t + 2, t + 2 < n_tiles, PAGE, ABLATE)   # long before they are needed
             a_prev = gl.full([64], 1.0, gl.float32, row_l)
             s = gl.zeros([64, 64], gl.float32, s_layout)
             if ORDER == 3:                                                # apply tile t - 1 first, before our own scores
@@ -326,7 +340,7 @@ if gluon is not None:
                             o = warpgroup_mma_wait(4, deps=(acc_o,))      # tile t - 1's product done, four score products in flight
                             _bar_sync()
                             mbarrier.arrive(p_free.index(1 - W), count=1)
-                            _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                            _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
                             mbarrier.wait(ready.index(W * 9 + 4 - 4 * W), ph)                # then the other half
                             for i in gl.static_range(4):
                                 if W == 0:
@@ -340,12 +354,12 @@ if gluon is not None:
                             o = warpgroup_mma_wait(0, deps=(acc_o,))
                             _bar_sync()
                             mbarrier.arrive(p_free.index(1 - W), count=1)
-                            _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                            _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
                     else:
                         o = warpgroup_mma(p_other, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
                         _bar_sync()
                         mbarrier.arrive(p_free.index(1 - W), count=1)
-                        _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                        _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
             if ORDER == 3 and ASYNC_PV:                                   # own tile t: the scores (issued above when t >= 1)
                 if t == 0 and t < n_tiles:
                     s = _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, W, 0, s, CHUNKED, SYNC_QK, OWN_FIRST and W == 1)
@@ -372,13 +386,13 @@ if gluon is not None:
                     o = warpgroup_mma_wait(0, deps=(acc,))                # then hand its P and our half back
                     _bar_sync()
                     mbarrier.arrive(p_free.index(1 - W), count=1)
-                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
                 elif ORDER < 2:                                           # apply tile t - 1 before our softmax
                     o = warpgroup_mma(p_other, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
                     if ORDER == 1:                                        # and hand its P and our half back at once
                         _bar_sync()
                         mbarrier.arrive(p_free.index(1 - W), count=1)
-                        _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                        _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
             if t < n_tiles:                                               # own tile: softmax; publish m, alpha, row sum, then P
                 if ASYNC_PV and ORDER == 1:                               # (done under tile t - 1's product unless t == 0)
                     if t == 0:
@@ -409,7 +423,7 @@ if gluon is not None:
                     mbarrier.arrive(p_ready.index(W), count=1)
                     o, p_reg = warpgroup_mma_wait(0, deps=(acc, p_reg))
                     _bar_sync()                                           # every warp's product has finished reading our half
-                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, W, t + 2, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row2, W, t + 2, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
                 else:
                     if t >= 2:
                         mbarrier.wait(p_free.index(W), ((t // 2) - 1) & 1)
@@ -428,7 +442,7 @@ if gluon is not None:
                 if ORDER == 0 or ORDER == 2:                              # tile t - 1 is applied: hand back its P and our half
                     _bar_sync()
                     mbarrier.arrive(p_free.index(1 - W), count=1)
-                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
             if t < n_tiles and REG_P != 2:                                # and our own tile, our columns
                 l_i = l_i * alpha + rs
                 if REG_P:                                                 # our own P straight from registers (no shared-memory read)
@@ -436,7 +450,7 @@ if gluon is not None:
                 else:
                     o = warpgroup_mma(p_mine, v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None])
                 _bar_sync()                                               # every warp's product has finished reading our half
-                _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, W, t + 2, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row2, W, t + 2, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
         # epilogue: this warpgroup's half of the normalised output (and, for W == 0, the lse)
         l_safe = gl.where(l_i == 0.0, 1.0, l_i)
         o = o / gl.convert_layout(l_safe, orow_l)[:, None]
@@ -517,11 +531,11 @@ if gluon is not None:
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
                 (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, CHUNKED, SELF_LOAD, ABLATE, OWN_FIRST)),
             ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])   # registers per thread: both math warpgroups MATH_REGS, the loader the rest
         else:                                             # no producer warp: tiles 0 and 1 issued here, each warpgroup refills its own
@@ -530,12 +544,12 @@ if gluon is not None:
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
-            ], [4], [MATH_REGS])
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+            ], [4], [256])
 
 # %% ../nbs/03d_decode_gluon.ipynb #a7c3d9e1
 _GLUON_DESCS: dict = {}   # TMA descriptors of the last few (tensor, block) pairs; each holds its tensor, so its address is not reused under it
@@ -605,8 +619,9 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     if int(reg_p) not in (0, 1, 2): raise ValueError(f"reg_p must be 0 (False), 1 (True) or 2, got {reg_p!r}")
     if math_regs not in (232, 240): raise ValueError(f"math_regs must be 232 (the producer keeps 40) or 240 (it keeps 24), got {math_regs!r}")
     if async_pv and order not in (1, 3): raise ValueError(f"async_pv=True overlaps tile t-1's product with our softmax (order 1) or our scores (order 3), got order={order}")
-    if async_pv and order == 3 and (sync_qk or chunked or self_load): raise ValueError("order=3 with async_pv=True issues the scores itself in two halves: pass sync_qk=False, chunked=False, self_load=False")
-    if own_first and (sync_qk or self_load): raise ValueError("own_first=True reorders the asynchronous score products and the producer's loads: pass sync_qk=False, self_load=False")
+    if async_pv and order == 3 and (sync_qk or chunked): raise ValueError("order=3 with async_pv=True issues the scores itself in two halves: pass sync_qk=False, chunked=False")
+    if not producer and math_regs != 232: raise ValueError(f"math_regs splits the registers with the producer warp; with producer=False both warpgroups have 256: leave math_regs at 232, got {math_regs!r}")
+    if own_first and (sync_qk or self_load or not producer): raise ValueError("own_first=True reorders the asynchronous score products and the producer's loads: pass sync_qk=False, self_load=False, producer=True")
     if qpe_smem and (int(reg_p) == 0 or order not in (1, 3)): raise ValueError(f"qpe_smem=True keeps one P buffer, which the owner must not read back: pass reg_p=1 or 2 and order 1 or 3, got reg_p={reg_p}, order={order}")
     if int(reg_p) == 2 and order not in (1, 3): raise ValueError(f"reg_p=2 (the default) issues our own product right after our softmax: it needs order 1 or 3, got order={order}; pass reg_p=0 or 1 with it")
     if impl == "model": return gluon_schedule_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, split_rule)
@@ -635,7 +650,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
         softmax_scale * 1.4426950408889634, q.stride(0), q.stride(1), q.stride(2), block_table.stride(0),
         out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
         op.stride(0), op.stride(1) if not direct else 0, op.stride(2) if not direct else 0, lp.stride(0), lp.stride(1) if not direct else 0,
-        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load or not producer, SYNC_QK=sync_qk, REG_P=int(reg_p), ASYNC_PV=async_pv, MATH_REGS=math_regs, OWN_FIRST=own_first, QPE_SMEM=qpe_smem, PRODUCER=producer, ABLATE=ablate, num_warps=4)
+        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, REG_P=int(reg_p), ASYNC_PV=async_pv, MATH_REGS=math_regs, OWN_FIRST=own_first, QPE_SMEM=qpe_smem, PRODUCER=producer, ABLATE=ablate, num_warps=4)
     if not direct:                                                    # 03's log-sum-exp combine of the splits
         _mla_decode_combine[(M, b)](op, lp, out, lse, op.stride(0), op.stride(1), op.stride(2), lp.stride(0), lp.stride(1),
                                     out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1), h, r, S,
@@ -705,8 +720,14 @@ GLUON_VARIANTS = {                                 # the schedule's switches; th
     "q_pe in smem + async t-1": dict(qpe_smem=True, async_pv=True),
     "q_pe in smem, 3 + scores under t-1": dict(qpe_smem=True, order=3, async_pv=True),   # the refill point again
     "q_pe in smem, one-wave splits": dict(qpe_smem=True, split_rule="wave"),
+    "no producer": dict(producer=False),                             # each warpgroup refills its own halves: 8 warps, 256 registers
+    "no producer + q_pe in smem": dict(producer=False, qpe_smem=True),
+    "no producer + q_pe + async t-1": dict(producer=False, qpe_smem=True, async_pv=True),
+    "no producer, order 3": dict(producer=False, order=3),
+    "no producer + q_pe, 3 + scores under t-1": dict(producer=False, qpe_smem=True, order=3, async_pv=True),
 }
-QPE_VARIANTS = {k: v for k, v in GLUON_VARIANTS.items() if k.startswith("q_pe") or k in ("the default", "default, 240 registers", "3 + scores under t-1", "default, one-wave splits")}
+NEW_VARIANTS = {k: v for k, v in GLUON_VARIANTS.items()            # this section's candidates and the rows they are compared with
+                if k.startswith(("q_pe", "no producer")) or k in ("the default", "default, 240 registers", "1 + self-refill", "3 + scores under t-1")}
 
 def gpu_check_gluon(small: bool = False, variants: dict = GLUON_VARIANTS) -> bool:
     "The Gluon kernel against 03's oracle on the GPU, every schedule variant; prints one line per case, returns all-ok."
@@ -830,11 +851,12 @@ def bench_gluon_launch(shapes=GLUON_SHAPES, variants=("the default", "04:09 defa
     return rows
 
 if __name__ == "__main__" and "ipykernel" not in sys.modules:
-    if "--memcheck" in sys.argv: print("memcheck probe ok:", gpu_check_gluon(small=True, variants={k: GLUON_VARIANTS[k] for k in ("first version (order 0)", "the default", "04:09 default (sync scores, smem P)", "async scores (order 1)",
+    if "--memcheck" in sys.argv[1:2]: print("memcheck probe ok:", gpu_check_gluon(small=True, variants={k: GLUON_VARIANTS[k] for k in ("first version (order 0)", "the default", "04:09 default (sync scores, smem P)", "async scores (order 1)",
                                                                                                     "2 + async + chunks + self-refill", "1 + async t-1 + register P first",
-                                                                                                    "default, own half first", "3 + scores under t-1 + own half",
-                                                                                                    "q_pe in shared memory", "q_pe in smem, chunk barriers", "q_pe in smem + async t-1",
-                                                                                                    "q_pe in smem, 3 + scores under t-1")}))
+                                                                                                    "default, own half first", "3 + scores under t-1 + own half")}))
+    elif "--memcheck-new" in sys.argv: print("memcheck probe ok:", gpu_check_gluon(small=True, variants={k: GLUON_VARIANTS[k] for k in (
+        "the default", "q_pe in shared memory", "q_pe in smem, chunk barriers", "q_pe in smem + async t-1", "q_pe in smem, 3 + scores under t-1",
+        "1 + self-refill", "no producer", "no producer + q_pe + async t-1", "no producer + q_pe, 3 + scores under t-1")}))
     elif "--check" in sys.argv: print("correct:", gpu_check_gluon())
     elif "--launch" in sys.argv: bench_gluon_launch(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"))
     else: bench_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"))

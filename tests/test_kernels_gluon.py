@@ -73,11 +73,13 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="async_pv=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=2, async_pv=True)
     with pytest.raises(ValueError, match="pass reg_p=0 or 1"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=0)
     with pytest.raises(ValueError, match="sync_qk=False"): mla_decode_gluon(q, kv, bt, sl, 0.07, sync_qk=True, chunked=True)
-    with pytest.raises(ValueError, match="two halves"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=3, async_pv=True, self_load=True)
+    with pytest.raises(ValueError, match="two halves"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=3, async_pv=True, chunked=True)
     with pytest.raises(ValueError, match="own_first=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, own_first=True, sync_qk=True)
     with pytest.raises(ValueError, match="split_rule must be"): mla_decode_gluon(q, kv, bt, sl, 0.07, split_rule="even")
     with pytest.raises(ValueError, match="one P buffer"): mla_decode_gluon(q, kv, bt, sl, 0.07, qpe_smem=True, reg_p=0, order=1)
     with pytest.raises(ValueError, match="one P buffer"): mla_decode_gluon(q, kv, bt, sl, 0.07, qpe_smem=True, reg_p=1, order=2)
+    with pytest.raises(ValueError, match="producer=False"): mla_decode_gluon(q, kv, bt, sl, 0.07, producer=False, math_regs=240)
+    with pytest.raises(ValueError, match="producer=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, producer=False, own_first=True)
 
 
 def test_split_rules(monkeypatch):
@@ -127,8 +129,9 @@ def test_offline_compile_sm90a():
                                      "2 + async + chunks + self-refill", "1 + register P", "1 + async t-1 + register P first",
                                      "default, 240 registers", "default, own half first", "3 + scores under t-1",
                                      "3 + scores under t-1 + own half", "default, one-wave splits", "q_pe in shared memory",
-                                     "q_pe in smem, 240 registers", "q_pe in smem, chunk barriers", "q_pe in smem, order 3",
-                                     "q_pe in smem + async t-1", "q_pe in smem, 3 + scores under t-1", "q_pe in smem, one-wave splits"])
+                                     "q_pe in smem, order 3", "q_pe in smem + async t-1", "q_pe in smem, 3 + scores under t-1",
+                                     "no producer", "no producer + q_pe in smem", "no producer + q_pe + async t-1",
+                                     "no producer, order 3", "no producer + q_pe, 3 + scores under t-1"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
 def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
     from infinitecontext.kernels_gluon import GLUON_VARIANTS
