@@ -590,7 +590,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                      max_seqlen: int | None = None, # upper bound of cache_seqlens (saves a device sync when given)
                      validate: bool = True,       # check cache_seqlens against the block table (one device sync)
                      num_splits: int | None = None, # chunks per sequence (None: 03c's rule)
-                     order: int = 1,              # where tile t-1 is applied: 0 after our scores of t, released after our softmax (the first
+                     order: int = 3,              # where tile t-1 is applied: 0 after our scores of t, released after our softmax (the first
                                                   # version); 1 the same, released at once; 2 after our softmax; 3 before our scores
                      chunked: bool = False,       # one barrier per 64-column chunk: the scores start on the first 8 KB that lands
                      self_load: bool = False,     # each warpgroup refills its own half of a buffer by TMA as soon as it is done with it
@@ -603,7 +603,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                      own_first: bool = False,     # the half a buffer's own warpgroup frees first is loaded (and scored) first
                      producer: bool = True,       # a producer warp streams the pages (False: none, each warpgroup refills its own
                                                   # halves, self_load; 8 warps, the register budget of FlashMLA's 256 threads)
-                     qpe_smem: bool = False,      # q_pe read by the score product from shared memory (16 registers a thread
+                     qpe_smem: bool = True,       # q_pe read by the score product from shared memory (16 registers a thread
                                                   # fewer), in the room of the second P buffer; needs reg_p 1 or 2, order 1 or 3
                      split_rule: str = "fill",    # num_splits=None: 'fill' 03c's rule, 'wave' fewest tiles per program in one wave
                      math_regs: int = 232,        # registers per math thread (setmaxnreg); the producer warp's warpgroup gets 504 - 2x
@@ -671,11 +671,11 @@ def gluon_report(direct: bool = True, **variant) -> dict:
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_gluon
-    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=1, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False, QPE_SMEM=False, PRODUCER=True)
+    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=3, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False, QPE_SMEM=True, PRODUCER=True)
     consts.update({k.upper(): v for k, v in variant.items() if k != "split_rule"})  # the split rule is the host's        # e.g. order=0, chunked=False, self_load=False
     lay = lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
-              q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", qpe_desc=f"tensordesc<bf16[64, {64 if variant.get('qpe_smem') else 512}],{lay([64, 64 if variant.get('qpe_smem') else 512])}>", kv_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
+              q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", qpe_desc=f"tensordesc<bf16[64, {64 if variant.get('qpe_smem', True) else 512}],{lay([64, 64 if variant.get('qpe_smem', True) else 512])}>", kv_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
     sig = {n: "constexpr" if n in consts else ty.get(n, "i32") for n in fn.arg_names}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -689,10 +689,12 @@ def gluon_report(direct: bool = True, **variant) -> dict:
 
 # %% ../nbs/03d_decode_gluon.ipynb #bfcb74de
 GLUON_SHAPES = [(64, 8192, 128), (4, 131072, 128), (64, 8192, 16)]
-_V0 = dict(order=1, sync_qk=True, reg_p=0, math_regs=232)          # the 04:09 UTC default: the earlier variants are changes of it
-GLUON_VARIANTS = {                                 # the schedule's switches; the default: order 1, nine async score products, own P @ V
-    "first version (order 0)": {**_V0, "order": 0},                  # from registers issued before P is stored for the other warpgroup
-    "the default": dict(),
+_V0 = dict(order=1, sync_qk=True, reg_p=0, math_regs=232, qpe_smem=False)  # the 04:09 UTC default: the earlier variants are changes of it
+_V1 = dict(order=1, qpe_smem=False)                                # the 06:16 UTC default (q_pe in registers): the later ones, of it
+GLUON_VARIANTS = {                                 # the schedule's switches; the default: order 3, nine async score products, own P @ V
+    "first version (order 0)": {**_V0, "order": 0},                  # from registers issued before P is stored for the other warpgroup,
+    "the default": dict(),                                           # q_pe from shared memory, one P buffer
+    "06:16 default (q_pe in registers, order 1)": _V1,
     "04:09 default (sync scores, smem P)": _V0,
     "async scores (order 1)": {**_V0, "sync_qk": False},
     "1 + async + chunk barriers": {**_V0, "sync_qk": False, "chunked": True},
@@ -705,29 +707,34 @@ GLUON_VARIANTS = {                                 # the schedule's switches; th
     "1 + async t-1 product": {**_V0, "async_pv": True},              # tile t-1's P @ V under our softmax
     "1 + async t-1 + register P first": {**_V0, "async_pv": True, "reg_p": 2},
     "async scores + register P": {**_V0, "sync_qk": False, "reg_p": 1},
-    "default + async t-1": dict(async_pv=True),
-    "default, order 3": dict(order=3),
-    "default, 240 registers": dict(math_regs=240),                   # both math warpgroups 240, the producer 24 (as FA3)
-    "default, own half first": dict(own_first=True),                 # the half freed first is loaded (and scored) first
-    "3 + scores under t-1": dict(order=3, async_pv=True),            # FlashMLA's refill point: half freed between products
-    "3 + scores under t-1 + own half": dict(order=3, async_pv=True, own_first=True),
-    "default, one-wave splits": dict(split_rule="wave"),             # fewest tiles per program that fit one wave
-    "default, order 3, one-wave splits": dict(order=3, split_rule="wave"),
-    "q_pe in shared memory": dict(qpe_smem=True),                    # q_pe as wgmma's shared-memory A, one P buffer
-    "q_pe in smem, 240 registers": dict(qpe_smem=True, math_regs=240),
-    "q_pe in smem, chunk barriers": dict(qpe_smem=True, chunked=True),
-    "q_pe in smem, order 3": dict(qpe_smem=True, order=3),
-    "q_pe in smem + async t-1": dict(qpe_smem=True, async_pv=True),
-    "q_pe in smem, 3 + scores under t-1": dict(qpe_smem=True, order=3, async_pv=True),   # the refill point again
-    "q_pe in smem, one-wave splits": dict(qpe_smem=True, split_rule="wave"),
-    "no producer": dict(producer=False),                             # each warpgroup refills its own halves: 8 warps, 256 registers
-    "no producer + q_pe in smem": dict(producer=False, qpe_smem=True),
-    "no producer + q_pe + async t-1": dict(producer=False, qpe_smem=True, async_pv=True),
-    "no producer, order 3": dict(producer=False, order=3),
-    "no producer + q_pe, 3 + scores under t-1": dict(producer=False, qpe_smem=True, order=3, async_pv=True),
+    "default + async t-1": dict(_V1, async_pv=True),
+    "default, order 3": dict(_V1, order=3),
+    "default, 240 registers": dict(_V1, math_regs=240),              # both math warpgroups 240, the producer 24 (as FA3)
+    "default, own half first": dict(_V1, own_first=True),            # the half freed first is loaded (and scored) first
+    "3 + scores under t-1": dict(_V1, order=3, async_pv=True),       # FlashMLA's refill point: half freed between products
+    "3 + scores under t-1 + own half": dict(_V1, order=3, async_pv=True, own_first=True),
+    "default, one-wave splits": dict(_V1, split_rule="wave"),        # fewest tiles per program that fit one wave
+    "default, order 3, one-wave splits": dict(_V1, order=3, split_rule="wave"),
+    "q_pe in shared memory": dict(_V1, qpe_smem=True),               # q_pe as wgmma's shared-memory A, one P buffer
+    "q_pe in smem, 240 registers": dict(_V1, qpe_smem=True, math_regs=240),
+    "q_pe in smem, chunk barriers": dict(_V1, qpe_smem=True, chunked=True),
+    "q_pe in smem, order 3": dict(_V1, qpe_smem=True, order=3),
+    "q_pe in smem + async t-1": dict(_V1, qpe_smem=True, async_pv=True),
+    "q_pe in smem, 3 + scores under t-1": dict(_V1, qpe_smem=True, order=3, async_pv=True),  # the refill point again
+    "q_pe in smem, one-wave splits": dict(_V1, qpe_smem=True, split_rule="wave"),
+    "no producer": dict(_V1, producer=False),                        # each warpgroup refills its own halves: 8 warps, 256 registers
+    "no producer + q_pe in smem": dict(_V1, producer=False, qpe_smem=True),
+    "no producer + q_pe + async t-1": dict(_V1, producer=False, qpe_smem=True, async_pv=True),
+    "no producer, order 3": dict(_V1, producer=False, order=3),
+    "no producer + q_pe, 3 + scores under t-1": dict(_V1, producer=False, qpe_smem=True, order=3, async_pv=True),
+    "default, chunk barriers": dict(chunked=True),                   # changes of the default (q_pe in smem, order 3)
+    "default, one-wave splits (order 3)": dict(split_rule="wave"),
+    "no producer, q_pe, order 3": dict(producer=False),
 }
 NEW_VARIANTS = {k: v for k, v in GLUON_VARIANTS.items()            # this section's candidates and the rows they are compared with
-                if k.startswith(("q_pe", "no producer")) or k in ("the default", "default, 240 registers", "1 + self-refill", "3 + scores under t-1")}
+                if k.startswith(("q_pe", "no producer")) and k not in ("q_pe in smem, order 3", "q_pe in smem, chunk barriers", "q_pe in smem, one-wave splits",
+                                                                      "no producer, order 3", "no producer + q_pe in smem") or k in ("the default", "06:16 default (q_pe in registers, order 1)", "default, 240 registers",
+                                                                 "1 + self-refill", "3 + scores under t-1", "default, chunk barriers", "default, one-wave splits (order 3)")}
 
 def gpu_check_gluon(small: bool = False, variants: dict = GLUON_VARIANTS) -> bool:
     "The Gluon kernel against 03's oracle on the GPU, every schedule variant; prints one line per case, returns all-ok."
@@ -855,7 +862,7 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
                                                                                                     "2 + async + chunks + self-refill", "1 + async t-1 + register P first",
                                                                                                     "default, own half first", "3 + scores under t-1 + own half")}))
     elif "--memcheck-new" in sys.argv: print("memcheck probe ok:", gpu_check_gluon(small=True, variants={k: GLUON_VARIANTS[k] for k in (
-        "the default", "q_pe in shared memory", "q_pe in smem, chunk barriers", "q_pe in smem + async t-1", "q_pe in smem, 3 + scores under t-1",
+        "the default", "06:16 default (q_pe in registers, order 1)", "q_pe in shared memory", "default, chunk barriers", "q_pe in smem + async t-1", "q_pe in smem, 3 + scores under t-1",
         "1 + self-refill", "no producer", "no producer + q_pe + async t-1", "no producer + q_pe, 3 + scores under t-1")}))
     elif "--check" in sys.argv: print("correct:", gpu_check_gluon())
     elif "--launch" in sys.argv: bench_gluon_launch(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"))

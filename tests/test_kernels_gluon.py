@@ -71,7 +71,7 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="reg_p must be"): mla_decode_gluon(q, kv, bt, sl, 0.07, reg_p=3)
     with pytest.raises(ValueError, match="math_regs must be"): mla_decode_gluon(q, kv, bt, sl, 0.07, math_regs=236)
     with pytest.raises(ValueError, match="async_pv=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=2, async_pv=True)
-    with pytest.raises(ValueError, match="pass reg_p=0 or 1"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=0)
+    with pytest.raises(ValueError, match="pass reg_p=0 or 1"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=0, qpe_smem=False)
     with pytest.raises(ValueError, match="sync_qk=False"): mla_decode_gluon(q, kv, bt, sl, 0.07, sync_qk=True, chunked=True)
     with pytest.raises(ValueError, match="two halves"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=3, async_pv=True, chunked=True)
     with pytest.raises(ValueError, match="own_first=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, own_first=True, sync_qk=True)
@@ -131,7 +131,8 @@ def test_offline_compile_sm90a():
                                      "3 + scores under t-1 + own half", "default, one-wave splits", "q_pe in shared memory",
                                      "q_pe in smem, order 3", "q_pe in smem + async t-1", "q_pe in smem, 3 + scores under t-1",
                                      "no producer", "no producer + q_pe in smem", "no producer + q_pe + async t-1",
-                                     "no producer, order 3", "no producer + q_pe, 3 + scores under t-1"])
+                                     "no producer, order 3", "no producer + q_pe, 3 + scores under t-1",
+                                     "06:16 default (q_pe in registers, order 1)", "default, chunk barriers", "no producer, q_pe, order 3"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
 def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
     from infinitecontext.kernels_gluon import GLUON_VARIANTS
