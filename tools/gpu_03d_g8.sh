@@ -1,5 +1,5 @@
-# 03d's registers call (issue 15, helper gluon8): the stored `#| gpu` outputs of "Registers for the refill point" come from
-# $OUT/cell_*.txt. FlashMLA's JIT build in the background; Triton's kernel cache warmed by one process per variant (this
+# 03d's first registers call (issue 15, helper gluon8; exploration: its outputs are not stored, gpu_03d_g8b.sh re-measured
+# everything with the new default and its cell_*.txt are the stored outputs). FlashMLA's JIT build in the background; Triton's kernel cache warmed by one process per variant (this
 # section's candidates and the ones the GPU tests select); the compile report of the candidates under the box's Triton;
 # then GPU correctness of NEW_VARIANTS on all 7 cases beside the GPU tests (new variants, the default's relatives and the
 # reuse-vs-rebuilt test) and compute-sanitizer; then, alone on the GPU, the bench of NEW_VARIANTS at every shape beside
