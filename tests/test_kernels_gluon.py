@@ -122,6 +122,9 @@ def test_offline_compile_sm90a():
     rep = gluon_report()
     assert rep["registers"] > 0 and rep["shared_kb"] <= 227, rep
     assert rep["wgmma"] > 0 and rep["tma_loads"] > 0 and rep["setmaxnreg"], rep
+    nop = gluon_report(producer=False)                               # no producer warp: 8 warps, 255 registers, none handed down
+    assert nop["registers"] == 255 and all(k == "inc" for k, _ in nop["setmaxnreg"]), nop
+    assert nop["shared_kb"] <= 227 and nop["tma_loads"] > rep["tma_loads"], (nop, rep)   # refills issued by both warpgroups
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
