@@ -1,4 +1,4 @@
-"""03c put FlashMLA's tile into Triton and stopped at 0.48x FlashMLA: one tile's chain took 4.2 µs per SM because plain Triton runs the softmax with the tensor cores idle. Here we write FlashMLA's schedule ourselves in Triton's Gluon dialect (explicit layouts, shared memory, `wgmma`, mbarriers, TMA, `warp_specialize`): two math warpgroups alternate 64-token tiles, each publishes its P and running max in shared memory, and each multiplies every tile's P into its own 256 of the 512 value columns, while a producer warp streams the pages by TMA. With only two tiles of shared memory, *when* a warpgroup hands a buffer back decides the speed: releasing it right after its last product, not after the next softmax, takes the kernel from 0.60x to 0.71x FlashMLA. Then each warpgroup multiplies its *own* tile's P from registers, issued asynchronously before it stores P for the other one, with the score products as nine asynchronous `wgmma`s: together (not either alone) they halve the register spills and take the kernel to 0.82x FlashMLA at 64 x 8k, 128 heads. Three more levers, measured and kept as switches, all lose: loading (and scoring) first the half of a buffer that is freed first, FlashMLA's refill point (tile $t-1$'s product in flight under our first score products, its half handed back the moment it retires) and a split rule that fills one wave with fewer tiles per program; the first two double the register spills. A pure-torch model of the exact schedule is checked against 03's oracle on CPU, an event model shows the release point, the kernel is compiled for sm_90a offline and measured on an H100 beside 03, 03c, FlashMLA and its own variants.
+"""03c put FlashMLA's tile into Triton and stopped at 0.48x FlashMLA: one tile's chain took 4.2 µs per SM because plain Triton runs the softmax with the tensor cores idle. Here we write FlashMLA's schedule ourselves in Triton's Gluon dialect (explicit layouts, shared memory, `wgmma`, mbarriers, TMA, `warp_specialize`): two math warpgroups alternate 64-token tiles, each publishes its P and running max in shared memory, and each multiplies every tile's P into its own 256 of the 512 value columns, while a producer warp streams the pages by TMA. With only two tiles of shared memory, *when* a warpgroup hands a buffer back decides the speed: releasing it right after its last product, not after the next softmax, takes the kernel from 0.60x to 0.71x FlashMLA. Then each warpgroup multiplies its *own* tile's P from registers, issued asynchronously before it stores P for the other one, with the score products as nine asynchronous `wgmma`s: together (not either alone) they halve the register spills and take the kernel to 0.82x FlashMLA at 64 x 8k, 128 heads. Three more levers, measured and kept as switches, all lose: loading (and scoring) first the half of a buffer that is freed first, FlashMLA's refill point (tile $t-1$'s product in flight under our first score products, its half handed back the moment it retires) and a split rule that fills one wave with fewer tiles per program; the first two double the register spills. Then registers: $q_{pe}$ read from shared memory, in the room of a second $P$ buffer the hand-offs turn out not to need, with tile $t-1$ applied before the own scores (order 3) is the new default, 0.87x FlashMLA at 64 x 8k and 0.85x at 4 x 128k (0.84x and 0.82x in later rounds of the same call) and ahead of it at 16 heads; a launch without the producer warp (255 registers a thread, FlashMLA's budget) and FlashMLA's refill point with the registers freed both lose. A pure-torch model of the exact schedule is checked against 03's oracle on CPU, an event model shows the release point, the kernel is compiled for sm_90a offline and measured on an H100 beside 03, 03c, FlashMLA and its own variants.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_gluon.html.md"""
 
@@ -24,8 +24,8 @@ except ImportError:  # pragma: no cover - a Triton without Gluon: the schedule m
     gluon = None
 
 # %% auto #0
-__all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'gluon_schedule_model', 'schedule_timeline', 'plot_timeline', 'mla_decode_gluon',
-           'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch']
+__all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'gluon_schedule_model', 'schedule_timeline', 'plot_timeline',
+           'mla_decode_gluon', 'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch']
 
 # %% ../nbs/03d_decode_gluon.ipynb #44ad0f0a
 def _splits_for(b, s_q, h, max_seqlen, device, num_splits=None, split_rule: str = "fill") -> int:
@@ -161,6 +161,15 @@ if gluon is not None:
         return r0
 
     @gluon.jit
+    def _tile_row_if(bt_row, tile, ok, PAGE: gl.constexpr, ABLATE: gl.constexpr):
+        "`_tile_row` of a tile that may not exist (`ok` False: 0, nothing read): a refill's row, loaded ahead of its use."
+        tok = tile * 64
+        r0 = gl.load(bt_row + tok // PAGE, mask=ok, other=0) * PAGE + tok % PAGE
+        if ABLATE == 1:                                                   # timing only (wrong results): every tile is page 0 (L2-resident)
+            r0 = r0 * 0
+        return r0
+
+    @gluon.jit
     def _gl_loader(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles,
                    PAGE: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, ABLATE: gl.constexpr, OWN_FIRST: gl.constexpr = False):
         "Producer warp: tile t into buffer t % 2, each half as soon as its warpgroup released it (with SELF_LOAD only tiles 0 and 1)."
@@ -239,12 +248,12 @@ if gluon is not None:
         return warpgroup_mma_wait(0, deps=(acc,))
 
     @gluon.jit
-    def _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, buf, nxt, n_tiles, tile0,
+    def _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, r_nxt, buf, nxt, n_tiles, tile0,
                  W: gl.constexpr, PAGE: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, ABLATE: gl.constexpr):
-        "Warpgroup W (synced) is done with its half of buffer `buf`: refill it with tile `nxt` itself (SELF_LOAD), or tell the producer."
+        "Warpgroup W (synced) is done with its half of buffer `buf`: refill it with tile `nxt` (cache row `r_nxt`) itself (SELF_LOAD), or tell the producer."
         if SELF_LOAD:
             if nxt < n_tiles:
-                _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, buf, _tile_row(bt_row, tile0 + nxt, PAGE, ABLATE), W, CHUNKED)
+                _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, buf, r_nxt, W, CHUNKED)
         else:
             mbarrier.arrive(free_mine.index(buf), count=1)
 
@@ -266,13 +275,14 @@ if gluon is not None:
 # %% ../nbs/03d_decode_gluon.ipynb #6a7c9e21
 if gluon is not None:
     @gluon.jit
-    def _gl_math(q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
+    def _gl_math(q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                  kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                  stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
                  stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
                  W: gl.constexpr, R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr,
                  ORDER: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, SYNC_QK: gl.constexpr, ABLATE: gl.constexpr,
-                 REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, OWN_FIRST: gl.constexpr = False):
+                 REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, OWN_FIRST: gl.constexpr = False,
+                 QPE_SMEM: gl.constexpr = False):
         "Math warpgroup W: scores + softmax of tiles W, W+2, ...; P @ V for its R/2 value columns of every tile."
         HALF: gl.constexpr = R // 2
         s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, 64, 16])
@@ -289,15 +299,24 @@ if gluon is not None:
         qi = rows // H
         limit = seqlen - S_Q + 1 + qi                                     # per-row causal limit (exclusive)
         cols = gl.arange(0, 64, layout=gl.SliceLayout(0, s_layout))
-        # q_pe (64 x DR) lives in registers: shared memory is full with Q's latent part and two K/V tiles
-        pr = row0 + gl.arange(0, 64, layout=gl.SliceLayout(1, qpe_l))
-        pc = gl.arange(0, DR, layout=gl.SliceLayout(0, qpe_l))
-        q_ptr = Q + pid_b * stride_qb + (pr // H) * stride_qs + (pr % H) * stride_qh + R
-        q_pe = gl.load(q_ptr[:, None] + pc[None, :], mask=(pr < M)[:, None], other=0.0)
+        if QPE_SMEM:                                                      # q_pe (64 x DR) in shared memory, loaded by TMA with Q,
+            q_pe = qpe_smem                                               # in the room of the second P buffer: one P buffer for both
+            p_mine, p_other = p_smem.index(0), p_smem.index(0)            # (P of tile t-1 is consumed before P of tile t is stored)
+        else:                                                             # q_pe in registers (16 a thread): shared memory is full with
+            pr = row0 + gl.arange(0, 64, layout=gl.SliceLayout(1, qpe_l))  # Q's latent part, two K/V tiles and two P buffers
+            pc = gl.arange(0, DR, layout=gl.SliceLayout(0, qpe_l))
+            q_ptr = Q + pid_b * stride_qb + (pr // H) * stride_qs + (pr % H) * stride_qh + R
+            q_pe = gl.load(q_ptr[:, None] + pc[None, :], mask=(pr < M)[:, None], other=0.0)
+            p_mine, p_other = p_smem.index(W), p_smem.index(1 - W)
         m_i = gl.full([64], float("-inf"), gl.float32, row_l)
         l_i = gl.zeros([64], gl.float32, row_l)
         o = gl.zeros([64, HALF], gl.float32, o_layout)
         for t in range(W, n_tiles + 1, 2):
+            row1 = 0
+            row2 = 0
+            if SELF_LOAD:                                                 # the cache rows of the refills (tiles t + 1 and t + 2),
+                row1 = _tile_row_if(bt_row, tile0 + t + 1, t + 1 < n_tiles, PAGE, ABLATE)   # read from the page table now,
+                row2 = _tile_row_if(bt_row, tile0 + t + 2, t + 2 < n_tiles, PAGE, ABLATE)   # long before they are needed
             a_prev = gl.full([64], 1.0, gl.float32, row_l)
             s = gl.zeros([64, 64], gl.float32, s_layout)
             if ORDER == 3:                                                # apply tile t - 1 first, before our own scores
@@ -307,7 +326,7 @@ if gluon is not None:
                     a_prev = a_smem.index(1 - W).load(row_l)
                     l_i = l_i * a_prev + r_smem.index(1 - W).load(row_l)
                     if ASYNC_PV:                                          # FlashMLA's placement: the product async, our first four
-                        acc_o = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W),   # score products queued behind it,
+                        acc_o = warpgroup_mma(p_other, v_mine.index(1 - W),   # score products queued behind it,
                                               o * gl.convert_layout(a_prev, orow_l)[:, None], is_async=True)  # the half handed
                         if t < n_tiles:                                   # back the moment the product retires, the rest after
                             ph = (t // 2) & 1
@@ -321,7 +340,7 @@ if gluon is not None:
                             o = warpgroup_mma_wait(4, deps=(acc_o,))      # tile t - 1's product done, four score products in flight
                             _bar_sync()
                             mbarrier.arrive(p_free.index(1 - W), count=1)
-                            _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                            _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
                             mbarrier.wait(ready.index(W * 9 + 4 - 4 * W), ph)                # then the other half
                             for i in gl.static_range(4):
                                 if W == 0:
@@ -335,12 +354,12 @@ if gluon is not None:
                             o = warpgroup_mma_wait(0, deps=(acc_o,))
                             _bar_sync()
                             mbarrier.arrive(p_free.index(1 - W), count=1)
-                            _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                            _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
                     else:
-                        o = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
+                        o = warpgroup_mma(p_other, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
                         _bar_sync()
                         mbarrier.arrive(p_free.index(1 - W), count=1)
-                        _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                        _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
             if ORDER == 3 and ASYNC_PV:                                   # own tile t: the scores (issued above when t >= 1)
                 if t == 0 and t < n_tiles:
                     s = _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, W, 0, s, CHUNKED, SYNC_QK, OWN_FIRST and W == 1)
@@ -360,20 +379,20 @@ if gluon is not None:
                 a_prev = a_smem.index(1 - W).load(row_l)
                 l_i = l_i * a_prev + r_smem.index(1 - W).load(row_l)
                 if ASYNC_PV and ORDER == 1:                               # apply tile t - 1 asynchronously, our softmax under it,
-                    acc = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None],
+                    acc = warpgroup_mma(p_other, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None],
                                         is_async=True)
                     if t < n_tiles:
                         m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE)
                     o = warpgroup_mma_wait(0, deps=(acc,))                # then hand its P and our half back
                     _bar_sync()
                     mbarrier.arrive(p_free.index(1 - W), count=1)
-                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
                 elif ORDER < 2:                                           # apply tile t - 1 before our softmax
-                    o = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
+                    o = warpgroup_mma(p_other, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
                     if ORDER == 1:                                        # and hand its P and our half back at once
                         _bar_sync()
                         mbarrier.arrive(p_free.index(1 - W), count=1)
-                        _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                        _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
             if t < n_tiles:                                               # own tile: softmax; publish m, alpha, row sum, then P
                 if ASYNC_PV and ORDER == 1:                               # (done under tile t - 1's product unless t == 0)
                     if t == 0:
@@ -398,20 +417,20 @@ if gluon is not None:
                     acc = warpgroup_mma(p_reg, v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None], is_async=True)
                     if t >= 2:
                         mbarrier.wait(p_free.index(W), ((t // 2) - 1) & 1)
-                    p_smem.index(W).store(p16)
+                    p_mine.store(p16)
                     fence_async_shared()                                  # generic-proxy writes before wgmma reads
                     _bar_sync()
                     mbarrier.arrive(p_ready.index(W), count=1)
                     o, p_reg = warpgroup_mma_wait(0, deps=(acc, p_reg))
                     _bar_sync()                                           # every warp's product has finished reading our half
-                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, W, t + 2, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row2, W, t + 2, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
                 else:
                     if t >= 2:
                         mbarrier.wait(p_free.index(W), ((t // 2) - 1) & 1)
                     if (tile0 + t) * 64 + 64 > end:                       # the last tile: rows past the end may hold NaN
                         _zero_rows(kv_lo.index(W), (tile0 + t) * 64, end, HALF)
                         _zero_rows(kv_hi.index(W), (tile0 + t) * 64, end, HALF)
-                    p_smem.index(W).store(p16)
+                    p_mine.store(p16)
                     fence_async_shared()                                  # generic-proxy writes before wgmma reads
                     _bar_sync()
                     mbarrier.arrive(p_ready.index(W), count=1)
@@ -419,19 +438,19 @@ if gluon is not None:
             if t >= 1:
                 if ORDER == 2:                                            # apply tile t - 1 after our softmax (off the max chain)
                     mbarrier.wait(p_ready.index(1 - W), ((t - 1) // 2) & 1)
-                    o = warpgroup_mma(p_smem.index(1 - W), v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
+                    o = warpgroup_mma(p_other, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
                 if ORDER == 0 or ORDER == 2:                              # tile t - 1 is applied: hand back its P and our half
                     _bar_sync()
                     mbarrier.arrive(p_free.index(1 - W), count=1)
-                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                    _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
             if t < n_tiles and REG_P != 2:                                # and our own tile, our columns
                 l_i = l_i * alpha + rs
                 if REG_P:                                                 # our own P straight from registers (no shared-memory read)
                     o = warpgroup_mma(gl.convert_layout(p16, preg_l), v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None])
                 else:
-                    o = warpgroup_mma(p_smem.index(W), v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None])
+                    o = warpgroup_mma(p_mine, v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None])
                 _bar_sync()                                               # every warp's product has finished reading our half
-                _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, bt_row, W, t + 2, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
+                _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row2, W, t + 2, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
         # epilogue: this warpgroup's half of the normalised output (and, for W == 0, the lse)
         l_safe = gl.where(l_i == 0.0, 1.0, l_i)
         o = o / gl.convert_layout(l_safe, orow_l)[:, None]
@@ -453,14 +472,15 @@ if gluon is not None:
 # %% ../nbs/03d_decode_gluon.ipynb #2609654f
 if gluon is not None:
     @gluon.jit
-    def _mla_decode_gluon(Q, q_desc, kv_desc, BT, SEQ, OUT, LSE, OP, LP, sm_scale_log2,
+    def _mla_decode_gluon(Q, q_desc, qpe_desc, kv_desc, BT, SEQ, OUT, LSE, OP, LP, sm_scale_log2,
                           stride_qb, stride_qs, stride_qh, stride_btb, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
                           stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, S_Q, M, NUM_SPLITS,
                           R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr,
                           ORDER: gl.constexpr = 1, CHUNKED: gl.constexpr = False, SELF_LOAD: gl.constexpr = False,
                           SYNC_QK: gl.constexpr = False, ABLATE: gl.constexpr = 0,
                           REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, MATH_REGS: gl.constexpr = 232,
-                          OWN_FIRST: gl.constexpr = False):
+                          OWN_FIRST: gl.constexpr = False, QPE_SMEM: gl.constexpr = False,
+                          PRODUCER: gl.constexpr = True):
         pid_m, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_m * 64
         seqlen = gl.load(SEQ + pid_b)
@@ -474,7 +494,12 @@ if gluon is not None:
         kv_lo = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], hl)              # value columns 0..255 of two tiles
         kv_hi = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], hl)              # value columns 256..511
         kr_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, DR], kv_desc.layout)    # the rope columns
-        p_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, 64], gl.NVMMASharedLayout.get_default_for([64, 64], gl.bfloat16))
+        if QPE_SMEM:                                                      # q_pe in the room of the second P buffer
+            p_smem = gl.allocate_shared_memory(gl.bfloat16, [1, 64, 64], gl.NVMMASharedLayout.get_default_for([64, 64], gl.bfloat16))
+            qpe_smem = gl.allocate_shared_memory(gl.bfloat16, [64, DR], qpe_desc.layout)
+        else:
+            p_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, 64], gl.NVMMASharedLayout.get_default_for([64, 64], gl.bfloat16))
+            qpe_smem = kr_smem                                            # (unused)
         st_l: gl.constexpr = gl.SwizzledSharedLayout(vec=1, per_phase=1, max_phase=1, order=[0])
         m_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
         a_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
@@ -494,20 +519,37 @@ if gluon is not None:
             mbarrier.init(p_ready.index(i), count=1)
             mbarrier.init(p_free.index(i), count=1)
         mbarrier.init(q_bar, count=1)
-        mbarrier.expect(q_bar, q_desc.block_type.nbytes)                   # Q's latent part: rows pid_b * M + row0 ... of q viewed 2-D
+        if QPE_SMEM:                                                      # Q's latent part (and q_pe): rows pid_b * M + row0 ... of q viewed 2-D
+            mbarrier.expect(q_bar, q_desc.block_type.nbytes + qpe_desc.block_type.nbytes)
+            _tma_load(qpe_desc, [pid_b * M + row0, R], q_bar, qpe_smem)
+        else:
+            mbarrier.expect(q_bar, q_desc.block_type.nbytes)
         _tma_load(q_desc, [pid_b * M + row0, 0], q_bar, q_smem)
         mbarrier.wait(q_bar, 0)
-        gl.warp_specialize([
-            (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
+        if PRODUCER:
+            gl.warp_specialize([
+                (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST)),
-            (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+                (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST)),
-            (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, CHUNKED, SELF_LOAD, ABLATE, OWN_FIRST)),
-        ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])   # registers per thread: both math warpgroups MATH_REGS, the loader the rest
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+                (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, CHUNKED, SELF_LOAD, ABLATE, OWN_FIRST)),
+            ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])   # registers per thread: both math warpgroups MATH_REGS, the loader the rest
+        else:                                             # no producer warp: tiles 0 and 1 issued here, each warpgroup refills its own
+            _gl_loader(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, CHUNKED, True, ABLATE, False)
+            gl.warp_specialize([                          # halves (SELF_LOAD); 8 warps, so 256 registers a thread with no setmaxnreg
+                (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
+                        kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
+                        stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+                (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
+                        kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
+                        stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+            ], [4], [256])
 
 # %% ../nbs/03d_decode_gluon.ipynb #a7c3d9e1
 _GLUON_DESCS: dict = {}   # TMA descriptors of the last few (tensor, block) pairs; each holds its tensor, so its address is not reused under it
@@ -548,7 +590,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                      max_seqlen: int | None = None, # upper bound of cache_seqlens (saves a device sync when given)
                      validate: bool = True,       # check cache_seqlens against the block table (one device sync)
                      num_splits: int | None = None, # chunks per sequence (None: 03c's rule)
-                     order: int = 1,              # where tile t-1 is applied: 0 after our scores of t, released after our softmax (the first
+                     order: int = 3,              # where tile t-1 is applied: 0 after our scores of t, released after our softmax (the first
                                                   # version); 1 the same, released at once; 2 after our softmax; 3 before our scores
                      chunked: bool = False,       # one barrier per 64-column chunk: the scores start on the first 8 KB that lands
                      self_load: bool = False,     # each warpgroup refills its own half of a buffer by TMA as soon as it is done with it
@@ -559,6 +601,10 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                      async_pv: bool = False,      # order 1: tile t-1's P @ V issued async, our softmax under it, released after it;
                                                   # order 3: our first score products queued behind it, released when it retires
                      own_first: bool = False,     # the half a buffer's own warpgroup frees first is loaded (and scored) first
+                     producer: bool = True,       # a producer warp streams the pages (False: none, each warpgroup refills its own
+                                                  # halves, self_load; 8 warps, the register budget of FlashMLA's 256 threads)
+                     qpe_smem: bool = True,       # q_pe read by the score product from shared memory (16 registers a thread
+                                                  # fewer), in the room of the second P buffer; needs reg_p 1 or 2, order 1 or 3
                      split_rule: str = "fill",    # num_splits=None: 'fill' 03c's rule, 'wave' fewest tiles per program in one wave
                      math_regs: int = 232,        # registers per math thread (setmaxnreg); the producer warp's warpgroup gets 504 - 2x
                      ablate: int = 0,             # timing experiments only, results WRONG: 1 every tile from page 0 (no HBM), 2 no exp2
@@ -573,9 +619,11 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     if int(reg_p) not in (0, 1, 2): raise ValueError(f"reg_p must be 0 (False), 1 (True) or 2, got {reg_p!r}")
     if math_regs not in (232, 240): raise ValueError(f"math_regs must be 232 (the producer keeps 40) or 240 (it keeps 24), got {math_regs!r}")
     if async_pv and order not in (1, 3): raise ValueError(f"async_pv=True overlaps tile t-1's product with our softmax (order 1) or our scores (order 3), got order={order}")
-    if async_pv and order == 3 and (sync_qk or chunked or self_load): raise ValueError("order=3 with async_pv=True issues the scores itself in two halves: pass sync_qk=False, chunked=False, self_load=False")
-    if own_first and (sync_qk or self_load): raise ValueError("own_first=True reorders the asynchronous score products and the producer's loads: pass sync_qk=False, self_load=False")
-    if int(reg_p) == 2 and order not in (1, 3): raise ValueError(f"reg_p=2 (the default) issues our own product right after our softmax: it needs order 1 or 3, got order={order}; pass reg_p=0 or 1 with it")
+    if async_pv and order == 3 and (sync_qk or chunked): raise ValueError("order=3 with async_pv=True issues the scores itself in two halves: pass sync_qk=False, chunked=False")
+    if not producer and math_regs != 232: raise ValueError(f"math_regs splits the registers with the producer warp; with producer=False both warpgroups have 256: leave math_regs at 232, got {math_regs!r}")
+    if own_first and (sync_qk or self_load or not producer): raise ValueError("own_first=True reorders the asynchronous score products and the producer's loads: pass sync_qk=False, self_load=False, producer=True")
+    if int(reg_p) == 2 and order not in (1, 3): raise ValueError(f"reg_p=2 (the default) issues our own product right after our softmax: it needs order 1 or 3, got order={order}; pass reg_p=0 or 1 (and qpe_smem=False) with it")
+    if qpe_smem and (int(reg_p) == 0 or order not in (1, 3)): raise ValueError(f"qpe_smem=True (the default) keeps one P buffer, which needs reg_p 1 or 2 and order 1 or 3: pass qpe_smem=False for reg_p={reg_p}, order={order}")
     if impl == "model": return gluon_schedule_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, split_rule)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03c's mla_decode_wide")
@@ -596,12 +644,13 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     lp = lse if direct else torch.empty(b, S, M, dtype=torch.float32, device=q.device)
     q_desc = _gluon_desc(q.view(b * M, d), (64, r), reuse)            # (b * s_q * h, 576) rows, a (64, 512) block
     kv_desc = _gluon_desc(kv_cache.view(nb * page, d), (64, 64), reuse)  # (num_blocks * page, 576) rows, a (64, 64) block
+    qpe_desc = _gluon_desc(q.view(b * M, d), (64, d - r), reuse) if qpe_smem else q_desc   # q_pe: a (64, 64) block at column 512
     _mla_decode_gluon[(-(-M // 64), b, S)](
-        q, q_desc, kv_desc, block_table, cache_seqlens, out, lse, op, lp,
+        q, q_desc, qpe_desc, kv_desc, block_table, cache_seqlens, out, lse, op, lp,
         softmax_scale * 1.4426950408889634, q.stride(0), q.stride(1), q.stride(2), block_table.stride(0),
         out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
         op.stride(0), op.stride(1) if not direct else 0, op.stride(2) if not direct else 0, lp.stride(0), lp.stride(1) if not direct else 0,
-        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, REG_P=int(reg_p), ASYNC_PV=async_pv, MATH_REGS=math_regs, OWN_FIRST=own_first, ABLATE=ablate, num_warps=4)
+        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, REG_P=int(reg_p), ASYNC_PV=async_pv, MATH_REGS=math_regs, OWN_FIRST=own_first, QPE_SMEM=qpe_smem, PRODUCER=producer, ABLATE=ablate, num_warps=4)
     if not direct:                                                    # 03's log-sum-exp combine of the splits
         _mla_decode_combine[(M, b)](op, lp, out, lse, op.stride(0), op.stride(1), op.stride(2), lp.stride(0), lp.stride(1),
                                     out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1), h, r, S,
@@ -622,11 +671,11 @@ def gluon_report(direct: bool = True, **variant) -> dict:
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_gluon
-    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=1, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False)
+    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=3, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False, QPE_SMEM=True, PRODUCER=True)
     consts.update({k.upper(): v for k, v in variant.items() if k != "split_rule"})  # the split rule is the host's        # e.g. order=0, chunked=False, self_load=False
     lay = lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
-              q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", kv_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
+              q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", qpe_desc=f"tensordesc<bf16[64, {64 if variant.get('qpe_smem', True) else 512}],{lay([64, 64 if variant.get('qpe_smem', True) else 512])}>", kv_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
     sig = {n: "constexpr" if n in consts else ty.get(n, "i32") for n in fn.arg_names}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -640,10 +689,12 @@ def gluon_report(direct: bool = True, **variant) -> dict:
 
 # %% ../nbs/03d_decode_gluon.ipynb #bfcb74de
 GLUON_SHAPES = [(64, 8192, 128), (4, 131072, 128), (64, 8192, 16)]
-_V0 = dict(order=1, sync_qk=True, reg_p=0, math_regs=232)          # the 04:09 UTC default: the earlier variants are changes of it
-GLUON_VARIANTS = {                                 # the schedule's switches; the default: order 1, nine async score products, own P @ V
-    "first version (order 0)": {**_V0, "order": 0},                  # from registers issued before P is stored for the other warpgroup
-    "the default": dict(),
+_V0 = dict(order=1, sync_qk=True, reg_p=0, math_regs=232, qpe_smem=False)  # the 04:09 UTC default: the earlier variants are changes of it
+_V1 = dict(order=1, qpe_smem=False)                                # the 06:16 UTC default (q_pe in registers): the later ones, of it
+GLUON_VARIANTS = {                                 # the schedule's switches; the default: order 3, nine async score products, own P @ V
+    "first version (order 0)": {**_V0, "order": 0},                  # from registers issued before P is stored for the other warpgroup,
+    "the default": dict(),                                           # q_pe from shared memory, one P buffer
+    "06:16 default (q_pe in registers, order 1)": _V1,
     "04:09 default (sync scores, smem P)": _V0,
     "async scores (order 1)": {**_V0, "sync_qk": False},
     "1 + async + chunk barriers": {**_V0, "sync_qk": False, "chunked": True},
@@ -656,15 +707,34 @@ GLUON_VARIANTS = {                                 # the schedule's switches; th
     "1 + async t-1 product": {**_V0, "async_pv": True},              # tile t-1's P @ V under our softmax
     "1 + async t-1 + register P first": {**_V0, "async_pv": True, "reg_p": 2},
     "async scores + register P": {**_V0, "sync_qk": False, "reg_p": 1},
-    "default + async t-1": dict(async_pv=True),
-    "default, order 3": dict(order=3),
-    "default, 240 registers": dict(math_regs=240),                   # both math warpgroups 240, the producer 24 (as FA3)
-    "default, own half first": dict(own_first=True),                 # the half freed first is loaded (and scored) first
-    "3 + scores under t-1": dict(order=3, async_pv=True),            # FlashMLA's refill point: half freed between products
-    "3 + scores under t-1 + own half": dict(order=3, async_pv=True, own_first=True),
-    "default, one-wave splits": dict(split_rule="wave"),             # fewest tiles per program that fit one wave
-    "default, order 3, one-wave splits": dict(order=3, split_rule="wave"),
+    "default + async t-1": dict(_V1, async_pv=True),
+    "default, order 3": dict(_V1, order=3),
+    "default, 240 registers": dict(_V1, math_regs=240),              # both math warpgroups 240, the producer 24 (as FA3)
+    "default, own half first": dict(_V1, own_first=True),            # the half freed first is loaded (and scored) first
+    "3 + scores under t-1": dict(_V1, order=3, async_pv=True),       # FlashMLA's refill point: half freed between products
+    "3 + scores under t-1 + own half": dict(_V1, order=3, async_pv=True, own_first=True),
+    "default, one-wave splits": dict(_V1, split_rule="wave"),        # fewest tiles per program that fit one wave
+    "default, order 3, one-wave splits": dict(_V1, order=3, split_rule="wave"),
+    "q_pe in shared memory": dict(_V1, qpe_smem=True),               # q_pe as wgmma's shared-memory A, one P buffer
+    "q_pe in smem, 240 registers": dict(_V1, qpe_smem=True, math_regs=240),
+    "q_pe in smem, chunk barriers": dict(_V1, qpe_smem=True, chunked=True),
+    "q_pe in smem, order 3": dict(_V1, qpe_smem=True, order=3),
+    "q_pe in smem + async t-1": dict(_V1, qpe_smem=True, async_pv=True),
+    "q_pe in smem, 3 + scores under t-1": dict(_V1, qpe_smem=True, order=3, async_pv=True),  # the refill point again
+    "q_pe in smem, one-wave splits": dict(_V1, qpe_smem=True, split_rule="wave"),
+    "no producer": dict(_V1, producer=False),                        # each warpgroup refills its own halves: 8 warps, 256 registers
+    "no producer + q_pe in smem": dict(_V1, producer=False, qpe_smem=True),
+    "no producer + q_pe + async t-1": dict(_V1, producer=False, qpe_smem=True, async_pv=True),
+    "no producer, order 3": dict(_V1, producer=False, order=3),
+    "no producer + q_pe, 3 + scores under t-1": dict(_V1, producer=False, qpe_smem=True, order=3, async_pv=True),
+    "default, chunk barriers": dict(chunked=True),                   # changes of the default (q_pe in smem, order 3)
+    "default, one-wave splits (order 3)": dict(split_rule="wave"),
+    "no producer, q_pe, order 3": dict(producer=False),
 }
+NEW_VARIANTS = {k: v for k, v in GLUON_VARIANTS.items()            # this section's candidates and the rows they are compared with
+                if k.startswith(("q_pe", "no producer")) and k not in ("q_pe in smem, order 3", "q_pe in smem, chunk barriers", "q_pe in smem, one-wave splits",
+                                                                      "no producer, order 3", "no producer + q_pe in smem") or k in ("the default", "06:16 default (q_pe in registers, order 1)", "default, 240 registers",
+                                                                 "1 + self-refill", "3 + scores under t-1", "default, chunk barriers", "default, one-wave splits (order 3)")}
 
 def gpu_check_gluon(small: bool = False, variants: dict = GLUON_VARIANTS) -> bool:
     "The Gluon kernel against 03's oracle on the GPU, every schedule variant; prints one line per case, returns all-ok."
@@ -686,7 +756,12 @@ def gpu_check_gluon(small: bool = False, variants: dict = GLUON_VARIANTS) -> boo
     return ok_all
 
 def _graph_ms(fn):
-    "Median ms of `fn` replayed from a CUDA graph (no launch overhead), or None if it cannot be captured."
+    """Median ms of `fn` replayed from a CUDA graph (no launch overhead), or None if it cannot be captured.
+
+    Kept rather than `triton.testing.do_bench_cudagraph`, which unrolls many calls into one graph, times the whole replay
+    with no L2 flush and divides: back-to-back calls overlap and find `q`, the page table and the last pages in L2. Here
+    one captured call is replayed under `do_bench`, which flushes L2 before every replay, so each figure is one cold call
+    and compares with the eager `do_bench` column."""
     try:
         fn(); torch.cuda.synchronize()
         g = torch.cuda.CUDAGraph()
@@ -695,8 +770,9 @@ def _graph_ms(fn):
     except Exception as e:
         print(f"  (no CUDA graph: {type(e).__name__})"); return None
 
-def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, variants: dict = GLUON_VARIANTS, extra: bool = True) -> list[dict]:
-    "Time FlashMLA (if built), 03, 03c and the Gluon kernel's variants per shape in one process; print a table, write bench_gluon.json."
+def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, variants: dict = GLUON_VARIANTS, extra: bool = True,
+                all_heads: bool = False) -> list[dict]:
+    "Time FlashMLA (if built), 03, 03c and the Gluon kernel's variants (at h128, or every shape with `all_heads`) in one process; print a table, write bench_gluon.json."
     from infinitecontext.kernels_gluon import _splits_for
     import datetime
     from infinitecontext.infra import write_json_atomic
@@ -719,7 +795,7 @@ def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, variants: 
         fns["03c wide"] = lambda: mla_decode_wide(q, kv, bt, sl, sc, 512, impl="triton", max_seqlen=s, validate=False)
         g = lambda **kw: (lambda: mla_decode_gluon(q, kv, bt, sl, sc, max_seqlen=s, validate=False, **kw))
         fns["03d gluon"] = g()
-        for name, kw in (variants.items() if h == 128 else ()):
+        for name, kw in (variants.items() if h == 128 or all_heads else ()):
             if kw: fns[f"03d {name}"] = g(**kw)
         if extra and (b, s, h) == shapes[0]:                          # timing only, results WRONG: where the time goes
             fns["03d no HBM (page 0)"], fns["03d no exp2"] = g(ablate=1), g(ablate=2)
@@ -732,7 +808,7 @@ def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, variants: 
             print(f"{label:>16} {prov:>36} {t:>7.3f} {rows[-1]['tflops']:>8.0f} {f'{vs:.2f}x' if vs else '-':>12} {gms[prov] or float('nan'):>9.3f}")
         print(f"{'':>16} 03d vs 03c: out rel {err['rel']:.1e}, cos {err['cos']:.6f}, lse max abs {err['lse']:.1e}")
         del kv, q; torch.cuda.empty_cache()
-    if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_gluon.json", dict(gpu=gpu, rows=rows))
+    if out_dir is not None: write_json_atomic(Path(out_dir) / ("bench_gluon.json" if variants is GLUON_VARIANTS else "bench_gluon_subset.json"), dict(gpu=gpu, rows=rows))
     print(json.dumps({f"{x['shape']} | {x['provider']}": round(x["ms"], 4) for x in rows}))
     return rows
 
@@ -782,9 +858,12 @@ def bench_gluon_launch(shapes=GLUON_SHAPES, variants=("the default", "04:09 defa
     return rows
 
 if __name__ == "__main__" and "ipykernel" not in sys.modules:
-    if "--memcheck" in sys.argv: print("memcheck probe ok:", gpu_check_gluon(small=True, variants={k: GLUON_VARIANTS[k] for k in ("first version (order 0)", "the default", "04:09 default (sync scores, smem P)", "async scores (order 1)",
+    if "--memcheck" in sys.argv[1:2]: print("memcheck probe ok:", gpu_check_gluon(small=True, variants={k: GLUON_VARIANTS[k] for k in ("first version (order 0)", "the default", "04:09 default (sync scores, smem P)", "async scores (order 1)",
                                                                                                     "2 + async + chunks + self-refill", "1 + async t-1 + register P first",
                                                                                                     "default, own half first", "3 + scores under t-1 + own half")}))
+    elif "--memcheck-new" in sys.argv: print("memcheck probe ok:", gpu_check_gluon(small=True, variants={k: GLUON_VARIANTS[k] for k in (
+        "the default", "06:16 default (q_pe in registers, order 1)", "q_pe in shared memory", "default, chunk barriers", "q_pe in smem + async t-1", "q_pe in smem, 3 + scores under t-1",
+        "1 + self-refill", "no producer", "no producer + q_pe + async t-1", "no producer + q_pe, 3 + scores under t-1")}))
     elif "--check" in sys.argv: print("correct:", gpu_check_gluon())
     elif "--launch" in sys.argv: bench_gluon_launch(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"))
     else: bench_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"))

@@ -71,11 +71,15 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="reg_p must be"): mla_decode_gluon(q, kv, bt, sl, 0.07, reg_p=3)
     with pytest.raises(ValueError, match="math_regs must be"): mla_decode_gluon(q, kv, bt, sl, 0.07, math_regs=236)
     with pytest.raises(ValueError, match="async_pv=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=2, async_pv=True)
-    with pytest.raises(ValueError, match="pass reg_p=0 or 1"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=0)
+    with pytest.raises(ValueError, match="pass reg_p=0 or 1"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=0, qpe_smem=False)
     with pytest.raises(ValueError, match="sync_qk=False"): mla_decode_gluon(q, kv, bt, sl, 0.07, sync_qk=True, chunked=True)
-    with pytest.raises(ValueError, match="two halves"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=3, async_pv=True, self_load=True)
+    with pytest.raises(ValueError, match="two halves"): mla_decode_gluon(q, kv, bt, sl, 0.07, order=3, async_pv=True, chunked=True)
     with pytest.raises(ValueError, match="own_first=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, own_first=True, sync_qk=True)
     with pytest.raises(ValueError, match="split_rule must be"): mla_decode_gluon(q, kv, bt, sl, 0.07, split_rule="even")
+    with pytest.raises(ValueError, match="one P buffer"): mla_decode_gluon(q, kv, bt, sl, 0.07, qpe_smem=True, reg_p=0, order=1)
+    with pytest.raises(ValueError, match="one P buffer"): mla_decode_gluon(q, kv, bt, sl, 0.07, qpe_smem=True, reg_p=1, order=2)
+    with pytest.raises(ValueError, match="producer=False"): mla_decode_gluon(q, kv, bt, sl, 0.07, producer=False, math_regs=240)
+    with pytest.raises(ValueError, match="producer=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, producer=False, own_first=True)
 
 
 def test_split_rules(monkeypatch):
@@ -118,13 +122,20 @@ def test_offline_compile_sm90a():
     rep = gluon_report()
     assert rep["registers"] > 0 and rep["shared_kb"] <= 227, rep
     assert rep["wgmma"] > 0 and rep["tma_loads"] > 0 and rep["setmaxnreg"], rep
+    nop = gluon_report(producer=False)                               # no producer warp: 8 warps, 255 registers, none handed down
+    assert nop["registers"] == 255 and all(k == "inc" for k, _ in nop["setmaxnreg"]), nop
+    assert nop["shared_kb"] <= 227 and nop["tma_loads"] > rep["tma_loads"], (nop, rep)   # refills issued by both warpgroups
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
 @pytest.mark.parametrize("variant", ["first version (order 0)", "the default", "04:09 default (sync scores, smem P)", "async scores (order 1)",
                                      "2 + async + chunks + self-refill", "1 + register P", "1 + async t-1 + register P first",
                                      "default, 240 registers", "default, own half first", "3 + scores under t-1",
-                                     "3 + scores under t-1 + own half", "default, one-wave splits"])
+                                     "3 + scores under t-1 + own half", "default, one-wave splits", "q_pe in shared memory",
+                                     "q_pe in smem, order 3", "q_pe in smem + async t-1", "q_pe in smem, 3 + scores under t-1",
+                                     "no producer", "no producer + q_pe in smem", "no producer + q_pe + async t-1",
+                                     "no producer, order 3", "no producer + q_pe, 3 + scores under t-1",
+                                     "06:16 default (q_pe in registers, order 1)", "default, chunk barriers", "no producer, q_pe, order 3"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
 def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
     from infinitecontext.kernels_gluon import GLUON_VARIANTS
@@ -136,13 +147,14 @@ def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
-def test_gluon_reuse_on_gpu():
+@pytest.mark.parametrize("qpe_smem", [False, True])
+def test_gluon_reuse_on_gpu(qpe_smem):
     "Reused launch setup: bit-identical to rebuilt, and two caches used in turn each read their own pages."
     (q, kv, bt, sl), (q2, kv2, bt2, sl2) = _inputs([3000, 130], 128, 1, "cuda"), _inputs([700, 2049], 128, 1, "cuda", seed=5)
     for _ in range(2):
         for qq, k, b, s_ in ((q, kv, bt, sl), (q2, kv2, bt2, sl2)):
-            o, l = mla_decode_gluon(qq, k, b, s_, 192 ** -0.5)
-            o0, l0 = mla_decode_gluon(qq, k, b, s_, 192 ** -0.5, reuse=False)
+            o, l = mla_decode_gluon(qq, k, b, s_, 192 ** -0.5, qpe_smem=qpe_smem)
+            o0, l0 = mla_decode_gluon(qq, k, b, s_, 192 ** -0.5, reuse=False, qpe_smem=qpe_smem)
             assert torch.equal(o, o0) and torch.equal(l, l0)
             e = compare(o, l, *mla_decode_ref(qq, k, b, s_, 192 ** -0.5))
             assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
