@@ -29,11 +29,11 @@ __all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'gluon_schedule_mod
 
 # %% ../nbs/03d_decode_gluon.ipynb #44ad0f0a
 def _splits_for(b, s_q, h, max_seqlen, device, num_splits=None, split_rule: str = "fill") -> int:
-    "Chunks per sequence: 'fill' is 03c's rule (fewest splits whose programs fill 90% of the SMs); 'wave' the fewest tile-times over all waves."
+    "Chunks per sequence: 'fill' is 03c's rule (fewest splits whose programs fill 90% of the SMs), 'fill96' the same at 96%; 'wave' the fewest tile-times over all waves."
     if num_splits is not None: return num_splits
-    if split_rule not in ("fill", "wave"): raise ValueError(f"split_rule must be 'fill' or 'wave', got {split_rule!r}")
+    if split_rule not in ("fill", "fill96", "wave"): raise ValueError(f"split_rule must be 'fill', 'fill96' or 'wave', got {split_rule!r}")
     progs, max_s, sms = b * -(-s_q * h // 64), max(1, -(-max_seqlen // 256)), _num_sms(device)
-    if split_rule == "fill": return pick_splits(progs, max_s, sms, fill=0.9)
+    if split_rule.startswith("fill"): return pick_splits(progs, max_s, sms, fill=0.9 if split_rule == "fill" else 0.96)
     tiles = -(-max_seqlen // 64)                                      # a program's time ~ its tiles + about 4 tiles' worth of fixed cost
     cost = lambda s: -(-progs * s // sms) * (-(-tiles // s) + 4)      # (Q load, pipeline fill, fp32 partial store): waves x that
     return min(range(1, max_s + 1), key=lambda s: (cost(s), s))
@@ -605,7 +605,8 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                                                   # halves, self_load; 8 warps, the register budget of FlashMLA's 256 threads)
                      qpe_smem: bool = True,       # q_pe read by the score product from shared memory (16 registers a thread
                                                   # fewer), in the room of the second P buffer; needs reg_p 1 or 2, order 1 or 3
-                     split_rule: str = "fill",    # num_splits=None: 'fill' 03c's rule, 'wave' fewest tiles per program in one wave
+                     split_rule: str = "fill",    # num_splits=None: 'fill' 03c's rule (90% of the SMs busy), 'fill96' 96%,
+                                                  # 'wave' fewest tile-times (tiles per program + 4) over all waves
                      math_regs: int = 232,        # registers per math thread (setmaxnreg); the producer warp's warpgroup gets 504 - 2x
                      ablate: int = 0,             # timing experiments only, results WRONG: 1 every tile from page 0 (no HBM), 2 no exp2
                      reuse: bool = True,          # reuse descriptors, layouts and the split count across calls (False: rebuild them per call)
@@ -730,6 +731,8 @@ GLUON_VARIANTS = {                                 # the schedule's switches; th
     "default, chunk barriers": dict(chunked=True),                   # changes of the default (q_pe in smem, order 3)
     "default, one-wave splits (order 3)": dict(split_rule="wave"),
     "no producer, q_pe, order 3": dict(producer=False),
+    "default, 03c's fill splits": dict(split_rule="fill"),         # the split rules, named whatever the default is
+    "default, 96% fill splits": dict(split_rule="fill96"),         # 03's threshold: between 'fill' and 'wave' at 1 x 1M
 }
 NEW_VARIANTS = {k: v for k, v in GLUON_VARIANTS.items()            # this section's candidates and the rows they are compared with
                 if k.startswith(("q_pe", "no producer")) and k not in ("q_pe in smem, order 3", "q_pe in smem, chunk barriers", "q_pe in smem, one-wave splits",
@@ -813,8 +816,9 @@ def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, variants: 
     return rows
 
 def bench_gluon_launch(shapes=GLUON_SHAPES, variants=("the default", "04:09 default (sync scores, smem P)"), rounds: int = 3,
-                       out_dir=None, flashmla_dir=None, calls: int = 50) -> list[dict]:
+                       out_dir=None, flashmla_dir=None, calls: int = 50, rebuilt: bool = True) -> list[dict]:
     "Per round and provider: do_bench of the eager call, the kernels replayed from a CUDA graph, and host µs per call; in alternating rounds."
+    import inspect
     import datetime, time
     from infinitecontext.infra import write_json_atomic
     from infinitecontext.kernels_fp8 import _flashmla
@@ -835,8 +839,8 @@ def bench_gluon_launch(shapes=GLUON_SHAPES, variants=("the default", "04:09 defa
             fns["FlashMLA"] = (lambda: fm.dense_decode_fwd(q, kc, 512, sl, bt, sc, False, meta, nsp)[:2], "-")
         for name in variants:
             kw = {k: v for k, v in GLUON_VARIANTS[name].items()}
-            ns = _splits_for(b, 1, h, s, q.device, None, kw.get("split_rule", "fill"))
-            for reuse in (True, False):
+            ns = _splits_for(b, 1, h, s, q.device, None, kw.get("split_rule", inspect.signature(mla_decode_gluon).parameters["split_rule"].default))
+            for reuse in ((True, False) if rebuilt else (True,)):
                 fns[f"{name.split(' (')[0]}{'' if reuse else ', rebuilt per call'}"] = (
                     lambda kw=kw, reuse=reuse: mla_decode_gluon(q, kv, bt, sl, sc, max_seqlen=s, validate=False, reuse=reuse, **kw), str(ns))
         for fn, _ in fns.values(): fn()                               # compiled before any round
