@@ -1,4 +1,4 @@
-"""03c put FlashMLA's tile into Triton and stopped at 0.48x FlashMLA: one tile's chain took 4.2 µs per SM because plain Triton runs the softmax with the tensor cores idle. Here we write FlashMLA's schedule ourselves in Triton's Gluon dialect (explicit layouts, shared memory, `wgmma`, mbarriers, TMA, `warp_specialize`): two math warpgroups alternate 64-token tiles, each publishes its P and running max in shared memory, and each multiplies every tile's P into its own 256 of the 512 value columns, while a producer warp streams the pages by TMA. With only two tiles of shared memory, *when* a warpgroup hands a buffer back decides the speed: releasing it right after its last product, not after the next softmax, takes the kernel from 0.60x to 0.71x FlashMLA. Then each warpgroup multiplies its *own* tile's P from registers, issued asynchronously before it stores P for the other one, with the score products as nine asynchronous `wgmma`s: together (not either alone) they halve the register spills and take the kernel to 0.82x FlashMLA at 64 x 8k, 128 heads. Three more levers, measured and kept as switches, all lose: loading (and scoring) first the half of a buffer that is freed first, FlashMLA's refill point (tile $t-1$'s product in flight under our first score products, its half handed back the moment it retires) and a split rule that fills one wave with fewer tiles per program; the first two double the register spills. Then registers: $q_{pe}$ read from shared memory, in the room of a second $P$ buffer the hand-offs turn out not to need, with tile $t-1$ applied before the own scores (order 3) is the new default, 0.87x FlashMLA at 64 x 8k and 0.85x at 4 x 128k (0.84x and 0.82x in later rounds of the same call) and ahead of it at 16 heads; a launch without the producer warp (255 registers a thread, FlashMLA's budget) and FlashMLA's refill point with the registers freed both lose. A pure-torch model of the exact schedule is checked against 03's oracle on CPU, an event model shows the release point, the kernel is compiled for sm_90a offline and measured on an H100 beside 03, 03c, FlashMLA and its own variants.
+"""03c put FlashMLA's tile into Triton and stopped at 0.48x FlashMLA: one tile's chain took 4.2 µs per SM because plain Triton runs the softmax with the tensor cores idle. Here we write FlashMLA's schedule ourselves in Triton's Gluon dialect (explicit layouts, shared memory, `wgmma`, mbarriers, TMA, `warp_specialize`): two math warpgroups alternate 64-token tiles, each publishes its P and running max in shared memory, and each multiplies every tile's P into its own 256 of the 512 value columns, while a producer warp streams the pages by TMA. With only two tiles of shared memory, *when* a warpgroup hands a buffer back decides the speed: releasing it right after its last product, not after the next softmax, takes the kernel from 0.60x to 0.71x FlashMLA. Then each warpgroup multiplies its *own* tile's P from registers, issued asynchronously before it stores P for the other one, with the score products as nine asynchronous `wgmma`s: together (not either alone) they halve the register spills and take the kernel to 0.82x FlashMLA at 64 x 8k, 128 heads. Three more levers, measured and kept as switches, all lose: loading (and scoring) first the half of a buffer that is freed first, FlashMLA's refill point (tile $t-1$'s product in flight under our first score products, its half handed back the moment it retires) and (in a run whose split launches were unstable) a split rule that fills one wave with fewer tiles per program; the first two double the register spills. Then registers: $q_{pe}$ read from shared memory, in the room of a second $P$ buffer the hand-offs turn out not to need, with tile $t-1$ applied before the own scores (order 3) is the new default, 0.87x FlashMLA at 64 x 8k and 0.85x at 4 x 128k (0.84x and 0.82x in later rounds of the same call) and ahead of it at 16 heads; a launch without the producer warp (255 registers a thread, FlashMLA's budget) and FlashMLA's refill point with the registers freed both lose. Then, timed in three rounds at five shapes, the one-wave split rule, 6-7.5% faster than 03c's where the two differ, became the default: 0.86x FlashMLA at 4 x 128k and 0.86x-0.88x at 64 x 8k in the median round, 0.82x in the worst, so 0.85x holds in the median round, not in every one. A pure-torch model of the exact schedule is checked against 03's oracle on CPU, an event model shows the release point, the kernel is compiled for sm_90a offline and measured on an H100 beside 03, 03c, FlashMLA and its own variants.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_gluon.html.md"""
 
@@ -29,11 +29,11 @@ __all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'gluon_schedule_mod
 
 # %% ../nbs/03d_decode_gluon.ipynb #44ad0f0a
 def _splits_for(b, s_q, h, max_seqlen, device, num_splits=None, split_rule: str = "fill") -> int:
-    "Chunks per sequence: 'fill' is 03c's rule (fewest splits whose programs fill 90% of the SMs); 'wave' the fewest tile-times over all waves."
+    "Chunks per sequence: 'fill' is 03c's rule (fewest splits whose programs fill 90% of the SMs), 'fill96' the same at 96%; 'wave' the fewest tile-times over all waves."
     if num_splits is not None: return num_splits
-    if split_rule not in ("fill", "wave"): raise ValueError(f"split_rule must be 'fill' or 'wave', got {split_rule!r}")
+    if split_rule not in ("fill", "fill96", "wave"): raise ValueError(f"split_rule must be 'fill', 'fill96' or 'wave', got {split_rule!r}")
     progs, max_s, sms = b * -(-s_q * h // 64), max(1, -(-max_seqlen // 256)), _num_sms(device)
-    if split_rule == "fill": return pick_splits(progs, max_s, sms, fill=0.9)
+    if split_rule.startswith("fill"): return pick_splits(progs, max_s, sms, fill=0.9 if split_rule == "fill" else 0.96)
     tiles = -(-max_seqlen // 64)                                      # a program's time ~ its tiles + about 4 tiles' worth of fixed cost
     cost = lambda s: -(-progs * s // sms) * (-(-tiles // s) + 4)      # (Q load, pipeline fill, fp32 partial store): waves x that
     return min(range(1, max_s + 1), key=lambda s: (cost(s), s))
@@ -43,7 +43,7 @@ def gluon_schedule_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) 
                          block_table: torch.Tensor,   # (b, max_blocks) int32
                          cache_seqlens: torch.Tensor, # (b,) int32
                          softmax_scale: float, kv_lora_rank: int = 512,
-                         num_splits: int | None = None, split_rule: str = "fill") -> tuple[torch.Tensor, torch.Tensor]:
+                         num_splits: int | None = None, split_rule: str = "wave") -> tuple[torch.Tensor, torch.Tensor]:
     "The Gluon kernel's schedule in torch (fp32, bf16 P): tiles alternate between two warpgroups, each owns half the output columns."
     b, s_q, h, d = q.shape
     r, page, M = kv_lora_rank, kv_cache.shape[1], s_q * h
@@ -589,7 +589,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                      impl: str | None = None,     # "gluon", "model" (the torch schedule), or None: Gluon on a Hopper GPU, else the model
                      max_seqlen: int | None = None, # upper bound of cache_seqlens (saves a device sync when given)
                      validate: bool = True,       # check cache_seqlens against the block table (one device sync)
-                     num_splits: int | None = None, # chunks per sequence (None: 03c's rule)
+                     num_splits: int | None = None, # chunks per sequence (None: `split_rule` picks them)
                      order: int = 3,              # where tile t-1 is applied: 0 after our scores of t, released after our softmax (the first
                                                   # version); 1 the same, released at once; 2 after our softmax; 3 before our scores
                      chunked: bool = False,       # one barrier per 64-column chunk: the scores start on the first 8 KB that lands
@@ -605,7 +605,8 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                                                   # halves, self_load; 8 warps, the register budget of FlashMLA's 256 threads)
                      qpe_smem: bool = True,       # q_pe read by the score product from shared memory (16 registers a thread
                                                   # fewer), in the room of the second P buffer; needs reg_p 1 or 2, order 1 or 3
-                     split_rule: str = "fill",    # num_splits=None: 'fill' 03c's rule, 'wave' fewest tiles per program in one wave
+                     split_rule: str = "wave",    # num_splits=None: 'wave' fewest tile-times (tiles per program + 4) over all
+                                                  # waves (the default since 09:37 UTC); 'fill' 03c's rule (90% of the SMs busy), 'fill96' 96%
                      math_regs: int = 232,        # registers per math thread (setmaxnreg); the producer warp's warpgroup gets 504 - 2x
                      ablate: int = 0,             # timing experiments only, results WRONG: 1 every tile from page 0 (no HBM), 2 no exp2
                      reuse: bool = True,          # reuse descriptors, layouts and the split count across calls (False: rebuild them per call)
@@ -689,8 +690,8 @@ def gluon_report(direct: bool = True, **variant) -> dict:
 
 # %% ../nbs/03d_decode_gluon.ipynb #bfcb74de
 GLUON_SHAPES = [(64, 8192, 128), (4, 131072, 128), (64, 8192, 16)]
-_V0 = dict(order=1, sync_qk=True, reg_p=0, math_regs=232, qpe_smem=False)  # the 04:09 UTC default: the earlier variants are changes of it
-_V1 = dict(order=1, qpe_smem=False)                                # the 06:16 UTC default (q_pe in registers): the later ones, of it
+_V0 = dict(order=1, sync_qk=True, reg_p=0, math_regs=232, qpe_smem=False, split_rule="fill")  # the 04:09 UTC default: the earlier variants
+_V1 = dict(order=1, qpe_smem=False, split_rule="fill")             # are changes of it; the 06:16 UTC default (q_pe in registers): the later ones
 GLUON_VARIANTS = {                                 # the schedule's switches; the default: order 3, nine async score products, own P @ V
     "first version (order 0)": {**_V0, "order": 0},                  # from registers issued before P is stored for the other warpgroup,
     "the default": dict(),                                           # q_pe from shared memory, one P buffer
@@ -730,6 +731,8 @@ GLUON_VARIANTS = {                                 # the schedule's switches; th
     "default, chunk barriers": dict(chunked=True),                   # changes of the default (q_pe in smem, order 3)
     "default, one-wave splits (order 3)": dict(split_rule="wave"),
     "no producer, q_pe, order 3": dict(producer=False),
+    "default, 03c's fill splits": dict(split_rule="fill"),         # the split rules, named whatever the default is
+    "default, 96% fill splits": dict(split_rule="fill96"),         # 03's threshold: between 'fill' and 'wave' at 1 x 1M
 }
 NEW_VARIANTS = {k: v for k, v in GLUON_VARIANTS.items()            # this section's candidates and the rows they are compared with
                 if k.startswith(("q_pe", "no producer")) and k not in ("q_pe in smem, order 3", "q_pe in smem, chunk barriers", "q_pe in smem, one-wave splits",
@@ -813,8 +816,9 @@ def bench_gluon(shapes=GLUON_SHAPES, out_dir=None, flashmla_dir=None, variants: 
     return rows
 
 def bench_gluon_launch(shapes=GLUON_SHAPES, variants=("the default", "04:09 default (sync scores, smem P)"), rounds: int = 3,
-                       out_dir=None, flashmla_dir=None, calls: int = 50) -> list[dict]:
+                       out_dir=None, flashmla_dir=None, calls: int = 50, rebuilt: bool = True) -> list[dict]:
     "Per round and provider: do_bench of the eager call, the kernels replayed from a CUDA graph, and host µs per call; in alternating rounds."
+    import inspect
     import datetime, time
     from infinitecontext.infra import write_json_atomic
     from infinitecontext.kernels_fp8 import _flashmla
@@ -835,8 +839,8 @@ def bench_gluon_launch(shapes=GLUON_SHAPES, variants=("the default", "04:09 defa
             fns["FlashMLA"] = (lambda: fm.dense_decode_fwd(q, kc, 512, sl, bt, sc, False, meta, nsp)[:2], "-")
         for name in variants:
             kw = {k: v for k, v in GLUON_VARIANTS[name].items()}
-            ns = _splits_for(b, 1, h, s, q.device, None, kw.get("split_rule", "fill"))
-            for reuse in (True, False):
+            ns = _splits_for(b, 1, h, s, q.device, None, kw.get("split_rule", inspect.signature(mla_decode_gluon).parameters["split_rule"].default))
+            for reuse in ((True, False) if rebuilt else (True,)):
                 fns[f"{name.split(' (')[0]}{'' if reuse else ', rebuilt per call'}"] = (
                     lambda kw=kw, reuse=reuse: mla_decode_gluon(q, kv, bt, sl, sc, max_seqlen=s, validate=False, reuse=reuse, **kw), str(ns))
         for fn, _ in fns.values(): fn()                               # compiled before any round

@@ -88,6 +88,8 @@ def test_split_rules(monkeypatch):
     monkeypatch.setattr(kg, "_num_sms", lambda device: 132)
     cost = lambda b, h, n, s: -(-b * (h // 64 or 1) * s // 132) * (-(-(n // 64) // s) + 4)
     assert kg._splits_for(4, 1, 128, 131072, "cpu") == 15 and kg._splits_for(4, 1, 128, 131072, "cpu", split_rule="wave") == 16
+    assert kg._splits_for(1, 1, 128, 1 << 20, "cpu") == 60 and kg._splits_for(1, 1, 128, 1 << 20, "cpu", split_rule="fill96") == 64
+    assert kg._splits_for(1, 1, 128, 1 << 20, "cpu", split_rule="wave") == 66       # 'fill96' lies between the two at 1 x 1M
     assert kg._splits_for(64, 1, 128, 8192, "cpu", split_rule="wave") == 1 and kg._splits_for(48, 1, 128, 16384, "cpu", split_rule="wave") == 4
     for b, h, n in ((4, 128, 131072), (64, 128, 8192), (1, 16, 1 << 20), (48, 128, 16384), (8, 16, 65536), (3, 16, 5000)):
         fill, wave = kg._splits_for(b, 1, h, n, "cpu"), kg._splits_for(b, 1, h, n, "cpu", split_rule="wave")
@@ -135,7 +137,8 @@ def test_offline_compile_sm90a():
                                      "q_pe in smem, order 3", "q_pe in smem + async t-1", "q_pe in smem, 3 + scores under t-1",
                                      "no producer", "no producer + q_pe in smem", "no producer + q_pe + async t-1",
                                      "no producer, order 3", "no producer + q_pe, 3 + scores under t-1",
-                                     "06:16 default (q_pe in registers, order 1)", "default, chunk barriers", "no producer, q_pe, order 3"])
+                                     "06:16 default (q_pe in registers, order 1)", "default, chunk barriers", "no producer, q_pe, order 3",
+                                     "default, one-wave splits (order 3)", "default, 96% fill splits"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
 def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
     from infinitecontext.kernels_gluon import GLUON_VARIANTS
