@@ -6,6 +6,9 @@
 # shape (timings stubbed out, outputs discarded) all run at once; bench_pdl then runs alone on the GPU. Stored outputs:
 #   python tools/adopt_outputs.py $OUT/cells_pdl.ipynb nbs/03b_decode_fp8.ipynb --only gpu
 #   python tools/adopt_outputs.py $OUT/cells_06a.ipynb nbs/06a_engine.ipynb --only gpu
+# Its 09:25 UTC run stored 03b's output; 06a's cell ran out of GPU memory there (the engine sized its cache from free memory
+# and the oracle dequantised all of it), so gluon_engine_check's engine takes num_blocks=16 and the stored 06a output
+# is from the 06a part alone (pip install, then the gpu_03b_cells.py line below), run again at 09:29 on the warm machine.
 # Run from the repository root with flashmla.tar.xz (../shared/device/flashmla.sh's .flashmla/, packed) and .whl/ there.
 export PYTHONPATH=$PWD TRITON_INTERPRET=0
 T0=$(date +%s); el() { echo "[t=$(( $(date +%s) - T0 ))s] $*"; }
