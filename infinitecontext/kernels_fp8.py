@@ -23,9 +23,9 @@ __all__ = ['FP8_MAX', 'PLAN_DEFAULTS', 'PLAN_V1', 'FP8_VARIANTS', 'TMA_VARIANTS'
            'FUSE_COMBINE', 'PDL_DEFAULT', 'PDL_MIN_COMBINE', 'PDL_MAX_BLOCK_H', 'FP8_SHAPES', 'MORE_FP8', 'PDL_SHAPES',
            'PLAN_VARIANTS', 'TMA_CONFIGS', 'fp8_row_bytes', 'quantize_latent', 'dequantize_latent', 'write_fp8_cache',
            'make_paged_cache_fp8', 'mla_decode_fp8_ref', 'DecodePlan', 'mla_decode_plan', 'pdl_auto',
-           'mla_decode_balanced', 'mla_decode_fp8', 'bench_fp8', 'sweep_planned', 'bench_ragged', 'bench_pdl',
-           'ptxas_sm90', 'sm90_report', 'compile_report', 'bench_tma', 'quantize_q_e4m3', 'compile_report_mma',
-           'sweep_mma']
+           'mla_decode_balanced', 'mla_decode_fp8', 'bench_fp8', 'sweep_planned', 'bench_ragged', 'longest_first',
+           'bench_pdl', 'ptxas_sm90', 'sm90_report', 'compile_report', 'bench_tma', 'quantize_q_e4m3',
+           'compile_report_mma', 'sweep_mma']
 
 # %% ../nbs/03b_decode_fp8.ipynb #04b0f82d
 FP8_MAX = 448.0  # largest finite float8_e4m3fn
@@ -966,7 +966,12 @@ def bench_ragged(shapes=(("ragged", 48, 16), ("ragged-total", 48, 16)), page_siz
 PDL_SHAPES = (("ragged", 48, 16), ("ragged-total", 48, 16), (64, 8192, 16), (128, 8192, 16), (8, 65536, 16), (1, 1 << 20, 16),
               (64, 8192, 128))
 PLAN_VARIANTS = {"programs_per_sm=2": dict(programs_per_sm=2), "min_piece=2": dict(min_piece=2),        # how the line is cut
-                 "overhead_tiles=1": dict(overhead_tiles=1), "overhead_tiles=12": dict(overhead_tiles=12)}
+                 "overhead_tiles=1": dict(overhead_tiles=1), "overhead_tiles=12": dict(overhead_tiles=12),
+                 "longest first": dict(longest_first=True)}   # the batch reordered: longest sequence first on the line
+
+def longest_first(seqlens) -> list[int]:
+    "The batch order that lays the longest sequence first on the plan's line (ties keep their order): indices into seqlens."
+    return sorted(range(len(seqlens)), key=lambda i: -int(seqlens[i]))
 
 def _plan_shape(plan: DecodePlan, M: int) -> str:
     "One line on a plan: what decides PDL."
@@ -997,15 +1002,26 @@ def bench_pdl(shapes=PDL_SHAPES,                  # _bench_shape keys: (b, s, h)
         plan = mla_decode_plan(seqlens, h, 1, "cuda")     # outside the timed region, as FlashMLA's metadata below
         run = lambda pdl, p=plan: mla_decode_balanced(q, kv, bt, sl, scale, r, p, impl="triton", validate=False, pdl=pdl)
         fns = {"plain": lambda: run(False), "PDL": lambda: run(True), "auto (pdl=None)": lambda: run(None)}
+        back = {}   # longest-first variants: their outputs, put back in the batch's order, against plain's
         for name, kw in (variants.items() if key in variant_shapes else ()):
-            pv = mla_decode_plan(seqlens, h, 1, "cuda", **kw)
-            fns[f"auto, {name}"] = lambda pv=pv: run(None, pv)
+            kw = dict(kw)
+            if kw.pop("longest_first", False):   # the same rows, the sequences reordered (q, block table, lengths): a new line
+                o_ = longest_first(seqlens)
+                pv, a = mla_decode_plan([seqlens[i] for i in o_], h, 1, "cuda", **kw), (q[o_], bt[o_], sl[o_])
+                fns[f"auto, {name}"] = lambda pv=pv, a=a: mla_decode_balanced(a[0], kv, a[1], a[2], scale, r, pv, impl="triton",
+                                                                              validate=False, pdl=None)
+                back[name] = (torch.tensor(o_, device=q.device).argsort(), pv)
+            else:
+                pv = mla_decode_plan(seqlens, h, 1, "cuda", **kw)
+                fns[f"auto, {name}"] = lambda pv=pv: run(None, pv)
         if fm is not None:
             kc = kv.view(kv.shape[0], page_size, 1, r + 64)
             _, _, meta, nsp = fm.dense_decode_fwd(q, kc, r, sl, bt, scale, False, None, None)
             fns["FlashMLA bf16"] = lambda: fm.dense_decode_fwd(q, kc, r, sl, bt, scale, False, meta, nsp)[:2]
         ref = fns["plain"]()
         same = {p: all(torch.equal(a, b_) for a, b_ in zip(fn(), ref)) for p, fn in fns.items() if p in ("PDL", "auto (pdl=None)")}
+        lf = "".join(f"; {n}: {_plan_shape(pv, h)}, out rel to plain {compare(*(x[inv] for x in fns[f'auto, {n}']()), *ref)['rel']:.1e}"
+                     for n, (inv, pv) in back.items())
         times = {p: ([], []) for p in fns}
         for _ in range(rounds):                              # alternate providers, so drift hits all of them alike
             for p, fn in fns.items():
@@ -1021,7 +1037,7 @@ def bench_pdl(shapes=PDL_SHAPES,                  # _bench_shape keys: (b, s, h)
                f"{t['auto (pdl=None)'][1] / t['FlashMLA bf16'][1]:.3f}" if "FlashMLA bf16" in t else "")
         print(f"{'':>31} {_plan_shape(plan, h)}; same bits as plain: {same}; PDL / plain: do_bench {t['PDL'][0] / t['plain'][0]:.3f}, "
               f"graph {t['PDL'][1] / t['plain'][1]:.3f}; auto / plain: do_bench {t['auto (pdl=None)'][0] / t['plain'][0]:.3f}, "
-              f"graph {t['auto (pdl=None)'][1] / t['plain'][1]:.3f}{fmr}", flush=True)
+              f"graph {t['auto (pdl=None)'][1] / t['plain'][1]:.3f}{fmr}{lf}", flush=True)
         del kv
         torch.cuda.empty_cache()
     if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_pdl.json", dict(gpu=gpu, rows=out))

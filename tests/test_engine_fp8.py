@@ -4,7 +4,8 @@ The FP8 engine must give exactly the tokens of an fp32 engine whose cache holds 
 (the only difference FP8 makes is those rows); prefix sharing, preemption and n > 1 keep working; bad values say
 what to change; the padded plan a CUDA graph replays equals the step's own plan (Triton interpreter on CPU);
 `fp8_decode_route` picks 03e's Gluon kernel exactly where it applies, that path agrees with 03b's, and the engine's
-page size and per-step plan follow the route.
+page size and per-step plan follow the route; on an H100, an engine decodes through 03e's Gluon kernel and every such
+call agrees with 03b's Triton kernel and the oracle on the same cache.
 """
 import os
 import types
@@ -189,3 +190,37 @@ def test_engine_page_size_and_plan_follow_the_route(setup, monkeypatch):
     assert E._decode_plan(eng.kv_cache, batch, attn, torch.bfloat16) is not None   # 03b's kernel gets its plan
     monkeypatch.setattr(E, "fp8_decode_route", lambda *a, **k: "gluon")
     assert E._decode_plan(eng.kv_cache, batch, attn, torch.bfloat16) is None       # 03e's kernel needs none
+
+
+def gluon_engine_check(device, monkeypatch):
+    "An FP8 engine (tiny model, ic_1b's 512 + 64 latent, bf16, pages of 64) whose every decode call is also run by 03b's kernel and the oracle."
+    torch.manual_seed(0)
+    cfg = tiny(kv_lora_rank=512, qk_rope_head_dim=64, num_attention_heads=16, initializer_range=0.1)
+    model = InfiniteContextForCausalLM(cfg).to(device, torch.bfloat16).eval()
+    latent, gluon_fn, errs, calls = E._latent_decode, E.mla_decode_fp8_gluon, [], []
+    def checked(q, kv, tables, seqlens, scale, r, max_seqlen, plan=None):
+        got = latent(q, kv, tables, seqlens, scale, r, max_seqlen, plan)            # the engine's own call (route 'gluon')
+        q16, t = q.to(torch.bfloat16).contiguous(), E._fp8_tile(r)
+        tri = mla_decode_fp8(q16, kv, tables, seqlens, scale, r, impl="triton", tile=t)[0]   # route 'triton' on the same bytes
+        ref = mla_decode_fp8_ref(q16, kv, tables, seqlens, scale, r, t)[0]                   # the oracle
+        rel = lambda a, b: ((a.float() - b.float()).norm() / b.float().norm()).item()
+        errs.append((q.shape[1], rel(got, tri), rel(got, ref)))
+        return got
+    monkeypatch.setattr(E, "_latent_decode", checked)
+    monkeypatch.setattr(E, "mla_decode_fp8_gluon", lambda *a, **k: calls.append(tuple(a[0].shape)) or gluon_fn(*a, **k))
+    eng = LLMEngine(model, max_model_len=192, kv_cache_dtype="fp8", num_blocks=16)   # not sized from free memory: the oracle dequantises it all
+    g = torch.Generator().manual_seed(5)
+    prompts = [torch.randint(0, 256, (n,), generator=g).tolist() for n in (70, 5, 130)]   # rows across pages of 64
+    seqs = eng.generate(prompts, SamplingParams(max_tokens=6, ignore_eos=True))
+    return eng, seqs, errs, calls
+
+
+@pytest.mark.skipif(not (torch.cuda.is_available() and torch.cuda.get_device_capability()[0] == 9 and E.kernels_fp8_gluon.gluon is not None),
+                    reason="03e's Gluon kernel: an sm_90 GPU and a Triton with Gluon")
+def test_gluon_engine_on_gpu(monkeypatch):
+    "On an H100 the FP8 engine decodes through 03e's kernel; each call agrees with 03b's Triton kernel and the oracle (FP8 tolerance)."
+    eng, seqs, errs, calls = gluon_engine_check("cuda", monkeypatch)
+    assert (eng.alloc.page_size, eng.fp8_route) == (64, "gluon")
+    assert [len(s.output_ids) for s in seqs] == [6] * 3
+    assert len(calls) == sum(1 for e in errs if e[0] <= 2) >= 2 * 5                # 2 layers x 5 decode steps, all by 03e's kernel
+    assert all(t < 1e-2 and o < 1e-2 for _, t, o in errs), errs
