@@ -76,15 +76,15 @@ def rows() -> list[Row]:
              r"FlashMLA bf16: ragged (?P<mt>[\d.]+) TB/s"],
             "(no claim; the lesson's goals: within 10% of uniform, met; at or above FlashMLA, not met)",
             header=r"NVIDIA .*\| torch"),
-        Row("Ragged decode batch 48 x 0.5k-16k, h16, the combine launched early (programmatic dependent launch; opt-in)",
-            "03b_decode_fp8", r"launch \+ PDL: ragged / its uniform batch",
-            "with PDL {pt} ms vs {lt} ms launched plainly: {px} FlashMLA's time ({pg} from a CUDA graph), {pu}x its uniform batch's time; "
-            "at 1 x 1M PDL is slower ({mx}x plain's time), so it stays opt-in",
-            [r"ragged 48 x 0.5k-16k, h16\s+combine launch (?P<lt>[\d.]+)",
-             r"ragged 48 x 0.5k-16k, h16\s+launch \+ PDL (?P<pt>[\d.]+)",
-             r"launch \+ PDL: ragged / its uniform batch \(time\): do_bench (?P<pu>[\d.]+), (?P<px>[\d.]+x) FlashMLA's time; "
-             r"graph [\d.]+, (?P<pg>[\d.]+x)",
-             r"1 x 1024k, h16: PDL / plain \(time\): launched do_bench (?P<mx>[\d.]+)"],
+        Row("Ragged decode batch 48 x 0.5k-16k, h16, the default launch: the combine launched early by programmatic dependent "
+            "launch where the plan's shape says it pays (`pdl=None`)", "03b_decode_fp8", r"PDL_DEFAULT 'auto'",
+            "{at} ms vs {lt} ms launched plainly, FlashMLA {m} ms: {ax}x FlashMLA's time ({ag}x from a CUDA graph); at 1 x 1M the "
+            "rule launches plainly ({ma} ms; PDL would take {mp} ms)",
+            [r"ragged 48 x 0.5k-16k, h16\s+plain (?P<lt>[\d.]+)",
+             r"ragged 48 x 0.5k-16k, h16\s+auto \(pdl=None\) (?P<at>[\d.]+)",
+             r"ragged 48 x 0.5k-16k, h16\s+FlashMLA bf16 (?P<m>[\d.]+)",
+             r"auto x FlashMLA's time: do_bench (?P<ax>[\d.]+), graph (?P<ag>[\d.]+)",
+             r"1 x 1024k, h16\s+PDL (?P<mp>[\d.]+)", r"1 x 1024k, h16\s+auto \(pdl=None\) (?P<ma>[\d.]+)"],
             "(no claim; the lesson's goal: at or above FlashMLA, not met)"),
         Row("MLA decode over the FP8 cache through the e4m3 tensor cores (q and P rounded to e4m3; opt-in), 64 x 8k, h16",
             "03b_decode_fp8", r"FP8 now [\d.]+ ms \([\d.]+ TB/s, [\d.]+x\) err vs 03",
