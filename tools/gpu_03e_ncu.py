@@ -19,12 +19,13 @@ def label_of(kname):                                                  # launch o
             seen[key] += 1
             return labels[min(seen[key], len(labels)) - 1]
     return kname[:22]
-print(f"{'kernel':<22} {'us':>7} {'DRAM MB':>8} {'/ needed':>8} {'L2 sectors M':>12} {'tex req M':>9} {'sectors/req':>11}")
-for (kid, kname), m in sorted(per.items()):
+print(f"{'kernel':<22} {'us':>7} {'DRAM MB':>8} {'/ needed':>8} {'L2 read MB':>10} {'/ needed':>8} {'requests M':>10} {'sectors/req':>11}")
+for (kid, kname), m in sorted(per.items()):                          # L2 columns: the SM's (TMA and load) reads, 32-byte sectors
     label = label_of(kname)
     need = 64 * 8192 * (1152 if "bf16" in label else 656)
-    dram, sec, req = m.get("dram__bytes_read.sum"), m.get("lts__t_sectors_op_read.sum"), m.get("lts__t_requests_srcunit_tex_op_read.sum")
-    t = m.get("gpu__time_duration.sum")
+    dram, req, t = m.get("dram__bytes_read.sum"), m.get("lts__t_requests_srcunit_tex_op_read.sum"), m.get("gpu__time_duration.sum")
+    sec = m.get("lts__t_sectors_srcunit_tex_op_read.sum")
+    l2 = sec * 32 if sec is not None else None
     f = lambda x, d, w, p=2: f"{x / d:>{w}.{p}f}" if x is not None else f"{'-':>{w}}"
-    print(f"{label:<22} {f(t, 1e3, 7, 1)} {f(dram, 1e6, 8, 1)} {f(dram, need, 8)} {f(sec, 1e6, 12)} {f(req, 1e6, 9)} "
+    print(f"{label:<22} {f(t, 1e3, 7, 1)} {f(dram, 1e6, 8, 1)} {f(dram, need, 8)} {f(l2, 1e6, 10, 1)} {f(l2, need, 8)} {f(req, 1e6, 10)} "
           f"{(sec / req if sec and req else float('nan')):>11.2f}   ({kname})")
