@@ -28,10 +28,10 @@ except ImportError:  # pragma: no cover
 
 # %% auto #0
 __all__ = ['QK_TERMS', 'E4M3_BF16_FMA_PTX', 'E4M3_SHIFT_SCALE', 'FP8G_VARIANTS', 'FP8G_DEFAULT', 'FP8G_MATH3', 'FP8G_QK',
-           'FP8G_BTA', 'FP8G_PLANAR', 'FP8G_QK_ABLATIONS', 'FP8G_ABLATIONS', 'FP8G_SHAPES', 'PROBE_LAYOUTS',
-           'fp8_gluon_model', 'q_e4m3_pow2', 'e4m3_shift_bf16', 'mla_decode_fp8_gluon', 'fp8_gluon_report',
-           'gpu_check_fp8_gluon', 'bench_fp8_gluon', 'planar_rows', 'fp8_cache_to_planar', 'fp8_cache_from_planar',
-           'write_fp8_cache_planar', 'probe_args', 'stream_probe', 'bench_stream_probe']
+           'FP8G_BTA', 'FP8G_PLANAR', 'FP8G_PLANAR2', 'FP8G_QK_ABLATIONS', 'FP8G_ABLATIONS', 'FP8G_SHAPES',
+           'PROBE_LAYOUTS', 'fp8_gluon_model', 'q_e4m3_pow2', 'e4m3_shift_bf16', 'mla_decode_fp8_gluon',
+           'fp8_gluon_report', 'gpu_check_fp8_gluon', 'bench_fp8_gluon', 'planar_rows', 'fp8_cache_to_planar',
+           'fp8_cache_from_planar', 'write_fp8_cache_planar', 'probe_args', 'stream_probe', 'bench_stream_probe']
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #b7fd47b7
 def _fp8g_shape(s_q, h):
@@ -911,7 +911,8 @@ FP8G_QK = {"03e e4m3 scores (qk=e4m3x2)": dict(qk="e4m3x2"), "03e e4m3 scores, a
            "03e e4m3 scores, 1 term (qk=e4m3)": dict(qk="e4m3")}   # measured in a third call (tools/gpu_03e_qk.sh)
 FP8G_BTA = {"03e shifts, table ahead (bt_ahead=1)": dict(bt_ahead=1), "03e e4m3x2, table ahead": dict(qk="e4m3x2", bt_ahead=1),
             "03e e4m3, ring of 4": dict(qk="e4m3", stages=4), "03e e4m3, ring of 4, table ahead": dict(qk="e4m3", stages=4, bt_ahead=1)}
-FP8G_PLANAR = {"03e page-planar (layout=planar)": dict(layout="planar")}   # measured in a fifth call (tools/gpu_03e_hbm.sh)
+FP8G_PLANAR = {"03e page-planar (layout=planar)": dict(layout="planar")}
+FP8G_PLANAR2 = {"03e page-planar, e4m3x2 scores": dict(layout="planar", qk="e4m3x2")}   # the sixth call   # measured in a fifth call (tools/gpu_03e_hbm.sh)
 FP8G_QK_ABLATIONS = {"03e e4m3x2, no dequant (WRONG)": dict(qk="e4m3x2", ablate=1),
                      "03e e4m3x2 math=2, no dequant (WRONG)": dict(qk="e4m3x2", math=2, ablate=1)}
 FP8G_ABLATIONS = {"03e shifts, no host cache": dict(dq=3, cache_descs=False), "03e no dequant (WRONG)": dict(ablate=1),
@@ -1144,8 +1145,9 @@ def stream_probe(name: str, cache, block_table, cache_seqlens, h: int = 16, stag
     descs, kw = probe_args(name, cache)
     _stream_probe[(1, b, S)](*descs, block_table, cache_seqlens, block_table.stride(0), S, PAGE=cache.shape[1], STAGES=stages, **kw, num_warps=4)
 
-def bench_stream_probe(shapes=((64, 8192), (128, 8192)), stages=(2, 3), out_dir=None) -> list[dict]:
-    "Kernel time (CUDA graph) and TB/s of the probe per layout and ring depth, beside a device copy; one process."
+def bench_stream_probe(shapes=((64, 8192), (128, 8192)), stages=(2, 3), out_dir=None, layouts=PROBE_LAYOUTS,
+                       split_factors=(1,)) -> list[dict]:   # split_factors: x 03e's splits (2: two programs an SM where they fit)
+    "Kernel time (CUDA graph) and TB/s of the probe per layout, ring depth and split count, beside a device copy; one process."
     import datetime
     from infinitecontext.infra import measure_copy_bandwidth, write_json_atomic
     from infinitecontext.kernels_fp8 import _bench_inputs
@@ -1156,13 +1158,15 @@ def bench_stream_probe(shapes=((64, 8192), (128, 8192)), stages=(2, 3), out_dir=
     for b, n in shapes:
         kv, kv8, bt, sl, _ = _bench_inputs([n] * b, 16, 64)
         caches = dict(fp8=kv8, planar=fp8_cache_to_planar(kv8), bf16=kv)
-        for name, (which, bpt) in PROBE_LAYOUTS.items():
+        s0 = _fp8g_splits(b, 1, 16, n, kv8.device)
+        for name, (which, bpt) in ((k, PROBE_LAYOUTS[k]) for k in layouts):
             for st in stages:
                 if which == "bf16" and st > 2: continue                # 72 KB a tile: two fit beside nothing else
-                ms = _graph_ms(lambda: stream_probe(name, caches[which], bt, sl, 16, st, max_seqlen=n))
-                tbs = b * n * bpt / (ms * 1e-3) / 1e12 if ms else None
-                rows.append(dict(shape=f"{b} x {n // 1024}k", layout=name, stages=st, bytes_per_token=bpt, graph_ms=ms, tb_s=tbs))
-                print(f"{b} x {n // 1024}k  {name:<36} ring {st}: {ms:.4f} ms  {tbs:.2f} TB/s" if ms else f"{name}: no graph")
+                for f in split_factors:
+                    ms = _graph_ms(lambda: stream_probe(name, caches[which], bt, sl, 16, st, s0 * f, max_seqlen=n))
+                    tbs = b * n * bpt / (ms * 1e-3) / 1e12 if ms else None
+                    rows.append(dict(shape=f"{b} x {n // 1024}k", layout=name, stages=st, programs=b * s0 * f, bytes_per_token=bpt, graph_ms=ms, tb_s=tbs))
+                    print(f"{b} x {n // 1024}k  {name:<36} ring {st}, {b * s0 * f:>3} programs: {ms:.4f} ms  {tbs:.2f} TB/s" if ms else f"{name}: no graph")
         del kv, kv8, caches; torch.cuda.empty_cache()
     if out_dir is not None: write_json_atomic(Path(out_dir) / "stream_probe.json", dict(gpu=gpu, copy_tb_s=copy_bw / 1e12, rows=rows))
     return rows
@@ -1186,9 +1190,11 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
         if mth: V, A = ({k: v for k, v in d.items() if v.get("math", 0) != int(mth)} for d in (V, A))
     if os.environ.get("FP8G_ONLY"):                                  # a chosen few, math=3 among them
         only = os.environ["FP8G_ONLY"].split("|")
-        V = {k: v for k, v in (V | FP8G_MATH3 | FP8G_QK | FP8G_BTA | FP8G_PLANAR).items() if k in only}
+        V = {k: v for k, v in (V | FP8G_MATH3 | FP8G_QK | FP8G_BTA | FP8G_PLANAR | FP8G_PLANAR2).items() if k in only}
         A = {k: v for k, v in (A | FP8G_QK_ABLATIONS).items() if k in only}
-    if "--probe" in sys.argv: bench_stream_probe(out_dir=os.environ.get("OUT", "."))
+    if "--probe" in sys.argv and "2" in sys.argv:                   # the second probe call: ring depth 1 and twice the programs
+        bench_stream_probe(stages=(1, 2), layouts=[k for k in PROBE_LAYOUTS if k.startswith(("interleaved, 7", "page-planar, 6", "bf16"))], split_factors=(1, 2))
+    elif "--probe" in sys.argv: bench_stream_probe(out_dir=os.environ.get("OUT", "."))
     elif "--ncu" in sys.argv:                                         # one launch each at 64 x 8k, for Nsight Compute's counters
         from infinitecontext.kernels_fp8 import _bench_inputs
         kv, kv8, bt, sl, q = _bench_inputs([8192] * 64, 16, 64)
