@@ -1,4 +1,4 @@
-"""03b stores the latent cache in FlashMLA's FP8 format (656 bytes a token instead of 1,152) but decodes it slower than 03's bf16 kernel reads twice the bytes. Here we write an FP8 decode kernel in Triton's Gluon dialect: a producer warp streams e4m3 half-tiles by TMA, a dequantising warpgroup turns them into bf16 tiles in shared memory (exactly: the scales are powers of two) with integer byte shifts and one bf16x2 `fma` per two values, and a math warpgroup multiplies them on the tensor cores with the operands swapped, so that 16 heads need no padding to wgmma's 64 rows. A torch model of the exact schedule and an emulation of the byte shifts are checked on CPU, the kernels compile for sm_90a offline, and on an H100 the kernel is correct, memcheck-clean and 1.49-1.57x faster than 03's bf16 kernel at 16 heads on uniform batches (kernel time), against the goal of 1.8x. Two asynchronous schedules of the math warpgroup are correct but no faster: about 307 KB of shared-memory traffic a tile, not the products' synchronisation, is what is left. Computing the scores from the dequantising warpgroup's registers (`math=3`) cuts that traffic by 56 KB and is correct, but slower (0.199 ms against 0.154 at 64 x 8k): its synchronous products and two-byte loads lengthen the dequantiser's chain. Three later variants test that account, and all are correct and memcheck-clean: the scores as e4m3 products straight from the TMA'd bytes with $Q$ in two e4m3 terms (`qk='e4m3x2'`: 31 KB less traffic, accurate, within -0.8% to +1.6% of the default), the block table read a tile ahead, and a deeper ring. None moves the time, so the default stays. What is left looks like the HBM side of a 656-byte row.
+"""03b stores the latent cache in FlashMLA's FP8 format (656 bytes a token instead of 1,152) but decodes it slower than 03's bf16 kernel reads twice the bytes. Here we write an FP8 decode kernel in Triton's Gluon dialect: a producer warp streams e4m3 half-tiles by TMA, a dequantising warpgroup turns them into bf16 tiles in shared memory (exactly: the scales are powers of two) with integer byte shifts and one bf16x2 `fma` per two values, and a math warpgroup multiplies them on the tensor cores with the operands swapped, so that 16 heads need no padding to wgmma's 64 rows. A torch model of the exact schedule and an emulation of the byte shifts are checked on CPU, the kernels compile for sm_90a offline, and on an H100 the kernel is correct, memcheck-clean and 1.49-1.57x faster than 03's bf16 kernel at 16 heads on uniform batches (kernel time), against the goal of 1.8x. Two asynchronous schedules of the math warpgroup are correct but no faster: about 307 KB of shared-memory traffic a tile, not the products' synchronisation, is what is left. Computing the scores from the dequantising warpgroup's registers (`math=3`) cuts that traffic by 56 KB and is correct, but slower (0.199 ms against 0.154 at 64 x 8k): its synchronous products and two-byte loads lengthen the dequantiser's chain. Three later variants test that account, and all are correct and memcheck-clean: the scores as e4m3 products straight from the TMA'd bytes with $Q$ in two e4m3 terms (`qk='e4m3x2'`: 31 KB less traffic, accurate, within -0.8% to +1.6% of the default), the block table read a tile ahead, and a deeper ring. None moves the time, so the default stays. On the HBM side, a probe that only streams the kernel's own TMA tiles takes 0.131 ms at 64 x 8k, already above the 0.129 ms that 1.8x needs in the same run: DRAM reads exactly the bytes needed, the number of copies does not matter, and the misaligned 656-byte rows cost twice the L2 requests. A page-planar layout (`layout='planar'`, with its converters and writer) streams 2.7% faster and is correct, but gains only 0.3-2.2% in the kernel over two calls, so 03b's interleaved format stays the default.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_fp8_gluon.html.md"""
 
@@ -10,7 +10,8 @@ import functools, json, math, os, sys
 from pathlib import Path
 import torch
 from .kernels import _num_sms, compare, mla_decode, pick_splits
-from .kernels_fp8 import (_check_fp8, dequantize_latent, fp8_row_bytes, make_paged_cache_fp8,
+from .kernels_fp8 import (_check_fp8, dequantize_latent, fp8_row_bytes, make_paged_cache_fp8, quantize_latent,
+                                         write_fp8_cache,
                                          mla_decode_fp8, mla_decode_fp8_ref)
 from .kernels_gluon import _graph_ms
 try:
@@ -27,8 +28,10 @@ except ImportError:  # pragma: no cover
 
 # %% auto #0
 __all__ = ['QK_TERMS', 'E4M3_BF16_FMA_PTX', 'E4M3_SHIFT_SCALE', 'FP8G_VARIANTS', 'FP8G_DEFAULT', 'FP8G_MATH3', 'FP8G_QK',
-           'FP8G_BTA', 'FP8G_QK_ABLATIONS', 'FP8G_ABLATIONS', 'FP8G_SHAPES', 'fp8_gluon_model', 'q_e4m3_pow2',
-           'e4m3_shift_bf16', 'mla_decode_fp8_gluon', 'fp8_gluon_report', 'gpu_check_fp8_gluon', 'bench_fp8_gluon']
+           'FP8G_BTA', 'FP8G_PLANAR', 'FP8G_PLANAR2', 'FP8G_QK_ABLATIONS', 'FP8G_ABLATIONS', 'FP8G_SHAPES',
+           'PROBE_LAYOUTS', 'fp8_gluon_model', 'q_e4m3_pow2', 'e4m3_shift_bf16', 'mla_decode_fp8_gluon',
+           'fp8_gluon_report', 'gpu_check_fp8_gluon', 'bench_fp8_gluon', 'planar_rows', 'fp8_cache_to_planar',
+           'fp8_cache_from_planar', 'write_fp8_cache_planar', 'probe_args', 'stream_probe', 'bench_stream_probe']
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #b7fd47b7
 def _fp8g_shape(s_q, h):
@@ -260,30 +263,35 @@ def e4m3_shift_bf16(b: torch.Tensor) -> torch.Tensor:
 if gluon is not None:
     @gluon.jit
     def _ws_loader(v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles,
-                   PAGE: gl.constexpr, NR: gl.constexpr, BTA: gl.constexpr = 0):
+                   PAGE: gl.constexpr, NR: gl.constexpr, BTA: gl.constexpr = 0, VM: gl.constexpr = 64, VA: gl.constexpr = 0,
+                   SM: gl.constexpr = 64, SA: gl.constexpr = 0, KM: gl.constexpr = 64, KA: gl.constexpr = 0):
         """Producer warp: each tile as two half-tiles of e4m3 values (+ the scales) into a ring of NR, its rope into the bf16 slot
-        t % 2. BTA 1: the block-table entry of tile t + 1 is loaded in tile t, so its latency is not on the issue path."""
-        r_next = gl.load(bt_row + (tile0 * 64) // PAGE, mask=(BTA == 1) & (n_tiles > 0), other=0) * PAGE + (tile0 * 64) % PAGE
+        t % 2. BTA 1: the block-table entry of tile t + 1 is loaded in tile t, so its latency is not on the issue path.
+        Token j of page p is row p * VM + VA + j of the values' view (SM, SA: the scales'; KM, KA: the rope's): all three are
+        p * PAGE + j in 03b's interleaved rows, and a page's three planes in the page-planar layout."""
+        p_next = gl.load(bt_row + (tile0 * 64) // PAGE, mask=(BTA == 1) & (n_tiles > 0), other=0)
         for t in range(n_tiles):
             tok = (tile0 + t) * 64
             if BTA == 1:
-                r0 = r_next
-                r_next = gl.load(bt_row + (tok + 64) // PAGE, mask=t + 1 < n_tiles, other=0) * PAGE + (tok + 64) % PAGE
+                p = p_next
+                p_next = gl.load(bt_row + (tok + 64) // PAGE, mask=t + 1 < n_tiles, other=0)
             else:
-                r0 = gl.load(bt_row + tok // PAGE) * PAGE + tok % PAGE
+                p = gl.load(bt_row + tok // PAGE)
+            j = tok % PAGE
+            rv, rs, rk = p * VM + VA + j, p * SM + SA + j, p * KM + KA + j
             for hh in gl.static_range(2):
                 i = 2 * t + hh
                 st = i % NR
                 if i >= NR:
                     mbarrier.wait(raw_free.index(st), ((i // NR) - 1) & 1)
                 mbarrier.expect(raw_ready.index(st), v8_desc.block_type.nbytes + sc_desc.block_type.nbytes)
-                _tma_load(v8_desc, [r0, hh * 256], raw_ready.index(st), raw8.index(st))
-                _tma_load(sc_desc, [r0, 0], raw_ready.index(st), rsc.index(st))
+                _tma_load(v8_desc, [rv, hh * 256], raw_ready.index(st), raw8.index(st))
+                _tma_load(sc_desc, [rs, 0], raw_ready.index(st), rsc.index(st))
             slot = t % 2
             if t >= 2:
                 mbarrier.wait(bf_free.index(slot), ((t // 2) - 1) & 1)
             mbarrier.expect(kr_ready.index(slot), kr_desc.block_type.nbytes)
-            _tma_load(kr_desc, [r0, 0], kr_ready.index(slot), kr_smem.index(slot))
+            _tma_load(kr_desc, [rk, 0], kr_ready.index(slot), kr_smem.index(slot))
 
     @gluon.jit
     def _ws_dequant_shift(raw8, rsc, kv_smem, st, slot, hh, keep_base, end):
@@ -669,7 +677,9 @@ if gluon is not None:
                                  stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, S_Q, M, NUM_SPLITS,
                                  BN: gl.constexpr, R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, NR: gl.constexpr,
                                  DIRECT: gl.constexpr, DQ: gl.constexpr = 0, ABLATE: gl.constexpr = 0, DQ_REGS: gl.constexpr = 160,
-                                 MATH: gl.constexpr = 0, SBN: gl.constexpr = 8, QK: gl.constexpr = 0, BTA: gl.constexpr = 0):
+                                 MATH: gl.constexpr = 0, SBN: gl.constexpr = 8, QK: gl.constexpr = 0, BTA: gl.constexpr = 0,
+                                 VM: gl.constexpr = 64, VA: gl.constexpr = 0, SM: gl.constexpr = 64, SA: gl.constexpr = 0,
+                                 KM: gl.constexpr = 64, KA: gl.constexpr = 0):
         pid_n, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_n * BN
         seqlen = gl.load(SEQ + pid_b)
@@ -729,7 +739,8 @@ if gluon is not None:
                             stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
                             BN, R, NR, DIRECT, DQ == 3, QK, MATH)),
             (_ws_dequant, (raw8, rsc, kv_smem, raw_ready, raw_free, bf_ready, bf_free, tile0, n_tiles, end, NR, DQ, ABLATE)),
-            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR, BTA)),
+            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR, BTA,
+                         VM, VA, SM, SA, KM, KA)),
             ], [4, 1], [DQ_REGS, 40])
         elif MATH == 3:                                                     # the dequantising warpgroup computes S^T too
             gl.warp_specialize([
@@ -739,7 +750,8 @@ if gluon is not None:
                         BN, R, DIRECT, ABLATE, DQ == 3, MATH)),
             (_ws_dequant_mma, (raw8, rsc, kv_smem, kr_smem, q_smem, qp_smem, s_smem, raw_ready, raw_free, bf_ready, bf_free, kr_ready,
                                tile0, n_tiles, end, NR, BN)),
-            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR, BTA)),
+            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR, BTA,
+                         VM, VA, SM, SA, KM, KA)),
             ], [4, 1], [DQ_REGS, 40])
         else:
             gl.warp_specialize([
@@ -748,7 +760,8 @@ if gluon is not None:
                         stride_ob, stride_os, stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps,
                         BN, R, DIRECT, ABLATE, DQ == 3, MATH)),
             (_ws_dequant, (raw8, rsc, kv_smem, raw_ready, raw_free, bf_ready, bf_free, tile0, n_tiles, end, NR, DQ, ABLATE)),
-            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR, BTA)),
+            (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR, BTA,
+                         VM, VA, SM, SA, KM, KA)),
             ], [4, 1], [DQ_REGS, 40])
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #69da71e4
@@ -759,15 +772,19 @@ def _nvmma_layout(blk: tuple, dt):
     "The 128-byte-swizzled shared layout of a TMA block, built once."
     return gl.NVMMASharedLayout.get_default_for(list(blk), dt)
 
-def _fp8g_descs(kv_cache, r=512, dr=64, vcols=512, cache=True):
-    "Three TMA views of the (num_blocks * page, 656) byte rows: e4m3 values, fp32 scales, bf16 rope; cached per cache tensor."
-    key = (kv_cache.data_ptr(), tuple(kv_cache.shape), kv_cache.device, r, dr, vcols)
+def _fp8g_descs(kv_cache, r=512, dr=64, vcols=512, cache=True, layout="interleaved"):
+    "Three TMA views of the cache's bytes: e4m3 values, fp32 scales, bf16 rope (interleaved 656-byte rows or page-planar); cached per cache tensor."
+    key = (kv_cache.data_ptr(), tuple(kv_cache.shape), kv_cache.device, r, dr, vcols, layout)
     if cache and key in _FP8G_DESC_CACHE: return _FP8G_DESC_CACHE[key]
     nb, page, w = kv_cache.shape
-    flat = kv_cache.view(nb * page, w)
-    v8 = flat[:, :r].view(torch.float8_e4m3fn)                       # (N, 512) e4m3, row stride 656 bytes
-    sc = flat[:, r:r + 4 * (r // 128)].view(torch.float32)            # (N, 4) fp32
-    kr = flat[:, r + 4 * (r // 128):].view(torch.bfloat16)            # (N, 64) bf16
+    if layout == "planar":                                            # each plane a dense array of its own rows (page-planar below)
+        byt = kv_cache.view(-1)
+        v8, sc, kr = byt.view(-1, r).view(torch.float8_e4m3fn), byt.view(-1, r // 32).view(torch.float32), byt.view(-1, 2 * dr).view(torch.bfloat16)
+    else:
+        flat = kv_cache.view(nb * page, w)
+        v8 = flat[:, :r].view(torch.float8_e4m3fn)                   # (N, 512) e4m3, row stride 656 bytes
+        sc = flat[:, r:r + 4 * (r // 128)].view(torch.float32)        # (N, 4) fp32
+        kr = flat[:, r + 4 * (r // 128):].view(torch.bfloat16)        # (N, 64) bf16
     out = []
     for t, blk, dt in ((v8, [64, vcols], gl.float8e4nv), (sc, [64, r // 128], gl.float32), (kr, [64, dr], gl.bfloat16)):
         out.append(TensorDescriptor(t, list(t.shape), list(t.stride()), blk, _nvmma_layout(tuple(blk), dt)))
@@ -777,7 +794,8 @@ def _fp8g_descs(kv_cache, r=512, dr=64, vcols=512, cache=True):
 
 def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank=512, impl=None,
                          max_seqlen=None, validate=True, num_splits=None, kernel="ws", stages=None, dq=3,
-                         cache_descs=True, ablate=0, math=0, qk="bf16", bt_ahead=0):   # timing experiments only, results WRONG: 1 no dequantisation, 2 no tensor-core products
+                         cache_descs=True, ablate=0, math=0, qk="bf16", bt_ahead=0,
+                         layout="interleaved"):   # "planar": kv_cache in the page-planar layout (fp8_cache_to_planar)   # timing experiments only, results WRONG: 1 no dequantisation, 2 no tensor-core products
     "MLA decode over FlashMLA's FP8 cache (Gluon, sm_90): out (b, s_q, h, 512) bf16, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and torch.cuda.get_device_capability(q.device)[0] == 9
     impl = impl or ("gluon" if hopper else "model")
@@ -799,11 +817,15 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
     if bt_ahead not in (0, 1) or (bt_ahead and kernel != "ws"):
         raise ValueError(f"bt_ahead: 1 loads each tile's block-table entry one tile ahead in the 'ws' kernel's producer warp, 0 not; "
                          f"got bt_ahead={bt_ahead!r} with kernel={kernel!r}")
+    if layout not in ("interleaved", "planar") or (layout == "planar" and kernel != "ws"):
+        raise ValueError(f"layout: 'interleaved' (03b's 656-byte rows, default) or 'planar' (fp8_cache_to_planar's pages; the 'ws' "
+                         f"kernel only), got layout={layout!r} with kernel={kernel!r}")
     bn = _fp8g_shape(s_q, h)[0]
     most = (4 if qk == "e4m3" else 3) if bn == 16 else 2             # raw half-tiles that fit 227 KB of shared memory ('ws')
     if kernel == "ws" and stages is not None and not 1 < stages <= most:
         raise ValueError(f"stages={stages!r}: the 'ws' kernel's ring holds 2..{most} half-tiles at {bn} heads a program (s_q x h = "
                          f"{s_q * h}{', qk=' + repr(qk) if qk != 'bf16' else ''}); only qk='e4m3' at 16 heads leaves room for 4")
+    if impl == "model" and layout == "planar": kv_cache = fp8_cache_from_planar(kv_cache, kv_lora_rank)
     if impl == "model": return fp8_gluon_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, qk=qk)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03b's mla_decode_fp8")
@@ -833,9 +855,11 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
             h, s_q, M, S)
     grid = (-(-M // bn), b, S)
     if kernel == "ws":
-        _mla_decode_fp8_gluon_ws[grid](q, *_fp8g_descs(kv_cache, r, d - r, r // 2, cache_descs), *args, BN=bn, R=r, DR=d - r, PAGE=page,
+        rows = dict(zip(("VM", "VA", "SM", "SA", "KM", "KA"), (page, 0) * 3 if layout != "planar" else
+                        sum(planar_rows(page, r, d - r).values(), ())))   # token j of page p: row p * M + A + j of each view
+        _mla_decode_fp8_gluon_ws[grid](q, *_fp8g_descs(kv_cache, r, d - r, r // 2, cache_descs, layout), *args, BN=bn, R=r, DR=d - r, PAGE=page,
                                        NR=stages, DIRECT=direct, DQ=dq, ABLATE=ablate, MATH=math,
-                                       SBN=bn if math == 3 else 8, QK=qkt, BTA=bt_ahead, num_warps=4)
+                                       SBN=bn if math == 3 else 8, QK=qkt, BTA=bt_ahead, **rows, num_warps=4)
     elif kernel == "tma":
         _mla_decode_fp8_gluon[grid](q, *_fp8g_descs(kv_cache, r, d - r, r, cache_descs), *args, BN=bn, R=r, DR=d - r, PAGE=page,
                                     STAGES=stages, DIRECT=direct, DQ=int(dq == 1), num_warps=4)   # v1: cvt (0) or bf16 product (1)
@@ -887,6 +911,8 @@ FP8G_QK = {"03e e4m3 scores (qk=e4m3x2)": dict(qk="e4m3x2"), "03e e4m3 scores, a
            "03e e4m3 scores, 1 term (qk=e4m3)": dict(qk="e4m3")}   # measured in a third call (tools/gpu_03e_qk.sh)
 FP8G_BTA = {"03e shifts, table ahead (bt_ahead=1)": dict(bt_ahead=1), "03e e4m3x2, table ahead": dict(qk="e4m3x2", bt_ahead=1),
             "03e e4m3, ring of 4": dict(qk="e4m3", stages=4), "03e e4m3, ring of 4, table ahead": dict(qk="e4m3", stages=4, bt_ahead=1)}
+FP8G_PLANAR = {"03e page-planar (layout=planar)": dict(layout="planar")}
+FP8G_PLANAR2 = {"03e page-planar, e4m3x2 scores": dict(layout="planar", qk="e4m3x2")}   # the sixth call   # measured in a fifth call (tools/gpu_03e_hbm.sh)
 FP8G_QK_ABLATIONS = {"03e e4m3x2, no dequant (WRONG)": dict(qk="e4m3x2", ablate=1),
                      "03e e4m3x2 math=2, no dequant (WRONG)": dict(qk="e4m3x2", math=2, ablate=1)}
 FP8G_ABLATIONS = {"03e shifts, no host cache": dict(dq=3, cache_descs=False), "03e no dequant (WRONG)": dict(ablate=1),
@@ -902,9 +928,10 @@ def gpu_check_fp8_gluon(small: bool = False, variants: dict = FP8G_VARIANTS) -> 
         kv8, bt, sl = make_paged_cache_fp8(lens, 64, 512, 64, "cuda")
         q = torch.randn(len(lens), s_q, h, 576, device="cuda", dtype=torch.bfloat16)
         ro, rl = mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5)
-        worst = None
+        worst, kvp = None, (fp8_cache_to_planar(kv8) if any(kw.get("layout") == "planar" for kw in variants.values()) else None)
         for name, kw in variants.items():
-            e = compare(*mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=ns, **kw), ro, rl)
+            kv = kvp if kw.get("layout") == "planar" else kv8
+            e = compare(*mla_decode_fp8_gluon(q, kv, bt, sl, 192 ** -0.5, num_splits=ns, **kw), ro, rl)
             ok = e["cos"] > 0.9999 and e["lse"] < 1e-2
             ok_all &= ok
             if not ok: print(f"  FAIL {name}: {e}")
@@ -936,8 +963,10 @@ def bench_fp8_gluon(shapes=FP8G_SHAPES, out_dir=None, flashmla_dir=None, variant
             kc = kv.view(kv.shape[0], 64, 1, 576)
             _, _, meta, nsp = fm.dense_decode_fwd(q, kc, 512, sl, bt, sc, False, None, None)
             fns["FlashMLA bf16"] = (lambda: fm.dense_decode_fwd(q, kc, 512, sl, bt, sc, False, meta, nsp)[:2], 1152)
+        kvp = fp8_cache_to_planar(kv8) if any(kw.get("layout") == "planar" for kw in variants.values()) else None
         for name, kw in (variants | (ablations if key == shapes[0] else {})).items():
-            fns[name] = ((lambda kw=kw: mla_decode_fp8_gluon(q, kv8, bt, sl, sc, max_seqlen=smax, validate=False, **kw)), 656)
+            kvx = kvp if kw.get("layout") == "planar" else kv8
+            fns[name] = ((lambda kw=kw, kvx=kvx: mla_decode_fp8_gluon(q, kvx, bt, sl, sc, max_seqlen=smax, validate=False, **kw)), 656)
         base = base_g = None
         for prov, (fn, bpt) in fns.items():                           # eager: do_bench of the call; graph: the kernels alone
             ms = triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median")
@@ -952,7 +981,7 @@ def bench_fp8_gluon(shapes=FP8G_SHAPES, out_dir=None, flashmla_dir=None, variant
         e8 = compare(*fns["FP8 (03b)"][0](), o16, l16)
         ro, rl = mla_decode_fp8_ref(q, kv8, bt, sl, sc) if n_tok <= 1 << 19 else (None, None)
         print(f"{'':>28} vs 03 bf16: 03b FP8 out rel {e8['rel']:.2e} lse {e8['lse']:.1e}")
-        for name in (FP8G_DEFAULT, *(k for k in variants if k != FP8G_DEFAULT and "qk" in variants[k])):
+        for name in (FP8G_DEFAULT, *(k for k in variants if k != FP8G_DEFAULT and ("qk" in variants[k] or "layout" in variants[k]))):
             if name not in fns: continue
             o_, l_ = fns[name][0]()
             eg, er = compare(o_, l_, o16, l16), (compare(o_, l_, ro, rl) if ro is not None else None)
@@ -960,19 +989,199 @@ def bench_fp8_gluon(shapes=FP8G_SHAPES, out_dir=None, flashmla_dir=None, variant
                   + (f" | vs FP8 oracle: rel {er['rel']:.1e} cos {er['cos']:.6f} lse {er['lse']:.1e}" if er else ""))
             row = next(x for x in rows if x["shape"] == label and x["provider"] == name)
             row["err_vs_bf16"], row["err_vs_oracle"] = eg, er
-        del kv, kv8, q; torch.cuda.empty_cache()
+        del kv, kv8, kvp, q; torch.cuda.empty_cache()
     if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_fp8_gluon.json", dict(gpu=gpu, copy_tb_s=copy_bw / 1e12, rows=rows))
     print(json.dumps({f"{x['shape']} | {x['provider']}": [round(x["ms"], 4), x["graph_ms"] and round(x["graph_ms"], 4)] for x in rows}))
     return rows
 
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #def95341
+def planar_rows(page: int = 64,           # tokens a page
+                kv_lora_rank: int = 512,  # r: e4m3 values a token
+                rope_dim: int = 64,       # d_rope: bf16 RoPE values a token
+                tile: int = 128,          # values per fp32 scale
+               ) -> dict:
+    "Where the page-planar layout puts token j of page p: per plane (values, scales, rope), row p * M + A + j of the pool viewed in that plane's row width."
+    r, ns = kv_lora_rank, 4 * (kv_lora_rank // tile)
+    w = fp8_row_bytes(r, rope_dim, tile)
+    out = {}
+    for name, width, off in (("values", r, 0), ("scales", ns, page * r), ("rope", 2 * rope_dim, page * (r + ns))):
+        if (page * w) % width or off % width:
+            raise ValueError(f"a page of {page} tokens ({page * w} bytes) is not a whole number of {width}-byte {name} rows; "
+                             "the page-planar layout needs a page that is a multiple of 32 tokens")
+        out[name] = ((page * w) // width, off // width)
+    return out
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #813f4111
+def _planar_split(kv_cache, kv_lora_rank, tile):
+    if kv_cache.dtype != torch.uint8 or kv_cache.dim() != 3:
+        raise ValueError(f"kv_cache must be a (num_blocks, page_size, bytes) uint8 tensor, got {tuple(kv_cache.shape)} {kv_cache.dtype}")
+    nb, page, w = kv_cache.shape
+    r, ns = kv_lora_rank, 4 * (kv_lora_rank // tile)
+    if (w - r - ns) % 2 or w <= r + ns: raise ValueError(f"{w}-byte rows do not hold {r} e4m3 values, {ns} scale bytes and bf16 RoPE")
+    planar_rows(page, r, (w - r - ns) // 2, tile)                     # raises for a page the layout cannot take
+    return nb, page, w, r, ns
+
+def fp8_cache_to_planar(kv_cache: torch.Tensor,  # (num_blocks, page, 656) uint8: 03b's interleaved rows
+                        kv_lora_rank: int = 512, tile: int = 128) -> torch.Tensor:
+    "03b's FP8 pages in the page-planar layout: same shape and bytes a page; per page the values, then the scales, then the RoPE plane (a new tensor)."
+    nb, page, w, r, ns = _planar_split(kv_cache, kv_lora_rank, tile)
+    parts = (kv_cache[:, :, :r], kv_cache[:, :, r:r + ns], kv_cache[:, :, r + ns:])
+    return torch.cat([x.reshape(nb, -1) for x in parts], 1).view(nb, page, w)
+
+def fp8_cache_from_planar(kv_cache: torch.Tensor,  # (num_blocks, page, 656) uint8 in the page-planar layout
+                          kv_lora_rank: int = 512, tile: int = 128) -> torch.Tensor:
+    "The page-planar cache back in 03b's interleaved 656-byte rows (a new tensor)."
+    nb, page, w, r, ns = _planar_split(kv_cache, kv_lora_rank, tile)
+    flat = kv_cache.reshape(nb, -1)
+    return torch.cat([flat[:, :page * r].view(nb, page, r), flat[:, page * r:page * (r + ns)].view(nb, page, ns),
+                      flat[:, page * (r + ns):].view(nb, page, w - r - ns)], -1)
+
+def write_fp8_cache_planar(kv_cache: torch.Tensor,  # (num_blocks, page, 656) uint8 page-planar cache
+                           slots: torch.Tensor,     # (T,) int: flat slot of each new row (page_id * page + offset)
+                           rows: torch.Tensor,      # (T, r + d_rope) new latent rows [c_kv | k_pe]
+                           kv_lora_rank: int = 512, tile: int = 128) -> torch.Tensor:
+    "03b's write_fp8_cache for a page-planar cache: quantise `rows` and store each token's three parts in its page's planes (in place)."
+    nb, page, w, r, ns = _planar_split(kv_cache, kv_lora_rank, tile)
+    if rows.shape[-1] != kv_lora_rank + (w - r - ns) // 2:
+        raise ValueError(f"kv_cache rows are {w} bytes; rows of width {rows.shape[-1]} need {fp8_row_bytes(kv_lora_rank, rows.shape[-1] - kv_lora_rank, tile)}")
+    if slots.shape != rows.shape[:1]: raise ValueError(f"slots {tuple(slots.shape)} must be (T,) for rows {tuple(rows.shape)}")
+    packed = quantize_latent(rows, kv_lora_rank, tile)                 # (T, w) 03b's bytes
+    s = slots.long().to(kv_cache.device)
+    c = torch.arange(w, device=kv_cache.device)
+    j = (s % page)[:, None]
+    off = torch.where(c < r, j * r + c, torch.where(c < r + ns, page * r + j * ns + c - r, page * (r + ns) + j * (w - r - ns) + c - r - ns))
+    kv_cache.view(-1)[(s // page * page * w)[:, None] + off] = packed.to(kv_cache.device)
+    return kv_cache
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #7bb7ad89
+if gluon is not None:
+    @gluon.jit
+    def _probe_issue(a_desc, b_desc, c_desc, a_smem, b_smem, c_smem, ready, bt_row, tile, st,
+                     A_MUL: gl.constexpr, A_ADD: gl.constexpr, NA: gl.constexpr, AW: gl.constexpr,
+                     B_MUL: gl.constexpr, B_ADD: gl.constexpr, NB: gl.constexpr,
+                     C_MUL: gl.constexpr, C_ADD: gl.constexpr, NC: gl.constexpr, C_COL: gl.constexpr, PAGE: gl.constexpr):
+        "TMA every box of tile `tile` into slot `st`: NA boxes of view A (AW columns apart), NB of B, NC of C at column C_COL."
+        tok = tile * 64
+        p = gl.load(bt_row + tok // PAGE)
+        j = tok % PAGE
+        mbarrier.expect(ready.index(st), NA * a_desc.block_type.nbytes + NB * b_desc.block_type.nbytes + NC * c_desc.block_type.nbytes)
+        for i in gl.static_range(NA):
+            _tma_load(a_desc, [p * A_MUL + A_ADD + j, i * AW], ready.index(st), a_smem.index(st * NA + i))
+        for i in gl.static_range(NB):
+            _tma_load(b_desc, [p * B_MUL + B_ADD + j, 0], ready.index(st), b_smem.index(st * NB + i))
+        for i in gl.static_range(NC):
+            _tma_load(c_desc, [p * C_MUL + C_ADD + j, C_COL], ready.index(st), c_smem.index(st * NC + i))
+
+    @gluon.jit
+    def _stream_probe(a_desc, b_desc, c_desc, BT, SEQ, stride_btb, NUM_SPLITS,
+                      A_MUL: gl.constexpr, A_ADD: gl.constexpr, NA: gl.constexpr, AW: gl.constexpr,
+                      B_MUL: gl.constexpr, B_ADD: gl.constexpr, NB: gl.constexpr,
+                      C_MUL: gl.constexpr, C_ADD: gl.constexpr, NC: gl.constexpr, C_COL: gl.constexpr,
+                      PAGE: gl.constexpr, STAGES: gl.constexpr):
+        "03e's producer alone: each program streams its split's tiles through a ring of STAGES slots and does nothing with them."
+        pid_b, pid_s = gl.program_id(1), gl.program_id(2)
+        seqlen = gl.load(SEQ + pid_b)
+        tiles_per_split = gl.cdiv(gl.cdiv(seqlen, 64), NUM_SPLITS)
+        tile0 = pid_s * tiles_per_split
+        end = gl.minimum((tile0 + tiles_per_split) * 64, seqlen)
+        n_tiles = gl.maximum(gl.cdiv(end - tile0 * 64, 64), 0)
+        bt_row = BT + pid_b * stride_btb
+        a_smem = gl.allocate_shared_memory(a_desc.dtype, [STAGES * NA, 64, AW], a_desc.layout)
+        b_smem = gl.allocate_shared_memory(b_desc.dtype, [STAGES * NB + 1, 64, b_desc.block_type.shape[1]], b_desc.layout)
+        c_smem = gl.allocate_shared_memory(c_desc.dtype, [STAGES * NC + 1, 64, c_desc.block_type.shape[1]], c_desc.layout)
+        ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
+        for i in gl.static_range(STAGES):
+            mbarrier.init(ready.index(i), count=1)
+        for i in gl.static_range(STAGES):
+            if i < n_tiles:
+                _probe_issue(a_desc, b_desc, c_desc, a_smem, b_smem, c_smem, ready, bt_row, tile0 + i, i,
+                             A_MUL, A_ADD, NA, AW, B_MUL, B_ADD, NB, C_MUL, C_ADD, NC, C_COL, PAGE)
+        for t in range(n_tiles):                                          # consume = wait for the bytes; release = reissue the slot
+            st = t % STAGES
+            mbarrier.wait(ready.index(st), (t // STAGES) & 1)
+            _bar_sync()
+            if t + STAGES < n_tiles:
+                _probe_issue(a_desc, b_desc, c_desc, a_smem, b_smem, c_smem, ready, bt_row, tile0 + t + STAGES, st,
+                             A_MUL, A_ADD, NA, AW, B_MUL, B_ADD, NB, C_MUL, C_ADD, NC, C_COL, PAGE)
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #4265d1ad
+PROBE_LAYOUTS = {   # name: (cache, bytes a token)
+    "interleaved, 7 copies (03e today)": ("fp8", 656), "interleaved, scales once (6)": ("fp8", 656),
+    "interleaved, 3 unswizzled boxes": ("fp8", 656), "page-planar, 6 copies": ("planar", 656),
+    "page-planar, scales twice (7)": ("planar", 656), "bf16 (03's cache), 3 boxes": ("bf16", 1152)}
+
+def _probe_desc(t, blk, dt, swizzle=True):
+    lay = _nvmma_layout(tuple(blk), dt) if swizzle else gl.NVMMASharedLayout(swizzle_byte_width=0, element_bitwidth=dt.primitive_bitwidth, rank=2)
+    return TensorDescriptor(t, list(t.shape), list(t.stride()), list(blk), lay)
+
+def probe_args(name: str, cache: torch.Tensor) -> tuple:
+    "The probe's three TMA views and constexprs for layout `name` over `cache` ((nb, page, 656) uint8, planar for 'page-planar', or (nb, page, 576) bf16)."
+    nb, page, w = cache.shape
+    flat = cache.reshape(nb * page, w)
+    one = dict(A_MUL=page, A_ADD=0, B_MUL=page, B_ADD=0, C_MUL=page, C_ADD=0, C_COL=0)
+    if name.startswith("bf16"):                                       # 03's rows: two 256-column boxes and the RoPE box
+        a, c = _probe_desc(flat, [64, 256], gl.bfloat16), _probe_desc(flat, [64, 64], gl.bfloat16)
+        return (a, c, c), one | dict(NA=2, AW=256, NB=0, NC=1, C_COL=512)
+    if "unswizzled" in name:                                          # int32 view (N, 164): values 0..127, scales 128..131, rope 132..163
+        x = flat.view(torch.int32)
+        descs = [_probe_desc(x[:, lo:hi], [64, hi - lo], gl.int32, False) for lo, hi in ((0, 128), (128, 132), (132, 164))]
+        return tuple(descs), one | dict(NA=1, AW=128, NB=1, NC=1)
+    if name.startswith("interleaved"):                                # 03e's views: two value half-tiles, the scales, the rope
+        descs = (_probe_desc(flat[:, :512].view(torch.float8_e4m3fn), [64, 256], gl.float8e4nv),
+                 _probe_desc(flat[:, 512:528].view(torch.float32), [64, 4], gl.float32),
+                 _probe_desc(flat[:, 528:].view(torch.bfloat16), [64, 64], gl.bfloat16))
+        return descs, one | dict(NA=2, AW=256, NB=1 if "once" in name else 2, NC=1)
+    byt = cache.view(-1)                                              # page-planar: each plane a dense array of its own rows
+    descs = (_probe_desc(byt.view(-1, 512).view(torch.float8_e4m3fn), [64, 256], gl.float8e4nv),
+             _probe_desc(byt.view(-1, 16).view(torch.float32), [64, 4], gl.float32),
+             _probe_desc(byt.view(-1, 128).view(torch.bfloat16), [64, 64], gl.bfloat16))
+    (am, aa), (bm, ba), (cm, ca) = planar_rows(page).values()
+    return descs, dict(A_MUL=am, A_ADD=aa, NA=2, AW=256, B_MUL=bm, B_ADD=ba, NB=2 if "twice" in name else 1, C_MUL=cm, C_ADD=ca, NC=1, C_COL=0)
+
+def stream_probe(name: str, cache, block_table, cache_seqlens, h: int = 16, stages: int = 2, num_splits=None, max_seqlen=None):
+    "Launch the probe once over `cache`: every tile 03e would load (same grid, splits and page walk), loaded and dropped."
+    b = block_table.shape[0]
+    S = _fp8g_splits(b, 1, h, max_seqlen or int(cache_seqlens.max()), cache.device, num_splits)   # max_seqlen: no sync (CUDA graphs)
+    descs, kw = probe_args(name, cache)
+    _stream_probe[(1, b, S)](*descs, block_table, cache_seqlens, block_table.stride(0), S, PAGE=cache.shape[1], STAGES=stages, **kw, num_warps=4)
+
+def bench_stream_probe(shapes=((64, 8192), (128, 8192)), stages=(2, 3), out_dir=None, layouts=PROBE_LAYOUTS,
+                       split_factors=(1,)) -> list[dict]:   # split_factors: x 03e's splits (2: two programs an SM where they fit)
+    "Kernel time (CUDA graph) and TB/s of the probe per layout, ring depth and split count, beside a device copy; one process."
+    import datetime
+    from infinitecontext.infra import measure_copy_bandwidth, write_json_atomic
+    from infinitecontext.kernels_fp8 import _bench_inputs
+    gpu, copy_bw = torch.cuda.get_device_name(), measure_copy_bandwidth()
+    print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | triton {triton.__version__} | "
+          f"device copy {copy_bw / 1e12:.2f} TB/s (read + write) | page 64, 16 heads, 03e's grid and splits")
+    rows = []
+    for b, n in shapes:
+        kv, kv8, bt, sl, _ = _bench_inputs([n] * b, 16, 64)
+        caches = dict(fp8=kv8, planar=fp8_cache_to_planar(kv8), bf16=kv)
+        s0 = _fp8g_splits(b, 1, 16, n, kv8.device)
+        for name, (which, bpt) in ((k, PROBE_LAYOUTS[k]) for k in layouts):
+            for st in stages:
+                if which == "bf16" and st > 2: continue                # 72 KB a tile: two fit beside nothing else
+                for f in split_factors:
+                    ms = _graph_ms(lambda: stream_probe(name, caches[which], bt, sl, 16, st, s0 * f, max_seqlen=n))
+                    tbs = b * n * bpt / (ms * 1e-3) / 1e12 if ms else None
+                    rows.append(dict(shape=f"{b} x {n // 1024}k", layout=name, stages=st, programs=b * s0 * f, bytes_per_token=bpt, graph_ms=ms, tb_s=tbs))
+                    print(f"{b} x {n // 1024}k  {name:<36} ring {st}, {b * s0 * f:>3} programs: {ms:.4f} ms  {tbs:.2f} TB/s" if ms else f"{name}: no graph")
+        del kv, kv8, caches; torch.cuda.empty_cache()
+    if out_dir is not None: write_json_atomic(Path(out_dir) / "stream_probe.json", dict(gpu=gpu, copy_tb_s=copy_bw / 1e12, rows=rows))
+    return rows
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #9b543d45
+# the GPU scripts' entry point (tools/gpu_03e*.sh): python -m infinitecontext.kernels_fp8_gluon [--smoke V | --check | --memcheck | --probe | --ncu]
 if __name__ == "__main__" and "ipykernel" not in sys.modules:
     if "--smoke" in sys.argv:                                       # --smoke [math | qk]: one variant, in its own process
         kv8, bt, sl = make_paged_cache_fp8([1000, 70], 64, 512, 64, "cuda")
         q = torch.randn(2, 1, 16, 576, device="cuda", dtype=torch.bfloat16)
         arg = sys.argv[-1].split(":")                                  # math, qk, qk:math or a variant's name
-        kw = (FP8G_VARIANTS | FP8G_MATH3 | FP8G_QK | FP8G_BTA).get(sys.argv[-1])
+        kw = (FP8G_VARIANTS | FP8G_MATH3 | FP8G_QK | FP8G_BTA | FP8G_PLANAR).get(sys.argv[-1])
         kw = kw or dict(math=int(arg[-1]) if arg[-1].isdigit() else 0, qk=arg[0] if arg[0] in QK_TERMS else "bf16")
-        e = compare(*mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, num_splits=2, **kw), *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
+        kvx = fp8_cache_to_planar(kv8) if kw.get("layout") == "planar" else kv8
+        e = compare(*mla_decode_fp8_gluon(q, kvx, bt, sl, 192 ** -0.5, num_splits=2, **kw), *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
         print("smoke", kw, e); sys.exit(0 if e["cos"] > (0.998 if kw.get("qk") == "e4m3" else 0.9999) else 1)
     V = dict(FP8G_VARIANTS)
     A = dict(FP8G_ABLATIONS)
@@ -981,10 +1190,21 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
         if mth: V, A = ({k: v for k, v in d.items() if v.get("math", 0) != int(mth)} for d in (V, A))
     if os.environ.get("FP8G_ONLY"):                                  # a chosen few, math=3 among them
         only = os.environ["FP8G_ONLY"].split("|")
-        V = {k: v for k, v in (V | FP8G_MATH3 | FP8G_QK | FP8G_BTA).items() if k in only}
+        V = {k: v for k, v in (V | FP8G_MATH3 | FP8G_QK | FP8G_BTA | FP8G_PLANAR | FP8G_PLANAR2).items() if k in only}
         A = {k: v for k, v in (A | FP8G_QK_ABLATIONS).items() if k in only}
-    if "--memcheck" in sys.argv:
+    if "--probe" in sys.argv and "2" in sys.argv:                   # the second probe call: ring depth 1 and twice the programs
+        bench_stream_probe(stages=(1, 2), layouts=[k for k in PROBE_LAYOUTS if k.startswith(("interleaved, 7", "page-planar, 6", "bf16"))], split_factors=(1, 2))
+    elif "--probe" in sys.argv: bench_stream_probe(out_dir=os.environ.get("OUT", "."))
+    elif "--ncu" in sys.argv:                                         # one launch each at 64 x 8k, for Nsight Compute's counters
+        from infinitecontext.kernels_fp8 import _bench_inputs
+        kv, kv8, bt, sl, q = _bench_inputs([8192] * 64, 16, 64)
+        kvp = fp8_cache_to_planar(kv8)
+        mla_decode(q, kv, bt, sl, 192 ** -0.5, 512, impl="triton", max_seqlen=8192, validate=False)
+        for kvx, lay in ((kv8, "interleaved"), (kvp, "planar")): mla_decode_fp8_gluon(q, kvx, bt, sl, 192 ** -0.5, max_seqlen=8192, layout=lay)
+        stream_probe("interleaved, 7 copies (03e today)", kv8, bt, sl); stream_probe("page-planar, 6 copies", kvp, bt, sl)
+        stream_probe("bf16 (03's cache), 3 boxes", kv, bt, sl); torch.cuda.synchronize(); print("ncu launches done")
+    elif "--memcheck" in sys.argv:
         print("memcheck probe ok:", gpu_check_fp8_gluon(small=True, variants={k: V[k] for k in (FP8G_DEFAULT, "03e async, P V first (math=1)",
-              "03e async, S first (math=2)", "03e S from registers (math=3)", *(k for k, v in (FP8G_QK | FP8G_BTA).items() if v.get("qk", "bf16") != "e4m3"), "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
+              "03e async, S first (math=2)", "03e S from registers (math=3)", *FP8G_PLANAR, *(k for k, v in (FP8G_QK | FP8G_BTA).items() if v.get("qk", "bf16") != "e4m3"), "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
     elif "--check" in sys.argv: print("correct:", gpu_check_fp8_gluon(variants={k: v for k, v in V.items() if v.get("qk") != "e4m3"}))
     else: bench_fp8_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"), variants=V, ablations=A)

@@ -151,3 +151,40 @@ def test_kernel_e4m3_scores_match_model(kw, lens, h, s_q, splits):
     mo, ml = fp8_gluon_model(*(x.cpu() for x in (q, kv8, bt, sl)), 192 ** -0.5, num_splits=splits, qk=kw["qk"])
     e = compare(o.cpu(), l.cpu(), mo, ml)
     assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
+
+
+def test_page_planar_layout():
+    "The page-planar layout: converters round-trip, the planar writer = 03b's writer + converter, the kernel's row formulas hit 03b's bytes."
+    from infinitecontext.kernels_fp8 import write_fp8_cache
+    from infinitecontext.kernels_fp8_gluon import fp8_cache_from_planar, fp8_cache_to_planar, planar_rows, write_fp8_cache_planar
+    q, kv8, bt, sl = _inputs([200, 70], 16, 1)
+    kvp = fp8_cache_to_planar(kv8)
+    assert kvp.shape == kv8.shape and not torch.equal(kvp, kv8) and torch.equal(fp8_cache_from_planar(kvp), kv8)
+    byt = kvp.view(-1)
+    for p in bt[0, :3].tolist():
+        for j in (0, 17, 63):
+            for (m, a), width, lo in zip(planar_rows().values(), (512, 16, 128), (0, 512, 528)):
+                assert torch.equal(byt.view(-1, width)[p * m + a + j], kv8[p, j, lo:lo + width])
+    rows, slots = torch.randn(50, 576), torch.randperm(kv8.shape[0] * 64)[:50]
+    want = fp8_cache_to_planar(write_fp8_cache(torch.zeros_like(kv8), slots, rows))
+    assert torch.equal(write_fp8_cache_planar(torch.zeros_like(kv8), slots, rows), want)
+    o, l = mla_decode_fp8_gluon(q, kvp, bt, sl, 192 ** -0.5, layout="planar", impl="model")
+    o8, l8 = mla_decode_fp8_gluon(q, kv8, bt, sl, 192 ** -0.5, impl="model")
+    assert torch.equal(o, o8) and torch.equal(l, l8)
+    with pytest.raises(ValueError, match="multiple of 32"):
+        planar_rows(16)
+    with pytest.raises(ValueError, match="layout"):
+        mla_decode_fp8_gluon(q, kvp, bt, sl, 0.1, layout="planar", kernel="tma")
+    with pytest.raises(ValueError, match="layout"):
+        mla_decode_fp8_gluon(q, kvp, bt, sl, 0.1, layout="rows")
+
+
+@pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
+@pytest.mark.parametrize("kw", [dict(), dict(qk="e4m3x2")], ids=["planar", "planar-e4m3x2"])
+@pytest.mark.parametrize("lens,h,s_q,splits", CASES)
+def test_kernel_planar_matches_fp8_oracle(kw, lens, h, s_q, splits):
+    from infinitecontext.kernels_fp8_gluon import fp8_cache_to_planar
+    q, kv8, bt, sl = _inputs(lens, h, s_q, "cuda")
+    o, l = mla_decode_fp8_gluon(q, fp8_cache_to_planar(kv8), bt, sl, 192 ** -0.5, num_splits=splits, layout="planar", **kw)
+    e = compare(o, l, *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
+    assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
