@@ -259,16 +259,15 @@ def rows() -> list[Row]:
             [r"\n\s*8192\s+sliced\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+(?P<b>\d+)", r"\n\s*(?P<ctx>1\d{5})\s+naive\s+(?P<ttft0>[\d.]+)",
              r"\n\s*1\d{5}\s+sliced\s+(?P<ttft>[\d.]+)\s+(?P<tpot>[\d.]+)\s+[\d.]+\s+\d+\s+(?P<hf>[\d.]+)"],
             "(no claim)", header=r"NVIDIA .*\| torch"),
-        Row("ic_1b with 1,048,576 tokens of context and an FP8 latent cache (kv_cache_dtype='fp8'; run before the engine routed FP8 "
-            "decode to 03e's kernel: 03b's kernel, pages of 16)", "06a_engine",
+        Row("ic_1b with 1,048,576 tokens of context and an FP8 latent cache (kv_cache_dtype='fp8'; decoded by 03e's Gluon kernel, "
+            "the engine's route on an H100, pages of 64)", "06a_engine",
             r"FP8 latent cache measured",
             "prefill {ttft} s; then {tpot} ms per token ({tok} tok/s) vs {bd} ms for weights + FP8 cache: {r}; peak {peak} GB; "
             "latent cache {c} GB ({bpt} B/token, bf16: {bb})",
             [r"TTFT (?P<ttft>[\d.]+) s", r"then \d+ tokens at (?P<tpot>[\d.]+) ms each \((?P<tok>\d+) tok/s",
              r"BW (?P<bd>[\d.]+) ms: (?P<r>[\d.]+x) \| peak memory (?P<peak>[\d.]+) GB",
              r"FP8 latent cache measured (?P<c>[\d.]+) GB = (?P<bpt>[\d,]+) B/token \(formula [\d,]+; bf16: (?P<bb>[\d,]+)\)"],
-            "(no claim; FP8 bought capacity here, not speed: 03b's FP8 kernel streams slower than its bf16 one; the next row "
-            "measures today's route)"),
+            "(no claim; compare the bf16 row above)"),
         Row("ic_1b decode step with an FP8 latent cache vs bf16 (CUDA graphs, pages of 64; FP8 decoded by 03e's kernel, the "
             "engine's route on an H100), and tokens the cache holds at 0.9 of memory",
             "06a_engine", r"cache from gpu_memory_utilization=0\.9",
