@@ -21,6 +21,7 @@ try:
     from triton.experimental.gluon.language.nvidia.hopper import tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait
     from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
     from infinitecontext.kernels import _mla_decode_combine
+    from infinitecontext.kernels_gluon import _split_tiles
     _bar_sync = getattr(gl, "thread_barrier", None) or gl.barrier                 # Triton 3.6 name, then 3.9's
     _tma_load = getattr(tma, "async_load", None) or tma.async_copy_global_to_shared  # 3.9 name, then 3.6's
 except ImportError:  # pragma: no cover
@@ -152,12 +153,7 @@ if gluon is not None:
                               DIRECT: gl.constexpr, DQ: gl.constexpr = 0):
         pid_n, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_n * BN
-        seqlen = gl.load(SEQ + pid_b)
-        tiles_per_split = gl.cdiv(gl.cdiv(seqlen, 64), NUM_SPLITS)
-        tile0 = pid_s * tiles_per_split
-        end = gl.minimum((tile0 + tiles_per_split) * 64, seqlen)
-        n_tiles = gl.maximum(gl.cdiv(end - tile0 * 64, 64), 0)
-        bt_row = BT + pid_b * stride_btb
+        seqlen, tile0, end, n_tiles, bt_row = _split_tiles(SEQ, BT, pid_b, pid_s, stride_btb, NUM_SPLITS)
         # shared memory: a ring of STAGES raw tiles (TMA), one bf16 tile, Q and P^T
         v8_smem = gl.allocate_shared_memory(gl.float8e4nv, [STAGES, 64, R], v8_desc.layout)
         sc_smem = gl.allocate_shared_memory(gl.float32, [STAGES, 64, R // 128], sc_desc.layout)
@@ -537,6 +533,17 @@ if gluon is not None:
         return acc * ks[:, None] * qf[None, :]
 
     @gluon.jit
+    def _qk8_issue(raw8, q_smem, kr_smem, qp_smem, st0, st1, slot, NQ: gl.constexpr, BN: gl.constexpr, q_l: gl.constexpr, s_l: gl.constexpr):
+        "Issue a tile's five asynchronous score products: its e4m3 half-tiles st0, st1 x Q's four 128-column blocks, and the rope part (kr slot `slot`)."
+        z = gl.zeros([64, NQ], gl.float32, q_l)
+        a0 = warpgroup_mma(raw8.index(st0).slice(0, 128, dim=1), q_smem.slice(0, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+        a1 = warpgroup_mma(raw8.index(st0).slice(128, 128, dim=1), q_smem.slice(128, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+        a2 = warpgroup_mma(raw8.index(st1).slice(0, 128, dim=1), q_smem.slice(256, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+        a3 = warpgroup_mma(raw8.index(st1).slice(128, 128, dim=1), q_smem.slice(384, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
+        sr = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False, is_async=True)
+        return a0, a1, a2, a3, sr
+
+    @gluon.jit
     def _qk8_combine(a0, a1, a2, a3, sr, sc, qf0, qf1, qf2, qf3, q_l: gl.constexpr, s_l: gl.constexpr, BN: gl.constexpr, QK: gl.constexpr):
         "S^T from the four blocks' e4m3 products (x token scales x Q factors), the two Q terms added, plus the rope part sr."
         sc = gl.where(sc == sc, sc, 0.0)                                  # NaN scales (rows past the end) -> 0 (masked later)
@@ -580,12 +587,7 @@ if gluon is not None:
                 mbarrier.wait(raw_ready.index(0), 0)
                 mbarrier.wait(raw_ready.index(1), 0)
                 mbarrier.wait(kr_ready.index(0), 0)
-                z = gl.zeros([64, NQ], gl.float32, q_l)
-                a0 = warpgroup_mma(raw8.index(0).slice(0, 128, dim=1), q_smem.slice(0, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
-                a1 = warpgroup_mma(raw8.index(0).slice(128, 128, dim=1), q_smem.slice(128, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
-                a2 = warpgroup_mma(raw8.index(1).slice(0, 128, dim=1), q_smem.slice(256, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
-                a3 = warpgroup_mma(raw8.index(1).slice(128, 128, dim=1), q_smem.slice(384, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
-                sr = warpgroup_mma(kr_smem.index(0), qp_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False, is_async=True)
+                a0, a1, a2, a3, sr = _qk8_issue(raw8, q_smem, kr_smem, qp_smem, 0, 1, 0, NQ, BN, q_l, s_l)
                 sc = rsc.index(0).load(scl)
                 a0, a1, a2, a3, sr = warpgroup_mma_wait(0, deps=(a0, a1, a2, a3, sr))
                 _bar_sync()
@@ -603,12 +605,7 @@ if gluon is not None:
                 mbarrier.wait(raw_ready.index(st0), ((2 * t) // NR) & 1)
                 mbarrier.wait(raw_ready.index(st1), ((2 * t + 1) // NR) & 1)
                 mbarrier.wait(kr_ready.index(slot), (t // 2) & 1)
-                z = gl.zeros([64, NQ], gl.float32, q_l)
-                a0 = warpgroup_mma(raw8.index(st0).slice(0, 128, dim=1), q_smem.slice(0, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
-                a1 = warpgroup_mma(raw8.index(st0).slice(128, 128, dim=1), q_smem.slice(128, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
-                a2 = warpgroup_mma(raw8.index(st1).slice(0, 128, dim=1), q_smem.slice(256, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
-                a3 = warpgroup_mma(raw8.index(st1).slice(128, 128, dim=1), q_smem.slice(384, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
-                sr = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False, is_async=True)
+                a0, a1, a2, a3, sr = _qk8_issue(raw8, q_smem, kr_smem, qp_smem, st0, st1, slot, NQ, BN, q_l, s_l)
                 mbarrier.wait(bf_ready.index(1 - slot), ((t - 1) // 2) & 1)          # bf16 tile t - 1: its P V behind the scores
                 acc = warpgroup_mma(kv_smem.index(1 - slot).permute((1, 0)), p_smem.index(1 - slot), o * alpha[None, :], is_async=True)
                 sc = rsc.index(st0).load(scl)
@@ -638,12 +635,7 @@ if gluon is not None:
             mbarrier.wait(raw_ready.index(st0), ((2 * t) // NR) & 1)
             mbarrier.wait(raw_ready.index(st1), ((2 * t + 1) // NR) & 1)
             mbarrier.wait(kr_ready.index(slot), (t // 2) & 1)
-            z = gl.zeros([64, NQ], gl.float32, q_l)
-            a0 = warpgroup_mma(raw8.index(st0).slice(0, 128, dim=1), q_smem.slice(0, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
-            a1 = warpgroup_mma(raw8.index(st0).slice(128, 128, dim=1), q_smem.slice(128, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
-            a2 = warpgroup_mma(raw8.index(st1).slice(0, 128, dim=1), q_smem.slice(256, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
-            a3 = warpgroup_mma(raw8.index(st1).slice(128, 128, dim=1), q_smem.slice(384, 128, dim=1).permute((1, 0)), z, use_acc=False, is_async=True)
-            sr = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False, is_async=True)
+            a0, a1, a2, a3, sr = _qk8_issue(raw8, q_smem, kr_smem, qp_smem, st0, st1, slot, NQ, BN, q_l, s_l)
             sc = rsc.index(st0).load(scl)                                 # (64, 4) fp32 token scales (each half-tile carries all four)
             a0, a1, a2, a3, sr = warpgroup_mma_wait(0, deps=(a0, a1, a2, a3, sr))
             _bar_sync()
@@ -682,12 +674,7 @@ if gluon is not None:
                                  KM: gl.constexpr = 64, KA: gl.constexpr = 0):
         pid_n, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_n * BN
-        seqlen = gl.load(SEQ + pid_b)
-        tiles_per_split = gl.cdiv(gl.cdiv(seqlen, 64), NUM_SPLITS)
-        tile0 = pid_s * tiles_per_split
-        end = gl.minimum((tile0 + tiles_per_split) * 64, seqlen)
-        n_tiles = gl.maximum(gl.cdiv(end - tile0 * 64, 64), 0)
-        bt_row = BT + pid_b * stride_btb
+        seqlen, tile0, end, n_tiles, bt_row = _split_tiles(SEQ, BT, pid_b, pid_s, stride_btb, NUM_SPLITS)
         # shared memory (~217 KB): a ring of NR e4m3 half-tiles (+ scales), two bf16 tiles (+ rope), Q, P^T
         raw8 = gl.allocate_shared_memory(gl.float8e4nv, [NR, 64, R // 2], v8_desc.layout)
         rsc = gl.allocate_shared_memory(gl.float32, [NR, 64, R // 128], sc_desc.layout)
@@ -1080,12 +1067,7 @@ if gluon is not None:
                       PAGE: gl.constexpr, STAGES: gl.constexpr):
         "03e's producer alone: each program streams its split's tiles through a ring of STAGES slots and does nothing with them."
         pid_b, pid_s = gl.program_id(1), gl.program_id(2)
-        seqlen = gl.load(SEQ + pid_b)
-        tiles_per_split = gl.cdiv(gl.cdiv(seqlen, 64), NUM_SPLITS)
-        tile0 = pid_s * tiles_per_split
-        end = gl.minimum((tile0 + tiles_per_split) * 64, seqlen)
-        n_tiles = gl.maximum(gl.cdiv(end - tile0 * 64, 64), 0)
-        bt_row = BT + pid_b * stride_btb
+        seqlen, tile0, end, n_tiles, bt_row = _split_tiles(SEQ, BT, pid_b, pid_s, stride_btb, NUM_SPLITS)
         a_smem = gl.allocate_shared_memory(a_desc.dtype, [STAGES * NA, 64, AW], a_desc.layout)
         b_smem = gl.allocate_shared_memory(b_desc.dtype, [STAGES * NB + 1, 64, b_desc.block_type.shape[1]], b_desc.layout)
         c_smem = gl.allocate_shared_memory(c_desc.dtype, [STAGES * NC + 1, 64, c_desc.block_type.shape[1]], c_desc.layout)

@@ -469,6 +469,18 @@ if gluon is not None:
             if W == 0:
                 gl.store(LP + pid_b * stride_lpb + pid_s * stride_lps + rows, lse, mask=rows < M)
 
+# %% ../nbs/03d_decode_gluon.ipynb #5b1d2c7f
+if gluon is not None:
+    @gluon.jit
+    def _split_tiles(SEQ, BT, pid_b, pid_s, stride_btb, NUM_SPLITS):
+        "Split pid_s of sequence pid_b: (seqlen, first tile, end token, number of 64-token tiles, its block-table row)."
+        seqlen = gl.load(SEQ + pid_b)
+        tiles_per_split = gl.cdiv(gl.cdiv(seqlen, 64), NUM_SPLITS)
+        tile0 = pid_s * tiles_per_split
+        end = gl.minimum((tile0 + tiles_per_split) * 64, seqlen)    # the split's last token + 1 (tokens)
+        n_tiles = gl.maximum(gl.cdiv(end - tile0 * 64, 64), 0)       # 0 for a split past the sequence's end
+        return seqlen, tile0, end, n_tiles, BT + pid_b * stride_btb
+
 # %% ../nbs/03d_decode_gluon.ipynb #2609654f
 if gluon is not None:
     @gluon.jit
@@ -483,12 +495,7 @@ if gluon is not None:
                           PRODUCER: gl.constexpr = True):
         pid_m, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_m * 64
-        seqlen = gl.load(SEQ + pid_b)
-        tiles_per_split = gl.cdiv(gl.cdiv(seqlen, 64), NUM_SPLITS)
-        tile0 = pid_s * tiles_per_split
-        end = gl.minimum((tile0 + tiles_per_split) * 64, seqlen)
-        n_tiles = gl.maximum(gl.cdiv(end - tile0 * 64, 64), 0)
-        bt_row = BT + pid_b * stride_btb
+        seqlen, tile0, end, n_tiles, bt_row = _split_tiles(SEQ, BT, pid_b, pid_s, stride_btb, NUM_SPLITS)
         q_smem = gl.allocate_shared_memory(gl.bfloat16, [64, R], q_desc.layout)
         hl: gl.constexpr = gl.NVMMASharedLayout.get_default_for([64, R // 2], gl.bfloat16)
         kv_lo = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], hl)              # value columns 0..255 of two tiles
