@@ -1,4 +1,4 @@
-"""03b stores the latent cache in FlashMLA's FP8 format (656 bytes a token instead of 1,152) but decodes it slower than 03's bf16 kernel reads twice the bytes. Here we write an FP8 decode kernel in Triton's Gluon dialect: a producer warp streams e4m3 half-tiles by TMA, a dequantising warpgroup turns them into bf16 tiles in shared memory (exactly: the scales are powers of two) with integer byte shifts and one bf16x2 `fma` per two values, and a math warpgroup multiplies them on the tensor cores with the operands swapped, so that 16 heads need no padding to wgmma's 64 rows. A torch model of the exact schedule and an emulation of the byte shifts are checked on CPU, the kernels compile for sm_90a offline, and on an H100 the kernel is correct, memcheck-clean and 1.49-1.57x faster than 03's bf16 kernel at 16 heads on uniform batches (kernel time), against the goal of 1.8x. Two asynchronous schedules of the math warpgroup are correct but no faster: about 307 KB of shared-memory traffic a tile, not the products' synchronisation, is what is left. Computing the scores from the dequantising warpgroup's registers (`math=3`) cuts that traffic by 56 KB and is correct, but slower (0.199 ms against 0.154 at 64 x 8k): its synchronous products and two-byte loads lengthen the dequantiser's chain. Three later variants test that account, and all are correct and memcheck-clean: the scores as e4m3 products straight from the TMA'd bytes with $Q$ in two e4m3 terms (`qk='e4m3x2'`: 31 KB less traffic, accurate, within -0.8% to +1.6% of the default), the block table read a tile ahead, and a deeper ring. None moves the time, so the default stays. On the HBM side, a probe that only streams the kernel's own TMA tiles takes 0.131 ms at 64 x 8k, already above the 0.129 ms that 1.8x needs in the same run: DRAM reads exactly the bytes needed, the number of copies does not matter, and the misaligned 656-byte rows cost twice the L2 requests. A page-planar layout (`layout='planar'`, with its converters and writer) streams 2.7% faster and is correct, but gains only 0.3-2.2% in the kernel over two calls, so 03b's interleaved format stays the default.
+"""03b stores the latent cache in FlashMLA's FP8 format (656 bytes a token instead of 1,152) but decodes it slower than 03's bf16 kernel reads twice the bytes. Here we write an FP8 decode kernel in Triton's Gluon dialect: a producer warp streams e4m3 half-tiles by TMA, a dequantising warpgroup turns them into bf16 tiles in shared memory (exactly: the scales are powers of two) with integer byte shifts and one bf16x2 `fma` per two values, and a math warpgroup multiplies them on the tensor cores with the operands swapped, so that 16 heads need no padding to wgmma's 64 rows. A torch model of the exact schedule and an emulation of the byte shifts are checked on CPU, the kernels compile for sm_90a offline, and on an H100 the kernel is correct, memcheck-clean and 1.49-1.57x faster than 03's bf16 kernel at 16 heads on uniform batches (kernel time), against the goal of 1.8x. Two asynchronous schedules of the math warpgroup are correct but no faster: about 307 KB of shared-memory traffic a tile, not the products' synchronisation, is what is left. Computing the scores from the dequantising warpgroup's registers (`math=3`) cuts that traffic by 56 KB and is correct, but slower (0.199 ms against 0.154 at 64 x 8k): its synchronous products and two-byte loads lengthen the dequantiser's chain. Three later variants test that account, and all are correct and memcheck-clean: the scores as e4m3 products straight from the TMA'd bytes with $Q$ in two e4m3 terms (`qk='e4m3x2'`: 31 KB less traffic, accurate, within -0.8% to +1.6% of the default), the block table read a tile ahead, and a deeper ring. None moves the time, so the default stays. On the HBM side, a probe that only streams the kernel's own TMA tiles takes 0.131 ms at 64 x 8k, already above the 0.129 ms that 1.8x needs in the same run: DRAM reads exactly the bytes needed, the number of copies does not matter, and the misaligned 656-byte rows cost twice the L2 requests. A page-planar layout (`layout='planar'`, with its converters and writer) streams 2.7% faster and is correct, but gains only 0.3-2.2% in the kernel over two calls, so 03b's interleaved format stays the default. Time against tiles per program and per-program time stamps then locate the rest: the stream already runs at the copy's speed once started (1.80 µs a tile a program, 2.99 TB/s) and loses about 15 µs a launch to its first bytes (5.2 µs) and uneven ends; the kernel is bound in its SMs (1.98-1.99 µs a tile, the same with half the SMs idle). A kernel that walks 03b's token-balanced plan on one program an SM (`schedule='plan'`) is correct and memcheck-clean, 1.72x 03's kernel on a ragged batch (1.14x by the default) and takes 5-7% less time with one or eight long sequences, but 4% more on the uniform batches the default already spreads evenly, so it stays opt-in. 1.8x at 64 x 8k is out of reach here: the bare stream of this kernel's tiles is 1.75x 03's kernel in the same run (1.79x on page-planar pages).
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_fp8_gluon.html.md"""
 
@@ -12,7 +12,7 @@ import torch
 from .kernels import _num_sms, compare, mla_decode, pick_splits
 from .kernels_fp8 import (_check_fp8, dequantize_latent, fp8_row_bytes, make_paged_cache_fp8, quantize_latent,
                                          write_fp8_cache,
-                                         mla_decode_fp8, mla_decode_fp8_ref)
+                                         mla_decode_fp8, mla_decode_fp8_ref, mla_decode_plan)
 from .kernels_gluon import _graph_ms
 try:
     import triton
@@ -21,6 +21,7 @@ try:
     from triton.experimental.gluon.language.nvidia.hopper import tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait
     from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
     from infinitecontext.kernels import _mla_decode_combine
+    from infinitecontext.kernels_fp8 import _mla_decode_combine_planned
     from infinitecontext.kernels_gluon import _split_tiles
     _bar_sync = getattr(gl, "thread_barrier", None) or gl.barrier                 # Triton 3.6 name, then 3.9's
     _tma_load = getattr(tma, "async_load", None) or tma.async_copy_global_to_shared  # 3.9 name, then 3.6's
@@ -30,9 +31,10 @@ except ImportError:  # pragma: no cover
 # %% auto #0
 __all__ = ['QK_TERMS', 'E4M3_BF16_FMA_PTX', 'E4M3_SHIFT_SCALE', 'FP8G_VARIANTS', 'FP8G_DEFAULT', 'FP8G_MATH3', 'FP8G_QK',
            'FP8G_BTA', 'FP8G_PLANAR', 'FP8G_PLANAR2', 'FP8G_QK_ABLATIONS', 'FP8G_ABLATIONS', 'FP8G_SHAPES',
-           'PROBE_LAYOUTS', 'fp8_gluon_model', 'q_e4m3_pow2', 'e4m3_shift_bf16', 'mla_decode_fp8_gluon',
-           'fp8_gluon_report', 'gpu_check_fp8_gluon', 'bench_fp8_gluon', 'planar_rows', 'fp8_cache_to_planar',
-           'fp8_cache_from_planar', 'write_fp8_cache_planar', 'probe_args', 'stream_probe', 'bench_stream_probe']
+           'PROBE_LAYOUTS', 'FP8G_PLAN', 'FP8G_PLAN_SHAPES', 'fp8_gluon_model', 'q_e4m3_pow2', 'e4m3_shift_bf16',
+           'mla_decode_fp8_gluon', 'fp8_gluon_report', 'gpu_check_fp8_gluon', 'bench_fp8_gluon', 'planar_rows',
+           'fp8_cache_to_planar', 'fp8_cache_from_planar', 'write_fp8_cache_planar', 'probe_args', 'stream_probe',
+           'bench_stream_probe', 'fit_line', 'program_timeline', 'bench_fixed_cost', 'fp8g_plan', 'bench_fp8_plan']
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #b7fd47b7
 def _fp8g_shape(s_q, h):
@@ -321,9 +323,9 @@ if gluon is not None:
                 i = 2 * t + hh
                 st = i % NR
                 mbarrier.wait(raw_ready.index(st), (i // NR) & 1)
-                if DQ == 3 and ABLATE != 1:
+                if DQ == 3 and ABLATE % 2 == 0:
                     _ws_dequant_shift(raw8, rsc, kv_smem, st, slot, hh, (tile0 + t) * 64, end)
-                elif ABLATE != 1:                                         # (ABLATE 1, timing only: no dequantisation at all)
+                elif ABLATE % 2 == 0:                                     # (ABLATE 1 or 3, timing only: no dequantisation at all)
                     sc = rsc.index(st).load(scl)                          # (64, 4) fp32 powers of two
                     for c in gl.static_range(2):
                         if DQ == 2:                                       # the scale column read straight in the rows' layout
@@ -478,7 +480,7 @@ if gluon is not None:
             else:
                 mbarrier.wait(kr_ready.index(slot), (t // 2) & 1)
                 s = gl.zeros([64, BN], gl.float32, s_l)
-            if ABLATE != 2 and MATH != 3:                                               # (ABLATE 2, timing only: no tensor-core products)
+            if ABLATE < 2 and MATH != 3:                                                # (ABLATE 2 or 3, timing only: no tensor-core products)
                 s = warpgroup_mma(kv_smem.index(slot), q_smem.permute((1, 0)), s, use_acc=False)
                 s = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), s)
             toks = (tile0 + t) * 64 + gl.arange(0, 64, layout=tok_l)
@@ -494,7 +496,7 @@ if gluon is not None:
             p_smem.index(0).store(p.to(gl.bfloat16))
             fence_async_shared()
             _bar_sync()
-            if ABLATE != 2:
+            if ABLATE < 2:
                 o = warpgroup_mma(kv_smem.index(slot).permute((1, 0)), p_smem.index(0), o * alpha[None, :])   # out^T += V^T P^T
             _bar_sync()
             mbarrier.arrive(bf_free.index(slot), count=1)
@@ -671,9 +673,11 @@ if gluon is not None:
                                  DIRECT: gl.constexpr, DQ: gl.constexpr = 0, ABLATE: gl.constexpr = 0, DQ_REGS: gl.constexpr = 160,
                                  MATH: gl.constexpr = 0, SBN: gl.constexpr = 8, QK: gl.constexpr = 0, BTA: gl.constexpr = 0,
                                  VM: gl.constexpr = 64, VA: gl.constexpr = 0, SM: gl.constexpr = 64, SA: gl.constexpr = 0,
-                                 KM: gl.constexpr = 64, KA: gl.constexpr = 0):
+                                 KM: gl.constexpr = 64, KA: gl.constexpr = 0, TS=None, STAMP: gl.constexpr = 0):
         pid_n, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_n * BN
+        if STAMP:                                                         # timing: this program's start, end (ns) and SM to TS
+            _stamp(TS, (pid_n * gl.num_programs(1) + pid_b) * NUM_SPLITS + pid_s, 0)
         seqlen, tile0, end, n_tiles, bt_row = _split_tiles(SEQ, BT, pid_b, pid_s, stride_btb, NUM_SPLITS)
         # shared memory (~217 KB): a ring of NR e4m3 half-tiles (+ scales), two bf16 tiles (+ rope), Q, P^T
         raw8 = gl.allocate_shared_memory(gl.float8e4nv, [NR, 64, R // 2], v8_desc.layout)
@@ -750,6 +754,10 @@ if gluon is not None:
             (_ws_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, bt_row, tile0, n_tiles, PAGE, NR, BTA,
                          VM, VA, SM, SA, KM, KA)),
             ], [4, 1], [DQ_REGS, 40])
+        if STAMP:
+            _stamp(TS, (pid_n * gl.num_programs(1) + pid_b) * NUM_SPLITS + pid_s, 2)
+            _stamp(TS, (pid_n * gl.num_programs(1) + pid_b) * NUM_SPLITS + pid_s, 3)
+
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #69da71e4
 _FP8G_DESC_CACHE: dict = {}   # the last cache's three descriptors (one entry: it keeps that cache alive until another comes)
@@ -781,8 +789,11 @@ def _fp8g_descs(kv_cache, r=512, dr=64, vcols=512, cache=True, layout="interleav
 
 def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank=512, impl=None,
                          max_seqlen=None, validate=True, num_splits=None, kernel="ws", stages=None, dq=3,
-                         cache_descs=True, ablate=0, math=0, qk="bf16", bt_ahead=0,
-                         layout="interleaved"):   # "planar": kv_cache in the page-planar layout (fp8_cache_to_planar)   # timing experiments only, results WRONG: 1 no dequantisation, 2 no tensor-core products
+                         cache_descs=True, ablate=0, math=0, qk="bf16", bt_ahead=0,   # ablate (timing only, results WRONG): 1 no dequantisation, 2 no products, 3 neither
+                         layout="interleaved",   # "planar": kv_cache in the page-planar layout (fp8_cache_to_planar)
+                         stamps=None,            # timing: a (programs, 4) int64 tensor that takes each program's start, end (ns) and SM
+                         schedule="splits",      # "plan": one program an SM walks the segments of a 03b token-balanced plan
+                         plan=None):             # schedule="plan": fp8g_plan(these lengths, h) (None: built here, one host sync)
     "MLA decode over FlashMLA's FP8 cache (Gluon, sm_90): out (b, s_q, h, 512) bf16, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and torch.cuda.get_device_capability(q.device)[0] == 9
     impl = impl or ("gluon" if hopper else "model")
@@ -791,19 +802,25 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
     if s_q not in (1, 2) or not 1 <= h <= 64:
         raise ValueError(f"the FP8 Gluon kernel takes s_q 1 or 2 and 1..64 heads, got s_q={s_q}, h={h}; "
                          "for other shapes use 03d's mla_decode_gluon (bf16) or 03b's mla_decode_fp8")
+    if ablate not in (0, 1, 2, 3):
+        raise ValueError(f"ablate (timing experiments; results WRONG): 0 none, 1 no dequantisation, 2 no tensor-core products, 3 neither; got {ablate!r}")
     if dq not in (0, 1, 2, 3):
         raise ValueError(f"dq picks the dequantiser: 3 byte shifts (default), 0 cvt chain, 1 bf16 product, 2 cvt with row-layout scales; got {dq!r}")
-    if math not in (0, 1, 2, 3) or (math and (kernel != "ws" or ablate == 2)) or (math == 3 and (dq != 3 or ablate)):
+    if math not in (0, 1, 2, 3) or (math and (kernel != "ws" or ablate >= 2)) or (math == 3 and (dq != 3 or ablate)):
         raise ValueError(f"math picks the math warpgroup's schedule of the 'ws' kernel: 0 synchronous products, 1 P V of tile t - 1 "
                          f"issued asynchronously before tile t's S, 2 after it (softmax under P V), 3 S computed by the dequantising "
                          f"warpgroup from registers (dq=3 only); got math={math!r} with kernel={kernel!r}, dq={dq!r}, ablate={ablate!r}")
-    if qk not in QK_TERMS or (qk != "bf16" and (kernel != "ws" or math not in (0, 2) or ablate == 2)):
+    if qk not in QK_TERMS or (qk != "bf16" and (kernel != "ws" or math not in (0, 2) or ablate >= 2)):
         raise ValueError(f"qk picks the scores' operands: 'bf16' (the dequantised tile, default), 'e4m3' or 'e4m3x2' (the raw e4m3 "
                          f"tile times Q rounded to one or two e4m3 terms; the 'ws' kernel with math=0 or 2 only); got qk={qk!r} with "
                          f"kernel={kernel!r}, math={math!r}, ablate={ablate!r}")
     if bt_ahead not in (0, 1) or (bt_ahead and kernel != "ws"):
         raise ValueError(f"bt_ahead: 1 loads each tile's block-table entry one tile ahead in the 'ws' kernel's producer warp, 0 not; "
                          f"got bt_ahead={bt_ahead!r} with kernel={kernel!r}")
+    if schedule not in ("splits", "plan") or (schedule == "plan" and (kernel != "ws" or dq != 3 or math or qk != "bf16" or ablate or bt_ahead)):
+        raise ValueError(f"schedule: 'splits' (a grid of sequences x splits, default) or 'plan' (one program an SM over a 03b "
+                         f"token-balanced plan; the 'ws' kernel with dq=3, math=0, qk='bf16', no ablation, bt_ahead=0); got "
+                         f"schedule={schedule!r} with kernel={kernel!r}, dq={dq!r}, math={math!r}, qk={qk!r}, ablate={ablate!r}, bt_ahead={bt_ahead!r}")
     if layout not in ("interleaved", "planar") or (layout == "planar" and kernel != "ws"):
         raise ValueError(f"layout: 'interleaved' (03b's 656-byte rows, default) or 'planar' (fp8_cache_to_planar's pages; the 'ws' "
                          f"kernel only), got layout={layout!r} with kernel={kernel!r}")
@@ -833,6 +850,8 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
     if qkt == 0 and qk != "bf16": math = 0
     out = torch.empty(b, s_q, h, r, dtype=q.dtype, device=q.device)
     lse = torch.empty(b, h, s_q, dtype=torch.float32, device=q.device)
+    if schedule == "plan":
+        return _fp8g_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, out, lse, plan, bn, stages, layout, cache_descs, stamps)
     direct = S == 1
     op = out if direct else torch.empty(b, S, M, r, dtype=torch.float32, device=q.device)
     lp = lse if direct else torch.empty(b, S, M, dtype=torch.float32, device=q.device)
@@ -841,12 +860,15 @@ def mla_decode_fp8_gluon(q, kv_cache, block_table, cache_seqlens, softmax_scale,
             op.stride(0), op.stride(1) if not direct else 0, op.stride(2) if not direct else 0, lp.stride(0), lp.stride(1) if not direct else 0,
             h, s_q, M, S)
     grid = (-(-M // bn), b, S)
+    if stamps is not None and (kernel != "ws" or tuple(stamps.shape) != (grid[0] * b * S, 4) or stamps.dtype != torch.int64):
+        raise ValueError(f"stamps (the 'ws' kernel only) must be a ({grid[0] * b * S}, 4) int64 tensor, one row a program")
     if kernel == "ws":
         rows = dict(zip(("VM", "VA", "SM", "SA", "KM", "KA"), (page, 0) * 3 if layout != "planar" else
                         sum(planar_rows(page, r, d - r).values(), ())))   # token j of page p: row p * M + A + j of each view
         _mla_decode_fp8_gluon_ws[grid](q, *_fp8g_descs(kv_cache, r, d - r, r // 2, cache_descs, layout), *args, BN=bn, R=r, DR=d - r, PAGE=page,
                                        NR=stages, DIRECT=direct, DQ=dq, ABLATE=ablate, MATH=math,
-                                       SBN=bn if math == 3 else 8, QK=qkt, BTA=bt_ahead, **rows, num_warps=4)
+                                       SBN=bn if math == 3 else 8, QK=qkt, BTA=bt_ahead, **rows, TS=stamps, STAMP=int(stamps is not None),
+                                       num_warps=4)
     elif kernel == "tma":
         _mla_decode_fp8_gluon[grid](q, *_fp8g_descs(kv_cache, r, d - r, r, cache_descs), *args, BN=bn, R=r, DR=d - r, PAGE=page,
                                     STAGES=stages, DIRECT=direct, DQ=int(dq == 1), num_warps=4)   # v1: cvt (0) or bf16 product (1)
@@ -868,10 +890,10 @@ def fp8_gluon_report(kernel: str = "ws", bn: int = 16, stages: int = 3, direct: 
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_fp8_gluon_ws if kernel == "ws" else _mla_decode_fp8_gluon
     consts = dict(BN=bn, R=512, DR=64, PAGE=64, DIRECT=direct, DQ=dq if kernel == "ws" else int(dq == 1))
-    consts.update(dict(NR=stages, ABLATE=0, DQ_REGS=160, MATH=math, SBN=bn if math == 3 else 8, QK=QK_TERMS[qk], BTA=bt_ahead) if kernel == "ws" else dict(STAGES=stages))
+    consts.update(dict(NR=stages, STAMP=0, ABLATE=0, DQ_REGS=160, MATH=math, SBN=bn if math == 3 else 8, QK=QK_TERMS[qk], BTA=bt_ahead) if kernel == "ws" else dict(STAGES=stages))
     lay = lambda s, dt: repr(gl.NVMMASharedLayout.get_default_for(s, dt))
     vc = 256 if kernel == "ws" else 512
-    ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
+    ty = dict(TS="*i64", Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
               v8_desc=f"tensordesc<fp8e4nv[64, {vc}],{lay([64, vc], gl.float8e4nv)}>",
               sc_desc=f"tensordesc<fp32[64, 4],{lay([64, 4], gl.float32)}>",
               kr_desc=f"tensordesc<bf16[64, 64],{lay([64, 64], gl.bfloat16)}>")
@@ -1043,6 +1065,17 @@ def write_fp8_cache_planar(kv_cache: torch.Tensor,  # (num_blocks, page, 656) ui
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #7bb7ad89
 if gluon is not None:
     @gluon.jit
+    def _stamp(TS, prog, what: gl.constexpr):
+        "One thread writes the global nanosecond timer (what 0..2) or its SM's id (what 3) to TS[prog * 4 + what]."
+        lay: gl.constexpr = gl.BlockedLayout([1], [32], [4], [0])
+        z = gl.arange(0, 128, layout=lay)
+        if what == 3:
+            v = gl.inline_asm_elementwise("mov.u32 $0, %smid;", "=r,r", [z], dtype=gl.int32, is_pure=False, pack=1).to(gl.int64)
+        else:
+            v = gl.inline_asm_elementwise("mov.u64 $0, %globaltimer;", "=l,r", [z], dtype=gl.int64, is_pure=False, pack=1)
+        gl.store(TS + prog * 4 + what + z * 0, v, mask=z == 0)
+
+    @gluon.jit
     def _probe_issue(a_desc, b_desc, c_desc, a_smem, b_smem, c_smem, ready, bt_row, tile, st,
                      A_MUL: gl.constexpr, A_ADD: gl.constexpr, NA: gl.constexpr, AW: gl.constexpr,
                      B_MUL: gl.constexpr, B_ADD: gl.constexpr, NB: gl.constexpr,
@@ -1064,9 +1097,12 @@ if gluon is not None:
                       A_MUL: gl.constexpr, A_ADD: gl.constexpr, NA: gl.constexpr, AW: gl.constexpr,
                       B_MUL: gl.constexpr, B_ADD: gl.constexpr, NB: gl.constexpr,
                       C_MUL: gl.constexpr, C_ADD: gl.constexpr, NC: gl.constexpr, C_COL: gl.constexpr,
-                      PAGE: gl.constexpr, STAGES: gl.constexpr):
-        "03e's producer alone: each program streams its split's tiles through a ring of STAGES slots and does nothing with them."
+                      PAGE: gl.constexpr, STAGES: gl.constexpr, TS=None, STAMP: gl.constexpr = 0):
+        """03e's producer alone: each program streams its split's tiles through a ring of STAGES slots and does nothing with them.
+        STAMP 1: each program writes its start, its first tile's arrival, its end (ns) and its SM to TS (programs, 4)."""
         pid_b, pid_s = gl.program_id(1), gl.program_id(2)
+        if STAMP:
+            _stamp(TS, pid_b * NUM_SPLITS + pid_s, 0)
         seqlen, tile0, end, n_tiles, bt_row = _split_tiles(SEQ, BT, pid_b, pid_s, stride_btb, NUM_SPLITS)
         a_smem = gl.allocate_shared_memory(a_desc.dtype, [STAGES * NA, 64, AW], a_desc.layout)
         b_smem = gl.allocate_shared_memory(b_desc.dtype, [STAGES * NB + 1, 64, b_desc.block_type.shape[1]], b_desc.layout)
@@ -1081,10 +1117,17 @@ if gluon is not None:
         for t in range(n_tiles):                                          # consume = wait for the bytes; release = reissue the slot
             st = t % STAGES
             mbarrier.wait(ready.index(st), (t // STAGES) & 1)
+            if STAMP:
+                if t == 0:
+                    _stamp(TS, pid_b * NUM_SPLITS + pid_s, 1)
             _bar_sync()
             if t + STAGES < n_tiles:
                 _probe_issue(a_desc, b_desc, c_desc, a_smem, b_smem, c_smem, ready, bt_row, tile0 + t + STAGES, st,
                              A_MUL, A_ADD, NA, AW, B_MUL, B_ADD, NB, C_MUL, C_ADD, NC, C_COL, PAGE)
+        if STAMP:
+            _stamp(TS, pid_b * NUM_SPLITS + pid_s, 2)
+            _stamp(TS, pid_b * NUM_SPLITS + pid_s, 3)
+
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #4265d1ad
 PROBE_LAYOUTS = {   # name: (cache, bytes a token)
@@ -1120,12 +1163,15 @@ def probe_args(name: str, cache: torch.Tensor) -> tuple:
     (am, aa), (bm, ba), (cm, ca) = planar_rows(page).values()
     return descs, dict(A_MUL=am, A_ADD=aa, NA=2, AW=256, B_MUL=bm, B_ADD=ba, NB=2 if "twice" in name else 1, C_MUL=cm, C_ADD=ca, NC=1, C_COL=0)
 
-def stream_probe(name: str, cache, block_table, cache_seqlens, h: int = 16, stages: int = 2, num_splits=None, max_seqlen=None):
+def stream_probe(name: str, cache, block_table, cache_seqlens, h: int = 16, stages: int = 2, num_splits=None, max_seqlen=None,
+                 stamps: torch.Tensor | None = None):   # (b x splits, 4) int64: each program's start, first tile, end (ns), SM
     "Launch the probe once over `cache`: every tile 03e would load (same grid, splits and page walk), loaded and dropped."
     b = block_table.shape[0]
     S = _fp8g_splits(b, 1, h, max_seqlen or int(cache_seqlens.max()), cache.device, num_splits)   # max_seqlen: no sync (CUDA graphs)
     descs, kw = probe_args(name, cache)
-    _stream_probe[(1, b, S)](*descs, block_table, cache_seqlens, block_table.stride(0), S, PAGE=cache.shape[1], STAGES=stages, **kw, num_warps=4)
+    if stamps is not None and tuple(stamps.shape) != (b * S, 4): raise ValueError(f"stamps must be ({b * S}, 4) int64 (programs x 4), got {tuple(stamps.shape)}")
+    _stream_probe[(1, b, S)](*descs, block_table, cache_seqlens, block_table.stride(0), S, PAGE=cache.shape[1], STAGES=stages, **kw,
+                             TS=stamps, STAMP=int(stamps is not None), num_warps=4)
 
 def bench_stream_probe(shapes=((64, 8192), (128, 8192)), stages=(2, 3), out_dir=None, layouts=PROBE_LAYOUTS,
                        split_factors=(1,)) -> list[dict]:   # split_factors: x 03e's splits (2: two programs an SM where they fit)
@@ -1153,6 +1199,375 @@ def bench_stream_probe(shapes=((64, 8192), (128, 8192)), stages=(2, 3), out_dir=
     if out_dir is not None: write_json_atomic(Path(out_dir) / "stream_probe.json", dict(gpu=gpu, copy_tb_s=copy_bw / 1e12, rows=rows))
     return rows
 
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #fc000002
+def fit_line(n, ms) -> tuple[float, float]:
+    "Least-squares a + b n through the points (n, ms): (a, b)."
+    n, ms = torch.as_tensor(n, dtype=torch.float64), torch.as_tensor(ms, dtype=torch.float64)
+    A = torch.stack([torch.ones_like(n), n], 1)
+    a, b = torch.linalg.lstsq(A, ms[:, None]).solution[:, 0].tolist()
+    return a, b
+
+def program_timeline(stamps: torch.Tensor,  # (programs, 4) int64: start, first tile (or 0), end in ns, SM id
+                     bins: int = 0) -> dict:   # > 0: also a text histogram of the programs' ends, in this many bins
+    "One launch's programs on a common clock: start and end spread, busy time, SMs used (µs, from the first start)."
+    s = stamps.detach().cpu().to(torch.int64)
+    t0 = int(s[:, 0].min())
+    st, en = (s[:, 0] - t0).double() / 1e3, (s[:, 2] - t0).double() / 1e3
+    out = dict(programs=len(s), sms=len(set(s[:, 3].tolist())), start_spread_us=float(st.max()), first_end_us=float(en.min()),
+               median_end_us=float(en.median()), last_end_us=float(en.max()), busy_us=float((en - st).median()))
+    if bool((s[:, 1] > 0).all()): out["first_tile_us"] = float(((s[:, 1] - s[:, 0]).double() / 1e3).median())
+    if bins:
+        lo, hi = float(en.min()), float(en.max()) + 1e-9
+        h = torch.histc(en.float(), bins, lo, hi).long().tolist()
+        w = (hi - lo) / bins
+        out["end_histogram"] = [f"{lo + i * w:7.1f}-{lo + (i + 1) * w:7.1f} us {'#' * c}" for i, c in enumerate(h)]
+    return out
+
+def bench_fixed_cost(lengths=(1024, 2048, 4096, 8192, 16384), out_dir=None, rounds: int = 3) -> dict:
+    """Where a launch's time goes, at 16 heads on one cache: time against tiles per program (fit a + b n) for the probe,
+    the kernel and its skeleton (`ablate=3`); 64 sequences x 2 splits (03's combine after) against 128 x 1 (direct);
+    64 to 256 programs at 64 x 8k; and per-program time stamps of single launches."""
+    import datetime
+    from infinitecontext.infra import write_json_atomic
+    from infinitecontext.kernels_fp8 import _bench_inputs
+    gpu = torch.cuda.get_device_name()
+    print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | triton {triton.__version__} | "
+          f"{_num_sms('cuda')} SMs | page 64, 16 heads, kernel time = CUDA-graph replay (median)")
+    L = max(lengths)
+    kv, kv8, bt, sl, q = _bench_inputs([L] * 64, 16, 64)
+    del kv; torch.cuda.empty_cache()
+    sc, name = 192 ** -0.5, "interleaved, 7 copies (03e today)"
+    res = dict(gpu=gpu, series={}, programs={}, timelines={})
+    def lay(b, n):                                                    # b sequences of n tokens on the same pages
+        return bt.reshape(b, -1), torch.full((b,), n, dtype=torch.int32, device="cuda"), q[:1].expand(b, -1, -1, -1).contiguous()
+    series = {"probe, 64 seqs x 2 splits": lambda b_, s_, q_, n, S: stream_probe(name, kv8, b_, s_, 16, 2, S, max_seqlen=n),
+              "kernel, 64 seqs x 2 splits (+ combine)": lambda b_, s_, q_, n, S: mla_decode_fp8_gluon(q_, kv8, b_, s_, sc, max_seqlen=n, validate=False, num_splits=S),
+              "kernel ablate=3, 64 x 2 (+ combine)": lambda b_, s_, q_, n, S: mla_decode_fp8_gluon(q_, kv8, b_, s_, sc, max_seqlen=n, validate=False, num_splits=S, ablate=3),
+              "probe, 128 seqs x 1": lambda b_, s_, q_, n, S: stream_probe(name, kv8, b_, s_, 16, 2, S, max_seqlen=n),
+              "kernel, 128 seqs x 1 (direct)": lambda b_, s_, q_, n, S: mla_decode_fp8_gluon(q_, kv8, b_, s_, sc, max_seqlen=n, validate=False, num_splits=S),
+              "kernel ablate=3, 128 x 1 (direct)": lambda b_, s_, q_, n, S: mla_decode_fp8_gluon(q_, kv8, b_, s_, sc, max_seqlen=n, validate=False, num_splits=S, ablate=3)}
+    print("A. 128 programs, n tiles each (median of rounds, ms); fit ms = a + b n")
+    for key, fn in series.items():
+        pts = []
+        for n_tok in lengths:
+            b_, S = (64, 2) if "64" in key else (128, 1)
+            t = n_tok if b_ == 64 else n_tok // 2
+            bb, ss, qq = lay(b_, t)
+            ms = sorted(_graph_ms(lambda: fn(bb, ss, qq, t, S)) for _ in range(rounds))[rounds // 2]
+            pts.append((t // 64 // S, ms))
+        a, b = fit_line(*zip(*pts))
+        res["series"][key] = dict(points=pts, a_ms=a, b_us_per_tile=b * 1e3)
+        print(f"  {key:<40} " + " ".join(f"n={n}: {ms:.4f}" for n, ms in pts) + f" | a = {a * 1e3:.1f} us, b = {b * 1e3:.3f} us a tile")
+    print("B. 64 x 8k: programs = 64 x splits (probe ring 2: two fit an SM; ring 4 and the kernel: one)")
+    bb, ss, qq = lay(64, 8192)
+    for S in (1, 2, 3, 4):
+        r = dict(probe2=lambda: stream_probe(name, kv8, bb, ss, 16, 2, S, max_seqlen=8192),
+                 probe4=lambda: stream_probe(name, kv8, bb, ss, 16, 4, S, max_seqlen=8192),
+                 kernel=lambda: mla_decode_fp8_gluon(qq, kv8, bb, ss, sc, max_seqlen=8192, validate=False, num_splits=S))
+        ms = {k: sorted(_graph_ms(f) for _ in range(rounds))[rounds // 2] for k, f in r.items()}
+        res["programs"][64 * S] = ms
+        print(f"  {64 * S:>3} programs: probe ring 2 {ms['probe2']:.4f} ms, probe ring 4 {ms['probe4']:.4f} ms, kernel {ms['kernel']:.4f} ms")
+    print("C. single launches with per-program time stamps (median over 5 launches; us from the first program's start)")
+    flush = torch.empty(256 << 20, dtype=torch.int8, device="cuda")
+    for key, (b_, t, S, kind) in {"probe 64 x 8k (ring 2)": (64, 8192, 2, "probe"), "kernel 64 x 8k": (64, 8192, 2, "kernel"),
+                                  "kernel 64 x 8k ablate=3": (64, 8192, 2, "ablate"), "probe 128 x 8k": (128, 8192, 1, "probe"),
+                                  "kernel 128 x 8k": (128, 8192, 1, "kernel")}.items():
+        bb, ss, qq = lay(b_, t)
+        tl_ = []
+        for i in range(6):
+            st = torch.zeros(b_ * S, 4, dtype=torch.int64, device="cuda")
+            flush.zero_(); e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            e0.record()
+            if kind == "probe": stream_probe(name, kv8, bb, ss, 16, 2, S, max_seqlen=t, stamps=st)
+            else: mla_decode_fp8_gluon(qq, kv8, bb, ss, sc, max_seqlen=t, validate=False, num_splits=S, ablate=3 if kind == "ablate" else 0, stamps=st)
+            e1.record(); torch.cuda.synchronize()
+            if i: tl_.append(program_timeline(st, bins=8) | dict(event_ms=e0.elapsed_time(e1)))
+        med = {k: sorted(x[k] for x in tl_)[len(tl_) // 2] for k in tl_[0] if k != "end_histogram"}
+        res["timelines"][key] = med | dict(end_histogram=tl_[-1]["end_histogram"])
+        print(f"  {key:<24} {med['programs']} programs on {med['sms']} SMs | starts spread {med['start_spread_us']:.1f} us"
+              + (f" | first tile {med['first_tile_us']:.1f} us" if "first_tile_us" in med else "")
+              + f" | busy {med['busy_us']:.1f} us | ends {med['first_end_us']:.1f} .. {med['median_end_us']:.1f} .. {med['last_end_us']:.1f} us"
+              f" | event {med['event_ms'] * 1e3:.1f} us")
+        for line in tl_[-1]["end_histogram"]: print(f"      ends {line}")
+    if out_dir is not None: write_json_atomic(Path(out_dir) / "fixed_cost.json", res)
+    return res
+
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #fc000008
+if gluon is not None:
+    @gluon.jit
+    def _seg(SEGS, si):
+        "Segment si of a 03b plan: its sequence, first and end token, whether it writes the output directly, its tiles."
+        b, start = gl.load(SEGS + si * 4), gl.load(SEGS + si * 4 + 1)
+        end, direct = gl.load(SEGS + si * 4 + 2), gl.load(SEGS + si * 4 + 3)
+        return b, start, end, direct, gl.cdiv(end - start, 64)
+
+    @gluon.jit
+    def _wsp_loader(v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, BT, stride_btb, SEGS,
+                    seg0, seg1, PAGE: gl.constexpr, NR: gl.constexpr, VM: gl.constexpr, VA: gl.constexpr, SM: gl.constexpr,
+                    SA: gl.constexpr, KM: gl.constexpr, KA: gl.constexpr):
+        "Producer warp of the planned kernel: _ws_loader's issue order over every tile of the program's segments, one ring."
+        g = seg0 * 0                                                      # tiles issued so far, all segments
+        for si in range(seg0, seg1):
+            b, start, end, direct, n_tiles = _seg(SEGS, si)
+            bt_row = BT + b.to(gl.int64) * stride_btb
+            for t in range(n_tiles):
+                tok = start + t * 64
+                p = gl.load(bt_row + tok // PAGE)
+                j = tok % PAGE
+                gt = g + t
+                for hh in gl.static_range(2):
+                    i = 2 * gt + hh
+                    st = i % NR
+                    if i >= NR:
+                        mbarrier.wait(raw_free.index(st), ((i // NR) - 1) & 1)
+                    mbarrier.expect(raw_ready.index(st), v8_desc.block_type.nbytes + sc_desc.block_type.nbytes)
+                    _tma_load(v8_desc, [p * VM + VA + j, hh * 256], raw_ready.index(st), raw8.index(st))
+                    _tma_load(sc_desc, [p * SM + SA + j, 0], raw_ready.index(st), rsc.index(st))
+                slot = gt % 2
+                if gt >= 2:
+                    mbarrier.wait(bf_free.index(slot), ((gt // 2) - 1) & 1)
+                mbarrier.expect(kr_ready.index(slot), kr_desc.block_type.nbytes)
+                _tma_load(kr_desc, [p * KM + KA + j, 0], kr_ready.index(slot), kr_smem.index(slot))
+            g = g + n_tiles
+
+    @gluon.jit
+    def _wsp_dequant(raw8, rsc, kv_smem, raw_ready, raw_free, bf_ready, bf_free, SEGS, seg0, seg1, NR: gl.constexpr):
+        "Dequantising warpgroup of the planned kernel: the byte shifts (dq=3) over every tile of the program's segments."
+        g = seg0 * 0
+        for si in range(seg0, seg1):
+            b, start, end, direct, n_tiles = _seg(SEGS, si)
+            for t in range(n_tiles):
+                gt = g + t
+                slot = gt % 2
+                if gt >= 2:
+                    mbarrier.wait(bf_free.index(slot), ((gt // 2) - 1) & 1)
+                for hh in gl.static_range(2):
+                    i = 2 * gt + hh
+                    st = i % NR
+                    mbarrier.wait(raw_ready.index(st), (i // NR) & 1)
+                    _ws_dequant_shift(raw8, rsc, kv_smem, st, slot, hh, start + t * 64, end)
+                    _bar_sync()
+                    mbarrier.arrive(raw_free.index(st), count=1)
+                fence_async_shared()
+                _bar_sync()
+                mbarrier.arrive(bf_ready.index(slot), count=1)
+            g = g + n_tiles
+
+    @gluon.jit
+    def _wsp_math(Q, q_smem, qp_smem, kv_smem, kr_smem, p_smem, bf_ready, bf_free, kr_ready, OUT, LSE, OP, LP, SEQ, SEGS, seg0, seg1,
+                  sm_scale_log2, row0, H, S_Q, M, stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
+                  stride_opn, stride_opm, BN: gl.constexpr, R: gl.constexpr, DR: gl.constexpr):
+        """Math warpgroup of the planned kernel: per segment, Q of its sequence into shared memory (x 2^64), then _ws_math's
+        products and softmax (math=0) over its tiles, then its output (a whole sequence) or its partial (row si of OP, LP)."""
+        s_l: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, BN, 16])
+        col_l: gl.constexpr = gl.SliceLayout(0, s_l)
+        tok_l: gl.constexpr = gl.SliceLayout(1, s_l)
+        ql: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [4, 1], [1, 0])
+        qr = row0 + gl.arange(0, BN, layout=gl.SliceLayout(1, ql))
+        qc = gl.arange(0, 64, layout=gl.SliceLayout(0, ql))
+        hc = row0 + gl.arange(0, BN, layout=col_l)
+        vr = gl.arange(0, R, layout=tok_l)
+        g = seg0 * 0
+        for si in range(seg0, seg1):
+            b, start, end, direct, n_tiles = _seg(SEGS, si)
+            seqlen = gl.load(SEQ + b)
+            q_base = Q + b.to(gl.int64) * stride_qb + (qr // H) * stride_qs + (qr % H) * stride_qh
+            _bar_sync()                                                   # every warp is done with the last segment's Q
+            for c in gl.static_range((R + DR) // 64):
+                v = gl.load(q_base[:, None] + c * 64 + qc[None, :], mask=(qr < M)[:, None], other=0.0)
+                if c * 64 < R:
+                    q_smem.slice(c * 64, 64, dim=1).store(v * 18446744073709551616.0)   # x 2^64: the shifted tile is x 2^-64
+                else:
+                    qp_smem.store(v)
+            fence_async_shared()
+            _bar_sync()
+            limit = seqlen - S_Q + 1 + hc // H
+            m_i = gl.full([BN], float("-inf"), gl.float32, col_l)
+            l_i = gl.zeros([BN], gl.float32, col_l)
+            o = gl.zeros([R, BN], gl.float32, s_l)
+            for t in range(n_tiles):
+                gt = g + t
+                slot = gt % 2
+                mbarrier.wait(bf_ready.index(slot), (gt // 2) & 1)
+                mbarrier.wait(kr_ready.index(slot), (gt // 2) & 1)
+                s = warpgroup_mma(kv_smem.index(slot), q_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False)
+                s = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), s)
+                toks = start + t * 64 + gl.arange(0, 64, layout=tok_l)
+                ok = (toks[:, None] < limit[None, :]) & (toks < end)[:, None]
+                s = gl.where(ok, s * sm_scale_log2, float("-inf"))
+                m_new = gl.maximum(m_i, gl.max(s, 0))
+                m_sub = gl.where(m_new == float("-inf"), 0.0, m_new)
+                alpha = gl.exp2(m_i - m_sub)
+                p = gl.exp2(s - m_sub[None, :])
+                l_i = l_i * alpha + gl.sum(p, 0)
+                m_i = m_new
+                _bar_sync()                                               # everyone is done reading P^T of the last tile
+                p_smem.index(0).store(p.to(gl.bfloat16))
+                fence_async_shared()
+                _bar_sync()
+                o = warpgroup_mma(kv_smem.index(slot).permute((1, 0)), p_smem.index(0), o * alpha[None, :])   # out^T += V^T P^T
+                _bar_sync()
+                mbarrier.arrive(bf_free.index(slot), count=1)
+            g = g + n_tiles
+            l_safe = gl.where(l_i == 0.0, 1.0, l_i)
+            o = o * (18446744073709551616.0 / l_safe)[None, :]
+            lse = gl.where(l_i == 0.0, float("-inf"), (m_i + gl.log2(l_safe)) * 0.6931471805599453)
+            ok_c = hc < M
+            if direct != 0:                                               # the sequence's only segment: out and LSE
+                dptr = OUT + b.to(gl.int64) * stride_ob + (hc // H) * stride_os + (hc % H) * stride_oh
+                gl.store(dptr[None, :] + vr[:, None], o.to(gl.bfloat16), mask=ok_c[None, :])
+                gl.store(LSE + b * stride_lb + (hc % H) * stride_lh + hc // H, lse, mask=ok_c)
+            else:                                                         # a partial for 03b's combine
+                pptr = OP + si.to(gl.int64) * stride_opn + hc * stride_opm
+                gl.store(pptr[None, :] + vr[:, None], o, mask=ok_c[None, :])
+                gl.store(LP + si * M + hc, lse, mask=ok_c)
+
+    @gluon.jit
+    def _mla_decode_fp8_gluon_wsp(Q, v8_desc, sc_desc, kr_desc, BT, SEQ, PROG, SEGS, OUT, LSE, OP, LP, sm_scale_log2,
+                                  stride_qb, stride_qs, stride_qh, stride_btb, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
+                                  stride_opn, stride_opm, H, S_Q, M,
+                                  BN: gl.constexpr, R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, NR: gl.constexpr,
+                                  DQ_REGS: gl.constexpr = 160, VM: gl.constexpr = 64, VA: gl.constexpr = 0, SM: gl.constexpr = 64,
+                                  SA: gl.constexpr = 0, KM: gl.constexpr = 64, KA: gl.constexpr = 0, TS=None, STAMP: gl.constexpr = 0):
+        "The planned kernel: program (head block, p) streams the segments PROG[p] .. PROG[p + 1] of a 03b plan through one pipeline."
+        pid_n, pid_p = gl.program_id(0), gl.program_id(1)
+        if STAMP:
+            _stamp(TS, pid_n * gl.num_programs(1) + pid_p, 0)
+        seg0, seg1 = gl.load(PROG + pid_p), gl.load(PROG + pid_p + 1)
+        raw8 = gl.allocate_shared_memory(gl.float8e4nv, [NR, 64, R // 2], v8_desc.layout)
+        rsc = gl.allocate_shared_memory(gl.float32, [NR, 64, R // 128], sc_desc.layout)
+        kv_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R], gl.NVMMASharedLayout.get_default_for([64, R], gl.bfloat16))
+        kr_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, DR], kr_desc.layout)
+        q_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, R], gl.NVMMASharedLayout.get_default_for([BN, R], gl.bfloat16))
+        qp_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, DR], gl.NVMMASharedLayout.get_default_for([BN, DR], gl.bfloat16))
+        p_smem = gl.allocate_shared_memory(gl.bfloat16, [1, 64, BN], gl.NVMMASharedLayout.get_default_for([64, BN], gl.bfloat16))
+        bar_l: gl.constexpr = mbarrier.MBarrierLayout()
+        raw_ready = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
+        raw_free = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
+        bf_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        bf_free = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        kr_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        for i in gl.static_range(NR):
+            mbarrier.init(raw_ready.index(i), count=1)
+            mbarrier.init(raw_free.index(i), count=1)
+        for i in gl.static_range(2):
+            mbarrier.init(bf_ready.index(i), count=1)
+            mbarrier.init(bf_free.index(i), count=1)
+            mbarrier.init(kr_ready.index(i), count=1)
+        fence_async_shared()
+        _bar_sync()
+        gl.warp_specialize([
+            (_wsp_math, (Q, q_smem, qp_smem, kv_smem, kr_smem, p_smem, bf_ready, bf_free, kr_ready, OUT, LSE, OP, LP, SEQ, SEGS, seg0, seg1,
+                         sm_scale_log2, pid_n * BN, H, S_Q, M, stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh,
+                         stride_lb, stride_lh, stride_opn, stride_opm, BN, R, DR)),
+            (_wsp_dequant, (raw8, rsc, kv_smem, raw_ready, raw_free, bf_ready, bf_free, SEGS, seg0, seg1, NR)),
+            (_wsp_loader, (v8_desc, sc_desc, kr_desc, raw8, rsc, kr_smem, raw_ready, raw_free, kr_ready, bf_free, BT, stride_btb, SEGS,
+                           seg0, seg1, PAGE, NR, VM, VA, SM, SA, KM, KA)),
+        ], [4, 1], [DQ_REGS, 40])
+        if STAMP:
+            _stamp(TS, pid_n * gl.num_programs(1) + pid_p, 2)
+            _stamp(TS, pid_n * gl.num_programs(1) + pid_p, 3)
+
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #fc000010
+def fp8g_plan(cache_seqlens,            # (b,) lengths: a list, or a tensor (one host sync)
+              h: int, s_q: int = 1,     # heads and query tokens per sequence
+              device=None,              # where the kernel runs (SM count; the plan's tensors go there)
+              programs: int | None = None,   # programs per head block (default: one an SM)
+              overhead_tiles: int = 5):      # fixed cost per sequence in 64-token tiles, as 03b's plan counts it
+    "03b's token-balanced plan cut for `schedule='plan'`: 64-token tiles, one program an SM per head block of the kernel."
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    n_hb = -(-(s_q * h) // _fp8g_shape(s_q, h)[0])
+    programs = programs or max(1, (_num_sms(device) if device.type == "cuda" else 132) // n_hb)
+    return mla_decode_plan(cache_seqlens, h, s_q, device, programs=programs, overhead_tiles=overhead_tiles, fp8=True, block_n=64)
+
+def _fp8g_planned(q, kv_cache, block_table, cache_seqlens, softmax_scale, out, lse, plan, bn, stages, layout, cache_descs, stamps):
+    "Launch the planned kernel (one program per head block and plan program), then 03b's combine for sequences cut in several segments."
+    b, s_q, h, d = q.shape
+    r, page, M = 512, kv_cache.shape[1], s_q * h
+    plan = plan if plan is not None else fp8g_plan(cache_seqlens, h, s_q, q.device)
+    if plan.cfg["BLOCK_N"] != 64 or plan.seq_ptr.numel() != b + 1 or plan.segs.device != q.device:
+        raise ValueError(f"plan must come from fp8g_plan(lengths, h) for these {b} sequences on {q.device} (64-token tiles); "
+                         f"got {plan} on {plan.segs.device}")
+    n_seg, n_hb = plan.segs.shape[0], -(-M // bn)
+    cut = n_seg > b                                                   # some sequence has several segments: partials + combine
+    op = torch.empty(n_seg, M, r, dtype=torch.float32, device=q.device) if cut else out
+    lp = torch.empty(n_seg, M, dtype=torch.float32, device=q.device) if cut else lse
+    if stamps is not None and (tuple(stamps.shape) != (n_hb * plan.n_programs, 4) or stamps.dtype != torch.int64):
+        raise ValueError(f"stamps must be a ({n_hb * plan.n_programs}, 4) int64 tensor, one row a program")
+    rows = dict(zip(("VM", "VA", "SM", "SA", "KM", "KA"), (page, 0) * 3 if layout != "planar" else sum(planar_rows(page, r, d - r).values(), ())))
+    _mla_decode_fp8_gluon_wsp[(n_hb, plan.n_programs)](
+        q, *_fp8g_descs(kv_cache, r, d - r, r // 2, cache_descs, layout), block_table, cache_seqlens, plan.prog_ptr, plan.segs,
+        out, lse, op, lp, softmax_scale * 1.4426950408889634, q.stride(0), q.stride(1), q.stride(2), block_table.stride(0),
+        out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1), op.stride(0) if cut else 0, op.stride(1) if cut else 0,
+        h, s_q, M, BN=bn, R=r, DR=d - r, PAGE=page, NR=stages, **rows, TS=stamps, STAMP=int(stamps is not None), num_warps=4)
+    if cut:
+        _mla_decode_combine_planned[(M, b)](op, lp, out, lse, plan.seq_ptr, op.stride(0), op.stride(1), out.stride(0), out.stride(1),
+                                            out.stride(2), lse.stride(0), lse.stride(1), h, M, r, BLOCK_S=16, BLOCK_R=r, num_warps=4)
+    return out, lse
+
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #fc000014
+FP8G_PLAN = {"03e plan (schedule=plan)": dict(schedule="plan"), "03e plan, page-planar": dict(schedule="plan", layout="planar")}
+FP8G_PLAN_SHAPES = [(64, 8192, 16), (128, 8192, 16), (1, 1 << 20, 16), (8, 65536, 16), ("ragged", 48, 16)]
+
+def bench_fp8_plan(shapes=FP8G_PLAN_SHAPES, rounds: int = 3, out_dir=None, variants: dict = FP8G_PLAN) -> list[dict]:
+    """03's bf16 kernel, 03e's default and page-planar kernels and `variants` (each with its plan built once a shape),
+    kernel time in alternating rounds (the median is reported, each against 03's in the same rounds); at the first shape
+    also the bare stream (the probe, 03e's grid) and the programs' time stamps of the default and the first variant."""
+    import datetime
+    from infinitecontext.infra import write_json_atomic
+    from infinitecontext.kernels_fp8 import _bench_inputs, _bench_shape
+    gpu = torch.cuda.get_device_name()
+    print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | torch {torch.__version__} | triton {triton.__version__} | "
+          f"{_num_sms('cuda')} SMs | page 64 | kernel time = CUDA-graph replay, median of {rounds} alternating rounds")
+    rows = []
+    for key in shapes:
+        label, seqlens, h = _bench_shape(key, 64)
+        kv, kv8, bt, sl, q = _bench_inputs(seqlens, h, 64)
+        kvp, sc, smax = fp8_cache_to_planar(kv8), 192 ** -0.5, max(seqlens)
+        plans = {k: fp8g_plan(seqlens, h, 1, "cuda") for k in variants}   # once a step, as a server would
+        fns = {"bf16 (03)": lambda: mla_decode(q, kv, bt, sl, sc, 512, impl="triton", max_seqlen=smax, validate=False),
+               "03e default": lambda: mla_decode_fp8_gluon(q, kv8, bt, sl, sc, max_seqlen=smax, validate=False),
+               "03e page-planar": lambda: mla_decode_fp8_gluon(q, kvp, bt, sl, sc, max_seqlen=smax, validate=False, layout="planar")}
+        for k, kw in variants.items():
+            fns[k] = (lambda kw=kw, k=k: mla_decode_fp8_gluon(q, kvp if kw.get("layout") == "planar" else kv8, bt, sl, sc, max_seqlen=smax,
+                                                             validate=False, plan=plans[k] if kw.get("schedule") == "plan" else None, **kw))
+        if key == shapes[0]:
+            fns["probe, interleaved (stream only)"] = lambda: stream_probe("interleaved, 7 copies (03e today)", kv8, bt, sl, h, 2, max_seqlen=smax)
+            fns["probe, page-planar (stream only)"] = lambda: stream_probe("page-planar, 6 copies", kvp, bt, sl, h, 2, max_seqlen=smax)
+        ms = {k: [] for k in fns}
+        for _ in range(rounds):
+            for k, f in fns.items(): ms[k].append(_graph_ms(f))
+        med = {k: sorted(v)[len(v) // 2] for k, v in ms.items()}
+        base = med["bf16 (03)"]
+        for k in fns:
+            rows.append(dict(shape=label, provider=k, rounds_ms=ms[k], graph_ms=med[k], vs_03=base / med[k]))
+            print(f"{label:>26} {k:<34} " + " ".join(f"{x:.4f}" for x in ms[k]) + f" | median {med[k]:.4f} ms = {base / med[k]:.3f}x 03"
+                  + (f" (1.8x needs {base / 1.8:.4f})" if k == "bf16 (03)" else ""))
+        o0, l0 = fns["03e default"]()
+        for k in variants:
+            e = compare(*fns[k](), o0, l0)
+            print(f"{'':>26} {k} vs the default: rel {e['rel']:.1e} cos {e['cos']:.6f} lse {e['lse']:.1e} | {plans[k]}")
+        if key == shapes[0]:                                          # where the programs end: the default's grid against a plan's
+            k1 = next(iter(variants))
+            for name, f, n in (("03e default", lambda st: mla_decode_fp8_gluon(q, kv8, bt, sl, sc, max_seqlen=smax, validate=False, stamps=st),
+                                len(seqlens) * _fp8g_splits(len(seqlens), 1, h, smax, q.device)),
+                               (k1, lambda st: mla_decode_fp8_gluon(q, kv8, bt, sl, sc, max_seqlen=smax, validate=False, plan=plans[k1],
+                                                                     stamps=st, **variants[k1]), plans[k1].n_programs)):
+                tl_ = []
+                for i in range(4):
+                    st = torch.zeros(n, 4, dtype=torch.int64, device="cuda"); f(st); torch.cuda.synchronize()
+                    if i: tl_.append(program_timeline(st))
+                t = {k: sorted(x[k] for x in tl_)[1] for k in tl_[0]}
+                print(f"{'':>26} {name}: {t['programs']} programs on {t['sms']} SMs, busy {t['busy_us']:.1f} us, ends "
+                      f"{t['first_end_us']:.1f} .. {t['median_end_us']:.1f} .. {t['last_end_us']:.1f} us (median of 3 launches)")
+        del kv, kv8, kvp, q; torch.cuda.empty_cache()
+    if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_fp8_plan.json", dict(gpu=gpu, rows=rows))
+    return rows
+
+
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #9b543d45
 # the GPU scripts' entry point (tools/gpu_03e*.sh): python -m infinitecontext.kernels_fp8_gluon [--smoke V | --check | --memcheck | --probe | --ncu]
 if __name__ == "__main__" and "ipykernel" not in sys.modules:
@@ -1172,7 +1587,7 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
         if mth: V, A = ({k: v for k, v in d.items() if v.get("math", 0) != int(mth)} for d in (V, A))
     if os.environ.get("FP8G_ONLY"):                                  # a chosen few, math=3 among them
         only = os.environ["FP8G_ONLY"].split("|")
-        V = {k: v for k, v in (V | FP8G_MATH3 | FP8G_QK | FP8G_BTA | FP8G_PLANAR | FP8G_PLANAR2).items() if k in only}
+        V = {k: v for k, v in (V | FP8G_MATH3 | FP8G_QK | FP8G_BTA | FP8G_PLANAR | FP8G_PLANAR2 | FP8G_PLAN).items() if k in only}
         A = {k: v for k, v in (A | FP8G_QK_ABLATIONS).items() if k in only}
     if "--probe" in sys.argv and "2" in sys.argv:                   # the second probe call: ring depth 1 and twice the programs
         bench_stream_probe(stages=(1, 2), layouts=[k for k in PROBE_LAYOUTS if k.startswith(("interleaved, 7", "page-planar, 6", "bf16"))], split_factors=(1, 2))
@@ -1187,6 +1602,6 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
         stream_probe("bf16 (03's cache), 3 boxes", kv, bt, sl); torch.cuda.synchronize(); print("ncu launches done")
     elif "--memcheck" in sys.argv:
         print("memcheck probe ok:", gpu_check_fp8_gluon(small=True, variants={k: V[k] for k in (FP8G_DEFAULT, "03e async, P V first (math=1)",
-              "03e async, S first (math=2)", "03e S from registers (math=3)", *FP8G_PLANAR, *(k for k, v in (FP8G_QK | FP8G_BTA).items() if v.get("qk", "bf16") != "e4m3"), "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
+              "03e async, S first (math=2)", "03e S from registers (math=3)", *FP8G_PLANAR, *FP8G_PLAN, *(k for k, v in (FP8G_QK | FP8G_BTA).items() if v.get("qk", "bf16") != "e4m3"), "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
     elif "--check" in sys.argv: print("correct:", gpu_check_fp8_gluon(variants={k: v for k, v in V.items() if v.get("qk") != "e4m3"}))
     else: bench_fp8_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"), variants=V, ablations=A)

@@ -188,3 +188,36 @@ def test_kernel_planar_matches_fp8_oracle(kw, lens, h, s_q, splits):
     o, l = mla_decode_fp8_gluon(q, fp8_cache_to_planar(kv8), bt, sl, 192 ** -0.5, num_splits=splits, layout="planar", **kw)
     e = compare(o, l, *mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5))
     assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
+
+
+def test_plan_schedule_cpu():
+    "fp8g_plan cuts a batch in 64-token tiles over one program an SM; schedule='plan' runs the model on CPU; clear errors."
+    from infinitecontext.kernels_fp8_gluon import fp8g_plan
+    p = fp8g_plan([8192] * 64, 16, 1, "cpu", programs=132)
+    segs = p.segs.long()
+    assert 128 < p.n_programs <= 132 and (segs[:, 1] % 64 == 0).all() and int((segs[:, 2] - segs[:, 1]).sum()) == 64 * 8192
+    assert p.cfg["BLOCK_N"] == 64 and p.n_split == 64               # 132 programs over 64 sequences: every sequence is cut
+    q, kv8, bt, sl = _inputs([200, 70], 16, 1)
+    assert torch.equal(mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, schedule="plan")[0], mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1)[0])
+    with pytest.raises(ValueError, match="schedule"):
+        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, schedule="plan", qk="e4m3x2")
+    with pytest.raises(ValueError, match="schedule"):
+        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, schedule="grid")
+    with pytest.raises(ValueError, match="ablate"):
+        mla_decode_fp8_gluon(q, kv8, bt, sl, 0.1, ablate=5)
+
+
+@pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
+@pytest.mark.parametrize("layout", ["interleaved", "planar"])
+@pytest.mark.parametrize("lens,h,s_q,splits", CASES)
+def test_kernel_plan_matches_fp8_oracle(layout, lens, h, s_q, splits):
+    "schedule='plan' against the oracle: its own plan (one program an SM), and a plan of 7 programs (several segments each)."
+    from infinitecontext.kernels_fp8_gluon import fp8_cache_to_planar, fp8g_plan
+    q, kv8, bt, sl = _inputs(lens, h, s_q, "cuda")
+    kv = fp8_cache_to_planar(kv8) if layout == "planar" else kv8
+    ref = mla_decode_fp8_ref(q, kv8, bt, sl, 192 ** -0.5)
+    for plan in (None, fp8g_plan(lens, h, s_q, "cuda", programs=7)):
+        e = compare(*mla_decode_fp8_gluon(q, kv, bt, sl, 192 ** -0.5, layout=layout, schedule="plan", plan=plan), *ref)
+        assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
+    with pytest.raises(ValueError, match="fp8g_plan"):
+        mla_decode_fp8_gluon(q, kv, bt, sl, 0.1, layout=layout, schedule="plan", plan=fp8g_plan(lens + [64], h, s_q, "cuda"))
