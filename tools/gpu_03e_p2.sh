@@ -1,4 +1,4 @@
-# 03e fp8p, second GPU call: the planned kernel (schedule='plan') against the FP8 oracle on the eight cases; the bench
+# 03e fp8p, second GPU call (run 12:03-12:07 UTC, 228 s wall): the planned kernel (schedule='plan') against the FP8 oracle on the eight cases; the bench
 # in alternating rounds (03 bf16, 03e default, page-planar, plan, plan + page-planar; the probe and the programs' time
 # stamps at 64 x 8k); memcheck of the plan variants; this lesson's GPU tests. Cells run from nbs/, as in a notebook run:
 #   python tools/adopt_outputs.py $OUT/cells_*.ipynb nbs/03e_decode_fp8_gluon.ipynb --only gpu   (then nbdev-clean)
