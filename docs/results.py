@@ -115,7 +115,19 @@ def rows() -> list[Row]:
              r"64 x 8k\s+bf16 \(03's cache\), 3 boxes\s+ring 2: (?P<bt>[\d.]+) ms\s+(?P<btb>[\d.]+) TB/s",
              r"device copy (?P<cp>[\d.]+) TB/s"],
             "(no claim; 1.8x 03's bf16 kernel asks for more than the bytes' ratio, 1152 / 656 = 1.756x; 03 took 0.228 ms in the "
-            "09:40 call, so 1.8x is 0.127 ms: less than the bytes alone take on this grid)")]
+            "09:40 call, so 1.8x is 0.127 ms: less than the bytes alone take on this grid)")] + [
+        Row(f"MLA decode over the FP8 cache, one program an SM over 03b's token-balanced plan (03e `schedule='plan'`, opt-in), {shape}",
+            "03e_decode_fp8_gluon", r"kernel time = CUDA-graph replay, median of 3 alternating rounds",
+            "plan {p} ms = {px} 03's bf16 kernel ({b} ms) on the same batch; with page-planar pages {pp} ms = {ppx}; "
+            "03e's default (per-sequence splits) {d} ms = {dx}",
+            [re.escape(shape) + r"\s+bf16 \(03\)\s+[\d. ]+\| median (?P<b>[\d.]+) ms",
+             re.escape(shape) + r"\s+03e default\s+[\d. ]+\| median (?P<d>[\d.]+) ms = (?P<dx>[\d.]+x)",
+             re.escape(shape) + r"\s+03e plan \(schedule=plan\)\s+[\d. ]+\| median (?P<p>[\d.]+) ms = (?P<px>[\d.]+x)",
+             re.escape(shape) + r"\s+03e plan, page-planar\s+[\d. ]+\| median (?P<pp>[\d.]+) ms = (?P<ppx>[\d.]+x)"],
+            note)
+        for shape, note in [("ragged 48 x 0.5k-16k, h16", "(no claim; 03 splits every sequence of a batch alike, so on this batch "
+                                                           "the bf16 baseline is not balanced: 03b's balanced bf16 kernel is in the ragged row above)"),
+                            ("1 x 1024k, h16", "(no claim; the plan stays opt-in: on uniform 8k batches it is slower than the default)")]]
     wide = [
         Row(f"MLA decode at 128 heads (DeepSeek-V3's shape, compute-bound), {label}, bf16, page 64", "03c_decode_wide",
             r"provider\s+ms\s+TFLOP/s\s+TB/s",
