@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - a Triton without Gluon: the schedule m
     gluon = None
 
 # %% auto #0
-__all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'RAGGED_SHAPES', 'PLANNERS', 'gluon_schedule_model',
+__all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'RAGGED_SHAPES', 'PLANNERS', 'PLAN_SWEEP', 'gluon_schedule_model',
            'schedule_timeline', 'plot_timeline', 'mla_decode_gluon', 'gluon_report', 'gpu_check_gluon', 'bench_gluon',
            'bench_gluon_launch', 'GluonPlan', 'gluon_plan', 'gluon_planned_model', 'mla_decode_gluon_planned',
            'gluon_planned_report', 'gpu_check_planned', 'bench_gluon_ragged']
@@ -918,6 +918,7 @@ def gluon_plan(cache_seqlens,                 # (b,) lengths: a list, or a tenso
                                               # 'wave' one wave (pieces = programs); 'uniform' 03d's split (the same count per sequence)
                overhead_tiles: float = 4,     # a program's fixed cost in tile-times (Q load, pipeline fill, partial store)
                programs: int | None = None,   # programs that run at once (default: SMs / 64-row head blocks)
+               pieces: int | None = None,     # 'lpt': this many pieces (at least one a sequence) instead of the model's choice
               ) -> GluonPlan:
     "Cut a batch's 64-token tiles into pieces (one per program) so that the SMs finish together: FlashMLA's balance, one segment a program."
     lens = tuple(int(x) for x in torch.as_tensor(cache_seqlens).reshape(-1).tolist())
@@ -936,7 +937,8 @@ def gluon_plan(cache_seqlens,                 # (b,) lengths: a list, or a tenso
         pieces = [(i, t0, n) for _, i, t0, n in pieces]
     else:
         if planner == "wave": counts = [max(P, len(lens))]
-        else: counts = sorted({max(len(lens), P * k // 8) for k in range(8, 33)})   # one to four waves' worth of pieces
+        elif pieces is not None: counts = [max(pieces, len(lens))]
+        else: counts = sorted({len(lens)} | {max(len(lens), P * k // 8) for k in range(8, 33)})   # uncut, or one to four waves' worth
         cost = lambda n: max(_lpt(sorted((s for ss in sizes_of(_water_fill(tiles, n)) for s in ss), reverse=True), P, overhead_tiles))
         n = min(counts, key=lambda n: (cost(n), n))
         pieces = [(i, sum(ss[:j]), s) for i, ss in enumerate(sizes_of(_water_fill(tiles, n))) for j, s in enumerate(ss)]
@@ -997,9 +999,10 @@ def gluon_planned_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) a
 # %% ../nbs/03d_decode_gluon.ipynb #ra900003
 if gluon is not None:
     @gluon.jit
-    def _mla_decode_gluon_planned(Q, q_desc, qpe_desc, kv_desc, BT, SEQ, PLAN, OP, LP, sm_scale_log2,
-                                  stride_qb, stride_qs, stride_qh, stride_btb, H, S_Q, M,
-                                  R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, MATH_REGS: gl.constexpr = 232):
+    def _mla_decode_gluon_planned(Q, q_desc, qpe_desc, kv_desc, BT, SEQ, PLAN, OUT, LSE, OP, LP, sm_scale_log2,
+                                  stride_qb, stride_qs, stride_qh, stride_btb, stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, S_Q, M,
+                                  R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr = False,
+                                  MATH_REGS: gl.constexpr = 232):
         pid_m, pid_p = gl.program_id(0), gl.program_id(1)
         row0 = pid_m * 64
         seq = gl.load(PLAN + pid_p * 4)                                   # the plan's segment: sequence, first tile, end token,
@@ -1039,16 +1042,16 @@ if gluon is not None:
         _tma_load(qpe_desc, [seq * M + row0, R], q_bar, qpe_smem)
         _tma_load(q_desc, [seq * M + row0, 0], q_bar, q_smem)
         mbarrier.wait(q_bar, 0)
-        ops = M * R                                                       # the epilogue's partial: OP[slot, row, :], LP[slot, row]
-        gl.warp_specialize([                                              # (pid_b = seq, pid_s = slot, no batch stride; never DIRECT)
+        ops = M * R                                                       # the epilogue: OUT[seq] (DIRECT: every sequence uncut), else
+        gl.warp_specialize([                                              # the partial OP[slot, row, :], LP[slot, row] (pid_b = seq, pid_s = slot)
             (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
-                    kv_desc, bt_row, Q, OP, LP, OP, LP, sm_scale_log2, row0, seq, slot, tile0, n_tiles, end, seqlen, H, S_Q, M,
-                    stride_qb, stride_qs, stride_qh, 0, 0, 0, 0, 0, 0, ops, R, 0, M,
-                    0, R, DR, PAGE, False, 3, False, False, False, 0, 2, False, False, True)),
+                    kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, seq, slot, tile0, n_tiles, end, seqlen, H, S_Q, M,
+                    stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh, 0, ops, R, 0, M,
+                    0, R, DR, PAGE, DIRECT, 3, False, False, False, 0, 2, False, False, True)),
             (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
-                    kv_desc, bt_row, Q, OP, LP, OP, LP, sm_scale_log2, row0, seq, slot, tile0, n_tiles, end, seqlen, H, S_Q, M,
-                    stride_qb, stride_qs, stride_qh, 0, 0, 0, 0, 0, 0, ops, R, 0, M,
-                    1, R, DR, PAGE, False, 3, False, False, False, 0, 2, False, False, True)),
+                    kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, seq, slot, tile0, n_tiles, end, seqlen, H, S_Q, M,
+                    stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh, 0, ops, R, 0, M,
+                    1, R, DR, PAGE, DIRECT, 3, False, False, False, 0, 2, False, False, True)),
             (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, False, False, 0, False)),
         ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])
 
@@ -1124,30 +1127,33 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
     if not kv_cache.is_contiguous(): raise ValueError("kv_cache must be contiguous (it is read as (num_blocks * page, 576) by TMA)")
     q, block_table, cache_seqlens = q.contiguous(), block_table.contiguous(), cache_seqlens.contiguous()
     M, r, n_seg = s_q * h, kv_lora_rank, plan.table.shape[0]
+    direct = n_seg == b                                               # every sequence uncut: the output directly, no combine
     out = torch.empty(b, s_q, h, r, dtype=q.dtype, device=q.device)
     lse = torch.empty(b, h, s_q, dtype=torch.float32, device=q.device)
-    op = torch.empty(n_seg, M, r, dtype=torch.float32, device=q.device)   # one partial per segment
-    lp = torch.empty(n_seg, M, dtype=torch.float32, device=q.device)
+    op = out if direct else torch.empty(n_seg, M, r, dtype=torch.float32, device=q.device)   # one partial per segment
+    lp = lse if direct else torch.empty(n_seg, M, dtype=torch.float32, device=q.device)
     q_desc = _gluon_desc(q.view(b * M, d), (64, r), reuse)
     qpe_desc = _gluon_desc(q.view(b * M, d), (64, d - r), reuse)
     kv_desc = _gluon_desc(kv_cache.view(nb * page, d), (64, 64), reuse)
     _mla_decode_gluon_planned[(-(-M // 64), n_seg)](
-        q, q_desc, qpe_desc, kv_desc, block_table, cache_seqlens, plan.table, op, lp, softmax_scale * 1.4426950408889634,
-        q.stride(0), q.stride(1), q.stride(2), block_table.stride(0), h, s_q, M, R=r, DR=d - r, PAGE=page, num_warps=4)
-    _gl_combine_planned[(M, b)](op, lp, out, lse, plan.seq_ptr, out.stride(0), out.stride(1), out.stride(2),
-                                lse.stride(0), lse.stride(1), h, M, R=r, BLOCK_S=16, num_warps=4)
+        q, q_desc, qpe_desc, kv_desc, block_table, cache_seqlens, plan.table, out, lse, op, lp, softmax_scale * 1.4426950408889634,
+        q.stride(0), q.stride(1), q.stride(2), block_table.stride(0), out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
+        h, s_q, M, R=r, DR=d - r, PAGE=page, DIRECT=direct, num_warps=4)
+    if not direct:
+        _gl_combine_planned[(M, b)](op, lp, out, lse, plan.seq_ptr, out.stride(0), out.stride(1), out.stride(2),
+                                    lse.stride(0), lse.stride(1), h, M, R=r, BLOCK_S=16, num_warps=4)
     return out, lse
 
 # %% ../nbs/03d_decode_gluon.ipynb #ra900005
-def gluon_planned_report() -> dict:
+def gluon_planned_report(direct: bool = False) -> dict:
     "Compile the planned kernel for sm_90a without a GPU (as `gluon_report`): registers, spills, shared memory, wgmma/TMA counts."
     import re, warnings
     from infinitecontext.kernels_fp8 import ptxas_sm90
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
     fn, lay = _mla_decode_gluon_planned, lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
-    consts = dict(R=512, DR=64, PAGE=64, MATH_REGS=232)
-    ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", PLAN="*i32", OP="*fp32", LP="*fp32", sm_scale_log2="fp32",
+    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, MATH_REGS=232)
+    ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", PLAN="*i32", OUT="*bf16", LSE="*fp32", OP="*fp32", LP="*fp32", sm_scale_log2="fp32",
               q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", qpe_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>",
               kv_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
     sig = {n: "constexpr" if n in consts else ty.get(n, "i32") for n in fn.arg_names}
@@ -1162,10 +1168,12 @@ def gluon_planned_report() -> dict:
 
 # %% ../nbs/03d_decode_gluon.ipynb #ra900006
 RAGGED_SHAPES = [("ragged", 48, 16), ("ragged-total", 48, 16), (64, 8192, 16), (64, 8192, 128)]   # 03b's _bench_shape keys
-PLANNERS = ("lpt", "wave", "uniform")
+PLANNERS = {"lpt": {}, "wave": dict(planner="wave"), "uniform": dict(planner="uniform")}   # label -> gluon_plan keywords
+PLAN_SWEEP = {**{f"lpt, {n} pieces": dict(pieces=n) for n in (176, 220, 330, 396, 528)},            # the ragged shapes also time
+              "lpt, overhead 2": dict(overhead_tiles=2), "lpt, overhead 8": dict(overhead_tiles=8)}  # other piece counts
 
-def gpu_check_planned(small: bool = False, planners=PLANNERS, device="cuda") -> bool:
-    "The planned kernel against 03's oracle on the GPU: gpu_check_gluon's cases and ragged ones, each planner, SMs' or 5 programs a wave."
+def gpu_check_planned(small: bool = False, planners={**PLANNERS, "uncut": dict(pieces=1)}, device="cuda") -> bool:
+    "The planned kernel against 03's oracle on the GPU: gpu_check_gluon's cases and ragged ones, each planner (uncut: the direct launch), SMs' or 5 programs a wave."
     cases = [([1000], 16, 1), ([70, 200, 64, 1], 16, 1), ([3000, 130, 777], 128, 1), ([500, 64], 1, 2), ([4096, 1300], 128, 2),
              ([2000, 2049, 65], 128, 1), ([100, 4000], 16, 2), ([64, 16384, 513, 9000, 1, 4097, 640, 12000], 16, 1),
              ([8000, 65, 300, 2500, 64], 128, 1), ([129, 5000, 70, 3000], 16, 2)]
@@ -1175,9 +1183,9 @@ def gpu_check_planned(small: bool = False, planners=PLANNERS, device="cuda") -> 
         q = torch.randn(len(lens), s_q, h, 576, device=device, dtype=torch.bfloat16)
         ro, rl = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
         worst, n = None, 0
-        for pl in planners:
+        for pl, kw in planners.items():
             for progs in (None, 5):
-                plan = gluon_plan(sl, h, s_q, device, pl, programs=progs)
+                plan = gluon_plan(sl, h, s_q, device, programs=progs, **kw)
                 e = compare(*mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan), ro, rl)
                 ok = e["cos"] > 0.9999 and e["lse"] < 1e-2
                 ok_all &= ok; n += 1
@@ -1186,16 +1194,16 @@ def gpu_check_planned(small: bool = False, planners=PLANNERS, device="cuda") -> 
         print(f"lens {str(lens):<44} h{h:<4} s_q {s_q}, {n} plans, worst: rel {worst['rel']:.1e} cos {worst['cos']:.6f} lse {worst['lse']:.1e}")
     return ok_all
 
-def bench_gluon_ragged(shapes=RAGGED_SHAPES, planners=PLANNERS, rounds: int = 3, out_dir=None, flashmla_dir=None,
+def bench_gluon_ragged(shapes=RAGGED_SHAPES, planners=PLANNERS, sweep=PLAN_SWEEP, rounds: int = 3, out_dir=None, flashmla_dir=None,
                        device="cuda") -> list[dict]:
-    "FlashMLA, 03b's balanced kernel, 03d's default and the planned kernel under each planner: do_bench and CUDA graph, alternating rounds."
+    "FlashMLA, 03b's balanced kernel, 03d's default and the planned kernel under each planner (and `sweep` on ragged shapes): do_bench and CUDA graph, alternating rounds."
     import datetime
     from infinitecontext.infra import write_json_atomic
     from infinitecontext.kernels_fp8 import _bench_inputs, _bench_shape, _flashmla, mla_decode_balanced, mla_decode_plan
     fm, gpu = _flashmla(flashmla_dir), torch.cuda.get_device_name() if device == "cuda" else device
     print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | torch {torch.__version__} | triton {triton.__version__} | "
           f"bf16, page 64, shuffled pages | FlashMLA {'built' if fm else 'absent'} | {rounds} rounds, providers alternating within each")
-    hdr = f"{'shape':>34} {'provider':>22} {'eager ms per round':>22} {'graph ms per round':>22} {'vs FlashMLA (graph)':>26}"
+    hdr = f"{'shape':>34} {'provider':>30} {'eager ms per round':>22} {'graph ms per round':>22} {'vs FlashMLA (graph)':>26}"
     rows = []
     for key in shapes:
         label, seqlens, h = _bench_shape(key)
@@ -1209,7 +1217,7 @@ def bench_gluon_ragged(shapes=RAGGED_SHAPES, planners=PLANNERS, rounds: int = 3,
         p03b = mla_decode_plan(seqlens, h, 1, device)                 # plans outside the timed region, as FlashMLA's metadata
         fns["03b balanced"] = lambda: mla_decode_balanced(q, kv, bt, sl, sc, 512, p03b, impl="triton", validate=False)
         fns["03d default"] = lambda: mla_decode_gluon(q, kv, bt, sl, sc, max_seqlen=smax, validate=False)
-        plans = {pl: gluon_plan(seqlens, h, 1, device, pl) for pl in planners}
+        plans = {pl: gluon_plan(seqlens, h, 1, device, **kw) for pl, kw in {**planners, **(sweep if str(key[0]).startswith("ragged") else {})}.items()}
         for pl, p in plans.items():
             fns[f"03d planned {pl}"] = lambda p=p: mla_decode_gluon_planned(q, kv, bt, sl, sc, plan=p, validate=False)
         ref = fns["03d default"]()
@@ -1227,8 +1235,8 @@ def bench_gluon_ragged(shapes=RAGGED_SHAPES, planners=PLANNERS, rounds: int = 3,
             vs = [a / b for a, b in zip(t["FlashMLA"][0], eg)] if fm is not None else []
             vg = [a / b for a, b in zip(t["FlashMLA"][1], gg)] if fm is not None and len(gg) == len(t["FlashMLA"][1]) else []
             rows.append(dict(shape=label, key=list(key), h=h, provider=p, ms=eg, graph_ms=gg, vs_flashmla=vs, vs_flashmla_graph=vg,
-                             segments=plans[p.split()[-1]].table.shape[0] if p.startswith("03d planned") else None))
-            print(f"{label:>34} {p:>22} {f3(eg):>22} {f3(gg):>22} {' '.join(f'{v:.3f}' for v in vs) + ' (' + ' '.join(f'{v:.3f}' for v in vg) + ')' if vs else '-':>26}")
+                             segments=plans[p[12:]].table.shape[0] if p.startswith("03d planned") else None))
+            print(f"{label:>34} {p:>30} {f3(eg):>22} {f3(gg):>22} {' '.join(f'{v:.3f}' for v in vs) + ' (' + ' '.join(f'{v:.3f}' for v in vg) + ')' if vs else '-':>26}")
         del kv, q; torch.cuda.empty_cache()
     if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_gluon_ragged.json", dict(gpu=gpu, rows=rows))
     return rows

@@ -253,20 +253,23 @@ def test_planned_clear_errors():
 @pytest.mark.skipif(gluon is None, reason="this Triton has no Gluon")
 def test_planned_offline_compile_sm90a():
     from infinitecontext.kernels_gluon import gluon_planned_report, gluon_report
-    rep, base = gluon_planned_report(), gluon_report(direct=False)
-    assert rep["shared_kb"] == base["shared_kb"] <= 227 and rep["wgmma"] == base["wgmma"] and rep["tma_loads"] == base["tma_loads"], (rep, base)
-    assert sorted(rep["setmaxnreg"]) == sorted(base["setmaxnreg"]) and rep["spill_bytes"] <= base["spill_bytes"] + 64, (rep, base)
+    for direct in (False, True):                                     # partials, or every sequence uncut: the output directly
+        rep, base = gluon_planned_report(direct), gluon_report(direct=direct)
+        assert rep["shared_kb"] == base["shared_kb"] <= 227 and rep["wgmma"] == base["wgmma"] and rep["tma_loads"] == base["tma_loads"], (rep, base)
+        assert sorted(rep["setmaxnreg"]) == sorted(base["setmaxnreg"]) and rep["spill_bytes"] <= base["spill_bytes"] + 64, (rep, base)
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
-@pytest.mark.parametrize("planner", ["lpt", "wave", "uniform"])
+@pytest.mark.parametrize("planner", ["lpt", "wave", "uniform", "uncut"])
 @pytest.mark.parametrize("lens,h,s_q", RAGGED + [([3000, 130, 777], 128, 1), ([64, 16384, 513, 9000, 1, 4097], 16, 1)])
 def test_planned_kernel_on_gpu(lens, h, s_q, planner):
     from infinitecontext.kernels_gluon import gluon_plan, mla_decode_gluon_planned
     q, kv, bt, sl = _inputs(lens, h, s_q, "cuda")
     ref = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
+    kw = dict(planner="lpt", pieces=1) if planner == "uncut" else dict(planner=planner)   # uncut: one segment a sequence, no combine
     for programs in (None, 5):
-        plan = gluon_plan(sl, h, s_q, "cuda", planner, programs=programs)
+        plan = gluon_plan(sl, h, s_q, "cuda", programs=programs, **kw)
+        if planner == "uncut": assert plan.table.shape[0] == len(lens)   # the direct launch
         o, l = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan)
         assert not o.isnan().any() and not l.isnan().any()
         e = compare(o, l, *ref)
