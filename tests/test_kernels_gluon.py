@@ -250,15 +250,6 @@ def test_planned_clear_errors():
         with pytest.raises(RuntimeError, match="Hopper"): mla_decode_gluon_planned(q, kv, bt, sl, 0.07, impl="gluon")
 
 
-@pytest.mark.skipif(gluon is None, reason="this Triton has no Gluon")
-def test_planned_offline_compile_sm90a():
-    from infinitecontext.kernels_gluon import gluon_planned_report, gluon_report
-    for direct in (False, True):                                     # partials, or every sequence uncut: the output directly
-        rep, base = gluon_planned_report(direct), gluon_report(direct=direct)
-        assert rep["shared_kb"] == base["shared_kb"] <= 227 and rep["wgmma"] == base["wgmma"] and rep["tma_loads"] == base["tma_loads"], (rep, base)
-        assert sorted(rep["setmaxnreg"]) == sorted(base["setmaxnreg"]) and rep["spill_bytes"] <= base["spill_bytes"] + 64, (rep, base)
-
-
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
 @pytest.mark.parametrize("planner", ["lpt", "wave", "uniform", "uncut"])
 @pytest.mark.parametrize("lens,h,s_q", RAGGED + [([3000, 130, 777], 128, 1), ([64, 16384, 513, 9000, 1, 4097], 16, 1)])
