@@ -24,8 +24,10 @@ except ImportError:  # pragma: no cover - a Triton without Gluon: the schedule m
     gluon = None
 
 # %% auto #0
-__all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'gluon_schedule_model', 'schedule_timeline', 'plot_timeline',
-           'mla_decode_gluon', 'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch']
+__all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'RAGGED_SHAPES', 'PLANNERS', 'PLAN_SWEEP', 'gluon_schedule_model',
+           'schedule_timeline', 'plot_timeline', 'mla_decode_gluon', 'gluon_report', 'gpu_check_gluon', 'bench_gluon',
+           'bench_gluon_launch', 'GluonPlan', 'gluon_plan', 'gluon_planned_model', 'mla_decode_gluon_planned',
+           'gluon_planned_report', 'gpu_check_planned', 'bench_gluon_ragged']
 
 # %% ../nbs/03d_decode_gluon.ipynb #44ad0f0a
 def _splits_for(b, s_q, h, max_seqlen, device, num_splits=None, split_rule: str = "fill") -> int:
@@ -878,3 +880,363 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
     elif "--check" in sys.argv: print("correct:", gpu_check_gluon())
     elif "--launch" in sys.argv: bench_gluon_launch(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"))
     else: bench_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"))
+
+# %% ../nbs/03d_decode_gluon.ipynb #ra900001
+import heapq
+class GluonPlan:
+    "A token-balanced cut of one batch for the planned Gluon kernel: each program streams one segment, whole 64-token tiles of one sequence."
+    def __init__(self, table, seq_ptr, lens, h, s_q, programs, planner, model):
+        self.table = table               # (n_segments, 4) int32 in launch order: sequence, first tile, end token (exclusive), partial slot
+        self.seq_ptr = seq_ptr           # (b + 1,) int32: sequence i's partials are slots seq_ptr[i] .. seq_ptr[i+1]-1
+        self.lens, self.h, self.s_q = lens, h, s_q   # the batch it was cut for (a host tuple of lengths)
+        self.programs, self.planner, self.model = programs, planner, model   # programs per wave, the rule, modelled tile-times
+    def __repr__(self):
+        return (f"GluonPlan({self.planner!r}: {self.table.shape[0]} segments of {len(self.lens)} sequences, "
+                f"{self.programs} programs a wave, model {self.model} tile-times)")
+
+def _water_fill(tiles: list, n: int) -> list:
+    "Pieces per sequence (at least one each, n in all where tiles allow) that minimise the largest piece, ceil(tiles_i / k_i)."
+    k, heap = [1] * len(tiles), [(-t, i) for i, t in enumerate(tiles)]
+    heapq.heapify(heap)
+    for _ in range(n - len(tiles)):
+        if -heap[0][0] <= 1: break                                   # every piece is one tile already
+        _, i = heapq.heappop(heap); k[i] += 1
+        heapq.heappush(heap, (-(-(-tiles[i] // k[i])), i))
+    return k
+
+def _lpt(sizes: list, programs: int, overhead: float) -> list:
+    "Each piece, in launch order, to the SM that is free first (how the GPU hands out programs): the finish time of every SM."
+    free = [(0.0, j) for j in range(programs)]
+    for s in sizes:
+        t, j = heapq.heappop(free); heapq.heappush(free, (t + s + overhead, j))
+    return [t for t, _ in sorted(free, key=lambda x: x[1])]
+
+def gluon_plan(cache_seqlens,                 # (b,) lengths: a list, or a tensor (a device tensor costs one sync)
+               h: int, s_q: int = 1,          # heads and query tokens per sequence
+               device=None,                   # where the kernel runs (SM count; the plan's tensors go there)
+               planner: str = "lpt",          # 'lpt' pieces for one or more waves, longest first, the count by the model;
+                                              # 'wave' one wave (pieces = programs); 'uniform' 03d's split (the same count per sequence)
+               overhead_tiles: float = 4,     # a program's fixed cost in tile-times (Q load, pipeline fill, partial store)
+               programs: int | None = None,   # programs that run at once (default: SMs / 64-row head blocks)
+               pieces: int | None = None,     # 'lpt': this many pieces (at least one a sequence) instead of the model's choice
+              ) -> GluonPlan:
+    "Cut a batch's 64-token tiles into pieces (one per program) so that the SMs finish together: FlashMLA's balance, one segment a program."
+    lens = tuple(int(x) for x in torch.as_tensor(cache_seqlens).reshape(-1).tolist())
+    if not lens or min(lens) < 1: raise ValueError(f"cache_seqlens must be a non-empty list of lengths >= 1, got {list(lens[:8])}")
+    if planner not in ("lpt", "wave", "uniform"): raise ValueError(f"planner must be 'lpt', 'wave' or 'uniform', got {planner!r}")
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    n_mb = -(-(s_q * h) // 64)
+    P = programs or max(1, _num_sms(device) // n_mb)
+    tiles = [-(-n // 64) for n in lens]
+    sizes_of = lambda k: [[t // kk + (j < t % kk) for j in range(kk)] for t, kk in zip(tiles, k)]   # near-equal whole tiles
+    if planner == "uniform":                                          # mla_decode_gluon's cut: S chunks of ceil(tiles / S) each
+        S = _splits_for(len(lens), s_q, h, max(lens), device)
+        per = [-(-t // S) for t in tiles]
+        pieces = [(sp, i, sp * per[i], min(per[i], tiles[i] - sp * per[i])) for sp in range(S) for i in range(len(lens))
+                  if sp * per[i] < tiles[i]]                         # grid order: split-major, as (M/64, b, S) launches
+        pieces = [(i, t0, n) for _, i, t0, n in pieces]
+    else:
+        if planner == "wave": counts = [max(P, len(lens))]
+        elif pieces is not None: counts = [max(pieces, len(lens))]
+        else: counts = sorted({len(lens)} | {max(len(lens), P * k // 8) for k in range(8, 33)})   # uncut, or one to four waves' worth
+        cost = lambda n: max(_lpt(sorted((s for ss in sizes_of(_water_fill(tiles, n)) for s in ss), reverse=True), P, overhead_tiles))
+        n = min(counts, key=lambda n: (cost(n), n))
+        pieces = [(i, sum(ss[:j]), s) for i, ss in enumerate(sizes_of(_water_fill(tiles, n))) for j, s in enumerate(ss)]
+        pieces.sort(key=lambda x: -x[2])                              # longest first (stable: by sequence, then tile)
+    slot = {(i, t0): k for k, (i, t0, _) in enumerate(sorted(pieces))}   # partials grouped by sequence
+    table = [(i, t0, min((t0 + n) * 64, lens[i]), slot[i, t0]) for i, t0, n in pieces]
+    seq_ptr = [0] * (len(lens) + 1)
+    for i, _, _ in pieces: seq_ptr[i + 1] += 1
+    for i in range(len(lens)): seq_ptr[i + 1] += seq_ptr[i]
+    model = round(max(_lpt([n for _, _, n in pieces], P, overhead_tiles)), 1)
+    to = lambda x: torch.tensor(x, dtype=torch.int32, device=device)
+    return GluonPlan(to(table), to(seq_ptr), lens, h, s_q, P, planner, model)
+
+# %% ../nbs/03d_decode_gluon.ipynb #ra900002
+def _model_segment(qf, rows_of, n, t0, end, s_q, h, r, lg2):
+    "One segment's partial in the kernel's schedule (fp32, bf16 P): tiles t0.. up to token `end` of a sequence of n tokens."
+    M = qf.shape[0]
+    limit = n - s_q + 1 + torch.arange(M) // h                        # per-row causal limit (exclusive)
+    m = torch.full((M,), float("-inf")); l = torch.zeros(M); o = torch.zeros(M, r)
+    for t in range(-(-(end - t0 * 64) // 64)):
+        toks = (t0 + t) * 64 + torch.arange(64)
+        rows = rows_of(toks)                                          # (64, r + d_rope) through the page table
+        rows[toks >= end] = 0.0                                       # the owner zeroes rows past the end (they may be NaN)
+        s = (qf @ rows.T) * lg2
+        s = s.masked_fill((toks[None, :] >= limit[:, None]) | (toks >= end)[None, :], float("-inf"))
+        m_new = torch.maximum(m, s.amax(1))
+        m_sub = torch.where(m_new == float("-inf"), 0.0, m_new)
+        alpha, p = torch.exp2(m - m_sub), torch.exp2(s - m_sub[:, None])
+        l, m = l * alpha + p.sum(1), m_new
+        o = o * alpha[:, None] + p.bfloat16().float() @ rows[:, :r]
+    l_safe = torch.where(l == 0, 1.0, l)
+    return o / l_safe[:, None], torch.where(l == 0, float("-inf"), (m + torch.log2(l_safe)) * 0.6931471805599453)
+
+def gluon_planned_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorbed queries
+                        kv_cache: torch.Tensor,      # (num_blocks, page_size, r + d_rope)
+                        block_table: torch.Tensor,   # (b, max_blocks) int32
+                        cache_seqlens: torch.Tensor, # (b,) int32
+                        softmax_scale: float, kv_lora_rank: int = 512,
+                        plan: GluonPlan | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    "The planned kernel in torch: each segment of the plan to its partial slot (slots start as NaN: all must be written), then the combine."
+    b, s_q, h, d = q.shape
+    r, page, M = kv_lora_rank, kv_cache.shape[1], s_q * h
+    plan = plan or gluon_plan(cache_seqlens, h, s_q, "cpu")
+    table, seq_ptr = plan.table.cpu().tolist(), plan.seq_ptr.cpu()
+    qf = q.float().reshape(b, M, d)
+    op, lp = torch.full((len(table), M, r), float("nan")), torch.full((len(table), M), float("nan"))
+    for seq, t0, end, slot in table:
+        rows_of = lambda toks, i=seq: kv_cache[block_table[i, toks // page].long(), toks % page].float()
+        op[slot], lp[slot] = _model_segment(qf[seq], rows_of, int(cache_seqlens[seq]), t0, end, s_q, h, r, softmax_scale * 1.4426950408889634)
+    out, lse = torch.empty(b, M, r), torch.empty(b, M)
+    for i in range(b):                                                # the combine: sequence i's slots, by their lse
+        lo, hi = int(seq_ptr[i]), int(seq_ptr[i + 1])
+        lse[i] = torch.logsumexp(lp[lo:hi], 0)
+        w = torch.exp(lp[lo:hi] - torch.where(lse[i] == float("-inf"), 0.0, lse[i])).nan_to_num(0.0)
+        out[i] = (w[..., None] * op[lo:hi]).sum(0)
+    return out.reshape(b, s_q, h, r).to(q.dtype), lse.reshape(b, s_q, h).transpose(1, 2).contiguous()
+
+# %% ../nbs/03d_decode_gluon.ipynb #ra900003
+if gluon is not None:
+    @gluon.jit
+    def _mla_decode_gluon_planned(Q, q_desc, qpe_desc, kv_desc, BT, SEQ, PLAN, OUT, LSE, OP, LP, sm_scale_log2,
+                                  stride_qb, stride_qs, stride_qh, stride_btb, stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, S_Q, M,
+                                  R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr = False,
+                                  MATH_REGS: gl.constexpr = 232):
+        pid_m, pid_p = gl.program_id(0), gl.program_id(1)
+        row0 = pid_m * 64
+        seq = gl.load(PLAN + pid_p * 4)                                   # the plan's segment: sequence, first tile, end token,
+        tile0 = gl.load(PLAN + pid_p * 4 + 1)                             # and the slot its partial goes to
+        end = gl.load(PLAN + pid_p * 4 + 2)
+        slot = gl.load(PLAN + pid_p * 4 + 3)
+        seqlen = gl.load(SEQ + seq)
+        n_tiles = gl.cdiv(end - tile0 * 64, 64)
+        bt_row = BT + seq * stride_btb
+        q_smem = gl.allocate_shared_memory(gl.bfloat16, [64, R], q_desc.layout)      # from here on as _mla_decode_gluon's default
+        hl: gl.constexpr = gl.NVMMASharedLayout.get_default_for([64, R // 2], gl.bfloat16)
+        kv_lo = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], hl)
+        kv_hi = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], hl)
+        kr_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, DR], kv_desc.layout)
+        p_smem = gl.allocate_shared_memory(gl.bfloat16, [1, 64, 64], gl.NVMMASharedLayout.get_default_for([64, 64], gl.bfloat16))
+        qpe_smem = gl.allocate_shared_memory(gl.bfloat16, [64, DR], qpe_desc.layout)
+        st_l: gl.constexpr = gl.SwizzledSharedLayout(vec=1, per_phase=1, max_phase=1, order=[0])
+        m_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
+        a_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
+        r_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
+        bar_l: gl.constexpr = mbarrier.MBarrierLayout()
+        ready = gl.allocate_shared_memory(gl.int64, [18, 1], bar_l)
+        free_lo, free_hi = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l), gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        st_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        p_ready, p_free = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l), gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        q_bar = gl.allocate_shared_memory(gl.int64, [1], bar_l)
+        for i in gl.static_range(18):
+            mbarrier.init(ready.index(i), count=1)
+        for i in gl.static_range(2):
+            mbarrier.init(free_lo.index(i), count=1)
+            mbarrier.init(free_hi.index(i), count=1)
+            mbarrier.init(st_ready.index(i), count=1)
+            mbarrier.init(p_ready.index(i), count=1)
+            mbarrier.init(p_free.index(i), count=1)
+        mbarrier.init(q_bar, count=1)
+        mbarrier.expect(q_bar, q_desc.block_type.nbytes + qpe_desc.block_type.nbytes)
+        _tma_load(qpe_desc, [seq * M + row0, R], q_bar, qpe_smem)
+        _tma_load(q_desc, [seq * M + row0, 0], q_bar, q_smem)
+        mbarrier.wait(q_bar, 0)
+        ops = M * R                                                       # the epilogue: OUT[seq] (DIRECT: every sequence uncut), else
+        gl.warp_specialize([                                              # the partial OP[slot, row, :], LP[slot, row] (pid_b = seq, pid_s = slot)
+            (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
+                    kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, seq, slot, tile0, n_tiles, end, seqlen, H, S_Q, M,
+                    stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh, 0, ops, R, 0, M,
+                    0, R, DR, PAGE, DIRECT, 3, False, False, False, 0, 2, False, False, True)),
+            (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
+                    kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, seq, slot, tile0, n_tiles, end, seqlen, H, S_Q, M,
+                    stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh, 0, ops, R, 0, M,
+                    1, R, DR, PAGE, DIRECT, 3, False, False, False, 0, 2, False, False, True)),
+            (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, False, False, 0, False)),
+        ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])
+
+if triton is not None and gluon is not None:
+    import triton.language as tl
+
+    @triton.jit
+    def _gl_combine_planned(OP, LP, OUT, LSE, SEQ_PTR, stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, M,
+                            R: tl.constexpr, BLOCK_S: tl.constexpr):
+        "Row `row` of sequence b: the log-sum-exp merge of its partials, slots SEQ_PTR[b] .. SEQ_PTR[b+1]-1 (one slot: a copy)."
+        row, b = tl.program_id(0), tl.program_id(1)
+        lo, hi = tl.load(SEQ_PTR + b), tl.load(SEQ_PTR + b + 1)
+        qi, hh = row // H, row % H
+        offs_r = tl.arange(0, R)
+        mx = tl.full([BLOCK_S], float("-inf"), tl.float32)
+        for s0 in range(lo, hi, BLOCK_S):                                  # pass 1: the largest partial lse
+            ss = s0 + tl.arange(0, BLOCK_S)
+            mx = tl.maximum(mx, tl.load(LP + ss * M + row, mask=ss < hi, other=float("-inf")))
+        m = tl.max(mx, 0)
+        m = tl.where(m == float("-inf"), 0.0, m)
+        tot = tl.zeros([BLOCK_S], tl.float32)
+        acc = tl.zeros([R], tl.float32)
+        for s0 in range(lo, hi, BLOCK_S):                                  # pass 2: weights e^(lse_k - m), the weighted sum
+            ss = s0 + tl.arange(0, BLOCK_S)
+            s_ok = ss < hi
+            w = tl.exp(tl.load(LP + ss * M + row, mask=s_ok, other=float("-inf")) - m)
+            o = tl.load(OP + (ss[:, None].to(tl.int64) * M + row) * R + offs_r[None, :], mask=s_ok[:, None], other=0.0)
+            tot += w
+            acc += tl.sum(w[:, None] * o, 0)
+        t = tl.sum(tot, 0)
+        t_safe = tl.where(t == 0.0, 1.0, t)
+        tl.store(OUT + b.to(tl.int64) * stride_ob + qi * stride_os + hh * stride_oh + offs_r, (acc / t_safe).to(OUT.dtype.element_ty))
+        tl.store(LSE + b * stride_lb + hh * stride_lh + qi, tl.where(t == 0.0, float("-inf"), m + tl.log(t_safe)))
+
+# %% ../nbs/03d_decode_gluon.ipynb #ra900004
+def _check_plan(plan, b: int, h: int, s_q: int, cache_seqlens, device):
+    "One clear error when a plan was cut for another batch (lengths compared only when `cache_seqlens` is given: one sync)."
+    if not isinstance(plan, GluonPlan): raise TypeError(f"plan must come from gluon_plan(...), got {type(plan).__name__}")
+    if (len(plan.lens), plan.h, plan.s_q) != (b, h, s_q):
+        raise ValueError(f"the plan was cut for b={len(plan.lens)}, h={plan.h}, s_q={plan.s_q}; this batch has b={b}, h={h}, s_q={s_q}: "
+                         "make one with gluon_plan(cache_seqlens, h, s_q)")
+    if plan.table.device != torch.device(device):
+        raise ValueError(f"the plan's tensors are on {plan.table.device}, the batch on {device}: pass device= to gluon_plan")
+    if cache_seqlens is not None and tuple(cache_seqlens.tolist()) != plan.lens:
+        raise ValueError("the plan was cut for other lengths (a new decode step changes them): make a new plan with gluon_plan")
+
+def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) absorbed queries, bf16
+                             kv_cache: torch.Tensor,      # (num_blocks, page_size, 576) bf16, page_size a multiple of 64
+                             block_table: torch.Tensor,   # (b, max_blocks) int32
+                             cache_seqlens: torch.Tensor, # (b,) int32
+                             softmax_scale: float,
+                             kv_lora_rank: int = 512,
+                             plan: GluonPlan | None = None, # from gluon_plan (once per batch; a decode loop reuses it); None: cut here (one sync)
+                             impl: str | None = None,     # "gluon", "model" (the torch schedule), or None: Gluon on a Hopper GPU, else the model
+                             validate: bool = True,       # check cache_seqlens against the block table and the plan (one device sync)
+                             planner: str = "lpt",        # with plan=None: gluon_plan's rule
+                             reuse: bool = True,          # reuse TMA descriptors across calls
+                            ) -> tuple[torch.Tensor, torch.Tensor]:
+    "MLA decode with 03d's kernel on a token-balanced plan (ragged batches): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
+    hopper = gluon is not None and q.is_cuda and _capability(q.device)[0] == 9
+    impl = impl or ("gluon" if hopper else "model")
+    if impl not in ("gluon", "model"): raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
+    _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, values=validate)
+    b, s_q, h, d = q.shape
+    nb, page = kv_cache.shape[:2]
+    if page % 64: raise ValueError(f"page_size ({page}) must be a multiple of 64: a tile is 64 rows of one page")
+    if plan is None: plan = gluon_plan(cache_seqlens, h, s_q, q.device, planner)
+    else: _check_plan(plan, b, h, s_q, cache_seqlens if validate else None, q.device)
+    if impl == "model": return gluon_planned_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan)
+    if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03b's mla_decode_balanced")
+    if (kv_lora_rank, d) != (512, 576): raise ValueError(f"the Gluon kernel is built for DeepSeek's 512 + 64 latent rows, got {kv_lora_rank} + {d - kv_lora_rank}; use 03b's mla_decode_balanced")
+    if q.dtype != torch.bfloat16: raise ValueError(f"the Gluon kernel takes bf16, got {q.dtype}; use 03b's mla_decode_balanced for fp16")
+    if not kv_cache.is_contiguous(): raise ValueError("kv_cache must be contiguous (it is read as (num_blocks * page, 576) by TMA)")
+    q, block_table, cache_seqlens = q.contiguous(), block_table.contiguous(), cache_seqlens.contiguous()
+    M, r, n_seg = s_q * h, kv_lora_rank, plan.table.shape[0]
+    direct = n_seg == b                                               # every sequence uncut: the output directly, no combine
+    out = torch.empty(b, s_q, h, r, dtype=q.dtype, device=q.device)
+    lse = torch.empty(b, h, s_q, dtype=torch.float32, device=q.device)
+    op = out if direct else torch.empty(n_seg, M, r, dtype=torch.float32, device=q.device)   # one partial per segment
+    lp = lse if direct else torch.empty(n_seg, M, dtype=torch.float32, device=q.device)
+    q_desc = _gluon_desc(q.view(b * M, d), (64, r), reuse)
+    qpe_desc = _gluon_desc(q.view(b * M, d), (64, d - r), reuse)
+    kv_desc = _gluon_desc(kv_cache.view(nb * page, d), (64, 64), reuse)
+    _mla_decode_gluon_planned[(-(-M // 64), n_seg)](
+        q, q_desc, qpe_desc, kv_desc, block_table, cache_seqlens, plan.table, out, lse, op, lp, softmax_scale * 1.4426950408889634,
+        q.stride(0), q.stride(1), q.stride(2), block_table.stride(0), out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
+        h, s_q, M, R=r, DR=d - r, PAGE=page, DIRECT=direct, num_warps=4)
+    if not direct:
+        _gl_combine_planned[(M, b)](op, lp, out, lse, plan.seq_ptr, out.stride(0), out.stride(1), out.stride(2),
+                                    lse.stride(0), lse.stride(1), h, M, R=r, BLOCK_S=16, num_warps=4)
+    return out, lse
+
+# %% ../nbs/03d_decode_gluon.ipynb #ra900005
+def gluon_planned_report(direct: bool = False) -> dict:
+    "Compile the planned kernel for sm_90a without a GPU (as `gluon_report`): registers, spills, shared memory, wgmma/TMA counts."
+    import re, warnings
+    from infinitecontext.kernels_fp8 import ptxas_sm90
+    from triton.backends.compiler import GPUTarget
+    from triton.experimental.gluon._runtime import GluonASTSource
+    fn, lay = _mla_decode_gluon_planned, lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
+    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, MATH_REGS=232)
+    ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", PLAN="*i32", OUT="*bf16", LSE="*fp32", OP="*fp32", LP="*fp32", sm_scale_log2="fp32",
+              q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", qpe_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>",
+              kv_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
+    sig = {n: "constexpr" if n in consts else ty.get(n, "i32") for n in fn.arg_names}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        k = triton.compile(GluonASTSource(fn, sig, constexprs=consts, attrs={}), target=GPUTarget("cuda", 90, 32), options=dict(num_warps=4))
+    ptx, info = k.asm["ptx"], ptxas_sm90(k.asm["ptx"])
+    num = lambda pat: int(m.group(1)) if (m := re.search(pat, info)) else -1
+    return dict(triton=triton.__version__, registers=num(r"Used (\d+) registers"), spill_bytes=num(r"(\d+) bytes spill stores"),
+                shared_kb=round(k.metadata.shared / 1024, 1), wgmma=len(re.findall(r"wgmma\.mma_async", ptx)),
+                tma_loads=len(re.findall(r"cp\.async\.bulk\.tensor", ptx)), setmaxnreg=re.findall(r"setmaxnreg\.(\w+)\.sync\.aligned\.u32\s+(\d+)", ptx))
+
+# %% ../nbs/03d_decode_gluon.ipynb #ra900006
+RAGGED_SHAPES = [("ragged", 48, 16), ("ragged-total", 48, 16), (64, 8192, 16), (64, 8192, 128)]   # 03b's _bench_shape keys
+PLANNERS = {"lpt": {}, "wave": dict(planner="wave"), "uniform": dict(planner="uniform")}   # label -> gluon_plan keywords
+PLAN_SWEEP = {**{f"lpt, {n} pieces": dict(pieces=n) for n in (176, 220, 330, 396, 528)},            # the ragged shapes also time
+              "lpt, overhead 2": dict(overhead_tiles=2), "lpt, overhead 8": dict(overhead_tiles=8)}  # other piece counts
+
+def gpu_check_planned(small: bool = False, planners={**PLANNERS, "uncut": dict(pieces=1)}, device="cuda") -> bool:
+    "The planned kernel against 03's oracle on the GPU: gpu_check_gluon's cases and ragged ones, each planner (uncut: the direct launch), SMs' or 5 programs a wave."
+    cases = [([1000], 16, 1), ([70, 200, 64, 1], 16, 1), ([3000, 130, 777], 128, 1), ([500, 64], 1, 2), ([4096, 1300], 128, 2),
+             ([2000, 2049, 65], 128, 1), ([100, 4000], 16, 2), ([64, 16384, 513, 9000, 1, 4097, 640, 12000], 16, 1),
+             ([8000, 65, 300, 2500, 64], 128, 1), ([129, 5000, 70, 3000], 16, 2)]
+    ok_all = True
+    for lens, h, s_q in cases[:3] if small else cases:
+        kv, bt, sl = make_paged_cache(lens, 64, 576, torch.bfloat16, device)    # NaN in every unused slot, shuffled pages
+        q = torch.randn(len(lens), s_q, h, 576, device=device, dtype=torch.bfloat16)
+        ro, rl = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
+        worst, n = None, 0
+        for pl, kw in planners.items():
+            for progs in (None, 5):
+                plan = gluon_plan(sl, h, s_q, device, programs=progs, **kw)
+                e = compare(*mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan), ro, rl)
+                ok = e["cos"] > 0.9999 and e["lse"] < 1e-2
+                ok_all &= ok; n += 1
+                if not ok: print(f"  FAIL {pl}, programs {progs}: {e}")
+                worst = e if worst is None or e["cos"] < worst["cos"] else worst
+        print(f"lens {str(lens):<44} h{h:<4} s_q {s_q}, {n} plans, worst: rel {worst['rel']:.1e} cos {worst['cos']:.6f} lse {worst['lse']:.1e}")
+    return ok_all
+
+def bench_gluon_ragged(shapes=RAGGED_SHAPES, planners=PLANNERS, sweep=PLAN_SWEEP, rounds: int = 3, out_dir=None, flashmla_dir=None,
+                       device="cuda") -> list[dict]:
+    "FlashMLA, 03b's balanced kernel, 03d's default and the planned kernel under each planner (and `sweep` on ragged shapes): do_bench and CUDA graph, alternating rounds."
+    import datetime
+    from infinitecontext.infra import write_json_atomic
+    from infinitecontext.kernels_fp8 import _bench_inputs, _bench_shape, _flashmla, mla_decode_balanced, mla_decode_plan
+    fm, gpu = _flashmla(flashmla_dir), torch.cuda.get_device_name() if device == "cuda" else device
+    print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | torch {torch.__version__} | triton {triton.__version__} | "
+          f"bf16, page 64, shuffled pages | FlashMLA {'built' if fm else 'absent'} | {rounds} rounds, providers alternating within each")
+    hdr = f"{'shape':>34} {'provider':>30} {'eager ms per round':>22} {'graph ms per round':>22} {'vs FlashMLA (graph)':>26}"
+    rows = []
+    for key in shapes:
+        label, seqlens, h = _bench_shape(key)
+        kv, _, bt, sl, q = _bench_inputs(seqlens, h, 64, dev=device)
+        sc, smax = 192 ** -0.5, max(seqlens)
+        fns = {}
+        if fm is not None:
+            kc = kv.view(kv.shape[0], 64, 1, 576)
+            _, _, meta, nsp = fm.dense_decode_fwd(q, kc, 512, sl, bt, sc, False, None, None)
+            fns["FlashMLA"] = lambda: fm.dense_decode_fwd(q, kc, 512, sl, bt, sc, False, meta, nsp)[:2]
+        p03b = mla_decode_plan(seqlens, h, 1, device)                 # plans outside the timed region, as FlashMLA's metadata
+        fns["03b balanced"] = lambda: mla_decode_balanced(q, kv, bt, sl, sc, 512, p03b, impl="triton", validate=False)
+        fns["03d default"] = lambda: mla_decode_gluon(q, kv, bt, sl, sc, max_seqlen=smax, validate=False)
+        plans = {pl: gluon_plan(seqlens, h, 1, device, **kw) for pl, kw in {**planners, **(sweep if str(key[0]).startswith("ragged") else {})}.items()}
+        for pl, p in plans.items():
+            fns[f"03d planned {pl}"] = lambda p=p: mla_decode_gluon_planned(q, kv, bt, sl, sc, plan=p, validate=False)
+        ref = fns["03d default"]()
+        print(f"{label}: " + "; ".join(f"{pl} {p.table.shape[0]} segments, model {p.model}, out rel to default "
+                                      f"{compare(*fns[f'03d planned {pl}'](), *ref)['rel']:.1e}" for pl, p in plans.items()))
+        t = {p: ([], []) for p in fns}
+        for _ in range(rounds):
+            for p, fn in fns.items():
+                t[p][0].append(triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median"))
+                g = _graph_ms(fn)
+                if g is not None: t[p][1].append(g)
+        f3 = lambda v: " ".join(f"{x:.4f}" for x in v) if v else "-"
+        print(hdr)
+        for p, (eg, gg) in t.items():
+            vs = [a / b for a, b in zip(t["FlashMLA"][0], eg)] if fm is not None else []
+            vg = [a / b for a, b in zip(t["FlashMLA"][1], gg)] if fm is not None and len(gg) == len(t["FlashMLA"][1]) else []
+            rows.append(dict(shape=label, key=list(key), h=h, provider=p, ms=eg, graph_ms=gg, vs_flashmla=vs, vs_flashmla_graph=vg,
+                             segments=plans[p[12:]].table.shape[0] if p.startswith("03d planned") else None))
+            print(f"{label:>34} {p:>30} {f3(eg):>22} {f3(gg):>22} {' '.join(f'{v:.3f}' for v in vs) + ' (' + ' '.join(f'{v:.3f}' for v in vg) + ')' if vs else '-':>26}")
+        del kv, q; torch.cuda.empty_cache()
+    if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_gluon_ragged.json", dict(gpu=gpu, rows=rows))
+    return rows

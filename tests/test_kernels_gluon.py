@@ -161,3 +161,109 @@ def test_gluon_reuse_on_gpu(qpe_smem):
             assert torch.equal(o, o0) and torch.equal(l, l0)
             e = compare(o, l, *mla_decode_ref(qq, k, b, s_, 192 ** -0.5))
             assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
+
+
+# ---- the planned kernel: a token-balanced plan for ragged batches ----
+RAGGED = [([1000], 16, 1), ([70, 200, 64, 1], 16, 1), ([300, 129, 700], 128, 1), ([500, 64], 1, 2), ([257, 90], 128, 2),
+          ([100, 400, 1300, 64], 16, 2), ([64, 2], 16, 2)]
+
+
+def _check_plan_invariants(plan, lens):
+    "Every token in exactly one segment, segments of whole tiles, one partial slot each, a sequence's slots contiguous in tile order."
+    table, seq_ptr = plan.table.tolist(), plan.seq_ptr.tolist()
+    assert seq_ptr[0] == 0 and seq_ptr[-1] == len(table) and sorted(s for *_, s in table) == list(range(len(table)))
+    for i, n in enumerate(lens):
+        segs = sorted((t0, end, slot) for seq, t0, end, slot in table if seq == i)
+        assert segs and [s for *_, s in segs] == list(range(seq_ptr[i], seq_ptr[i + 1])), (i, segs)
+        covered = 0
+        for t0, end, _ in segs:
+            assert t0 * 64 == covered and end > covered, (i, segs)   # starts on a tile, where the last one ended; never empty
+            assert end == n or end % 64 == 0, (i, segs)              # ends on a tile boundary, or at the sequence's end
+            covered = end
+        assert covered == n, (i, covered, n)
+
+
+@pytest.mark.parametrize("planner", ["lpt", "wave", "uniform"])
+@pytest.mark.parametrize("programs", [1, 5, 132])
+def test_plan_invariants(planner, programs):
+    from infinitecontext.kernels_fp8 import _bench_shape
+    from infinitecontext.kernels_gluon import gluon_plan
+    for lens in ([1000], [70, 200, 64, 1], [16384, 512, 9000, 65, 64, 3000], _bench_shape(("ragged", 48, 16))[1]):
+        plan = gluon_plan(lens, 16, 1, "cpu", planner, programs=programs)
+        _check_plan_invariants(plan, lens)
+        sizes = [-(-(end - t0 * 64) // 64) for _, t0, end, _ in plan.table.tolist()]
+        if planner != "uniform": assert sizes == sorted(sizes, reverse=True), "launched longest first"
+        if planner == "wave": assert len(sizes) <= max(programs, len(lens))
+
+
+def test_plan_balance():
+    "On 03b's ragged batch and 132 SMs: the modelled finish of 'lpt' <= one wave <= 03d's uniform split, within 15% of perfect balance."
+    from infinitecontext.kernels_fp8 import _bench_shape
+    from infinitecontext.kernels_gluon import gluon_plan
+    lens = _bench_shape(("ragged", 48, 16))[1]
+    m = {pl: gluon_plan(lens, 16, 1, "cpu", pl, programs=132).model for pl in ("lpt", "wave", "uniform")}
+    ideal = sum(-(-n // 64) for n in lens) / 132 + 4
+    assert m["lpt"] <= m["wave"] <= m["uniform"] and m["lpt"] < 1.15 * ideal, (m, ideal)
+
+
+@pytest.mark.parametrize("planner", ["lpt", "wave", "uniform"])
+@pytest.mark.parametrize("lens,h,s_q", RAGGED)
+def test_planned_model_matches_oracle(lens, h, s_q, planner):
+    from infinitecontext.kernels_gluon import gluon_plan, mla_decode_gluon_planned
+    torch.set_num_threads(1)
+    q, kv, bt, sl = _inputs(lens, h, s_q)
+    plan = gluon_plan(sl, h, s_q, "cpu", planner, programs=5)       # several segments a sequence: the combine is exercised
+    o, l = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan)
+    assert o.shape == (len(lens), s_q, h, 512) and l.shape == (len(lens), h, s_q)
+    assert not o.isnan().any() and not l.isnan().any(), "NaN leaked from an unused cache slot or an unwritten partial"
+    e = compare(o, l, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))
+    assert e["cos"] > 0.9999 and e["lse"] < 1e-3, e
+
+
+def test_planned_model_sensitivity():
+    "A plan that drops a segment, or a wrong scale, is caught by the comparison (the check can fail)."
+    from infinitecontext.kernels_gluon import GluonPlan, gluon_plan, gluon_planned_model
+    q, kv, bt, sl = _inputs([700, 130], 16, 1)
+    ref = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
+    plan = gluon_plan(sl, 16, 1, "cpu", programs=5)
+    assert compare(*gluon_planned_model(q, kv, bt, sl, 0.9 * 192 ** -0.5, plan=plan), *ref)["lse"] > 1e-2
+    t = plan.table.clone(); t[0, 2] = t[0, 1] * 64 + 1                 # the first segment ends after one token
+    bad = GluonPlan(t, plan.seq_ptr, plan.lens, 16, 1, plan.programs, "broken", plan.model)
+    assert compare(*gluon_planned_model(q, kv, bt, sl, 192 ** -0.5, plan=bad), *ref)["lse"] > 1e-3
+
+
+def test_planned_clear_errors():
+    from infinitecontext.kernels_gluon import gluon_plan, mla_decode_gluon_planned
+    q, kv, bt, sl = _inputs([200, 90], 16, 1)
+    plan = gluon_plan(sl, 16, 1, "cpu")
+    with pytest.raises(ValueError, match="b=2, h=16, s_q=1; this batch has b=1"): mla_decode_gluon_planned(q[:1], kv, bt[:1], sl[:1], 0.07, plan=plan)
+    with pytest.raises(ValueError, match="h=128"): mla_decode_gluon_planned(q, kv, bt, sl, 0.07, plan=gluon_plan(sl, 128, 1, "cpu"))
+    with pytest.raises(ValueError, match="other lengths"): mla_decode_gluon_planned(q, kv, bt, sl - 1, 0.07, plan=plan)
+    mla_decode_gluon_planned(q, kv, bt, sl - 1, 0.07, plan=plan, validate=False)   # validate=False: the caller vouches for it
+    with pytest.raises(TypeError, match="gluon_plan"): mla_decode_gluon_planned(q, kv, bt, sl, 0.07, plan="lpt")
+    with pytest.raises(ValueError, match="planner must be"): gluon_plan(sl, 16, 1, "cpu", "greedy")
+    with pytest.raises(ValueError, match="lengths >= 1"): gluon_plan([100, 0], 16, 1, "cpu")
+    with pytest.raises(ValueError, match="impl must be"): mla_decode_gluon_planned(q, kv, bt, sl, 0.07, impl="cuda")
+    kv32, bt32, sl32 = make_paged_cache([200, 90], 32, 576, torch.bfloat16, "cpu")
+    with pytest.raises(ValueError, match="multiple of 64"): mla_decode_gluon_planned(q, kv32, bt32, sl32, 0.07)
+    if not HOPPER:
+        with pytest.raises(RuntimeError, match="Hopper"): mla_decode_gluon_planned(q, kv, bt, sl, 0.07, impl="gluon")
+
+
+@pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
+@pytest.mark.parametrize("planner", ["lpt", "wave", "uniform", "uncut"])
+@pytest.mark.parametrize("lens,h,s_q", RAGGED + [([3000, 130, 777], 128, 1), ([64, 16384, 513, 9000, 1, 4097], 16, 1)])
+def test_planned_kernel_on_gpu(lens, h, s_q, planner):
+    from infinitecontext.kernels_gluon import gluon_plan, mla_decode_gluon_planned
+    q, kv, bt, sl = _inputs(lens, h, s_q, "cuda")
+    ref = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
+    kw = dict(planner="lpt", pieces=1) if planner == "uncut" else dict(planner=planner)   # uncut: one segment a sequence, no combine
+    for programs in (None, 5):
+        plan = gluon_plan(sl, h, s_q, "cuda", programs=programs, **kw)
+        if planner == "uncut": assert plan.table.shape[0] == len(lens)   # the direct launch
+        o, l = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan)
+        assert not o.isnan().any() and not l.isnan().any()
+        e = compare(o, l, *ref)
+        assert e["cos"] > 0.9999 and e["lse"] < 1e-2, (programs, e)
+        o2, l2 = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan, validate=False)   # the plan reused: same bits
+        assert torch.equal(o, o2) and torch.equal(l, l2)
