@@ -153,7 +153,19 @@ def rows() -> list[Row]:
              re.escape(shape) + r"\s+default, one-wave splits\s+\d+\s+(?P<a>[\d.]+) (?P<b>[\d.]+) (?P<c>[\d.]+)",
              re.escape(shape) + r"\s+default, 03c's fill splits\s+\d+\s+(?P<f1>[\d.]+) (?P<f2>[\d.]+) (?P<f3>[\d.]+)"],
             "(no claim; the lesson's goal: 0.85x FlashMLA at 64 x 8k and 4 x 128k: met in the median round, not in every round)")
-        for shape, label in [("64 x 8k, h128", "64 x 8k"), ("4 x 128k, h128", "4 x 128k"), ("1 x 1024k, h128", "1 x 1M")]]
+        for shape, label in [("64 x 8k, h128", "64 x 8k"), ("4 x 128k, h128", "4 x 128k"), ("1 x 1024k, h128", "1 x 1M")]] + [
+        Row("Ragged decode batch 48 x 0.5k-16k, h16: 03d's Gluon kernel over a token-balanced plan (one piece a program, longest "
+            "first; `mla_decode_gluon_planned`), three alternating rounds", "03d_decode_gluon", r"03d planned lpt",
+            "03d planned {a} / {b} / {c} ms = {xa} / {xb} / {xc} FlashMLA's speed ({m} ms); 03b balanced {bb} ms; 03d's per-sequence "
+            "splits {d} ms; its uniform twin (48 x 8768) planned {ua} ms vs FlashMLA {um} ms",
+            [r"ragged 48 x 0.5k-16k, h16\s+03d planned lpt\s+(?P<a>[\d.]+) (?P<b>[\d.]+) (?P<c>[\d.]+)\s+[\d.]+ [\d.]+ [\d.]+ "
+             r"(?P<xa>[\d.]+) (?P<xb>[\d.]+) (?P<xc>[\d.]+)",
+             r"ragged 48 x 0.5k-16k, h16\s+FlashMLA\s+(?P<m>[\d.]+)",
+             r"ragged 48 x 0.5k-16k, h16\s+03b balanced\s+(?P<bb>[\d.]+)",
+             r"ragged 48 x 0.5k-16k, h16\s+03d default\s+(?P<d>[\d.]+)",
+             r"48 x 8768 \(ragged's total\), h16\s+03d planned lpt\s+(?P<ua>[\d.]+)",
+             r"48 x 8768 \(ragged's total\), h16\s+FlashMLA\s+(?P<um>[\d.]+)"],
+            "(no claim; the lesson's goals: within 10% of the uniform batch, met; at or above FlashMLA, not met)")]
     return [
         Row("KV cache per token, DeepSeek-V3 (MLA)", "01_kv_cache", r"model\s+kind\s+bytes/token",
             "{b} bytes ({k} KiB)", [r"DeepSeek-V3 \(MLA\)\s+MLA\s+(?P<b>[\d,]+)\s+(?P<k>[\d.]+)"],
