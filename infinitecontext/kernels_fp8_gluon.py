@@ -646,6 +646,27 @@ if gluon is not None:
         _fp8g_epilogue(o, l_i, m_i, hc, gl.arange(0, R, layout=tok_l), pid_b, pid_s, OUT, LSE, OP, LP, stride_ob, stride_os,
                        stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, M, DIRECT, FOLD)
 
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #fc00a005
+if gluon is not None:
+    @gluon.jit
+    def _ws_barriers(NR: gl.constexpr, RAW_FREE: gl.constexpr = 1):
+        """The pipeline's mbarriers, initialised: raw_ready, raw_free (a ring of NR e4m3 half-tiles; RAW_FREE arrivals free one)
+        and bf_ready, bf_free, kr_ready (the two bf16 slots and their rope)."""
+        bar_l: gl.constexpr = mbarrier.MBarrierLayout()
+        raw_ready = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
+        raw_free = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
+        bf_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        bf_free = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        kr_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        for i in gl.static_range(NR):
+            mbarrier.init(raw_ready.index(i), count=1)
+            mbarrier.init(raw_free.index(i), count=RAW_FREE)
+        for i in gl.static_range(2):
+            mbarrier.init(bf_ready.index(i), count=1)
+            mbarrier.init(bf_free.index(i), count=1)
+            mbarrier.init(kr_ready.index(i), count=1)
+        return raw_ready, raw_free, bf_ready, bf_free, kr_ready
+
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #68154017
 if gluon is not None:
     @gluon.jit
@@ -675,19 +696,7 @@ if gluon is not None:
         qp_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, DR], gl.NVMMASharedLayout.get_default_for([BN, DR], gl.bfloat16))
         p_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, BN], gl.NVMMASharedLayout.get_default_for([64, BN], gl.bfloat16))
         s_smem = gl.allocate_shared_memory(gl.float32, [2, 64, SBN], gl.SwizzledSharedLayout(1, 1, 1, [1, 0]))   # MATH 3: S^T (SBN = BN)
-        bar_l: gl.constexpr = mbarrier.MBarrierLayout()
-        raw_ready = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
-        raw_free = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
-        bf_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        bf_free = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        kr_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        for i in gl.static_range(NR):
-            mbarrier.init(raw_ready.index(i), count=1)
-            mbarrier.init(raw_free.index(i), count=2 if QK > 0 else 1)    # QK: the math warpgroup reads the raw tile too
-        for i in gl.static_range(2):
-            mbarrier.init(bf_ready.index(i), count=1)
-            mbarrier.init(bf_free.index(i), count=1)
-            mbarrier.init(kr_ready.index(i), count=1)
+        raw_ready, raw_free, bf_ready, bf_free, kr_ready = _ws_barriers(NR, 2 if QK > 0 else 1)   # QK: the math warpgroup reads the raw tile too
         ql: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [4, 1], [1, 0])
         qr = row0 + gl.arange(0, BN, layout=gl.SliceLayout(1, ql))
         qc = gl.arange(0, 64, layout=gl.SliceLayout(0, ql))
@@ -1417,19 +1426,7 @@ if gluon is not None:
         q_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, R], gl.NVMMASharedLayout.get_default_for([BN, R], gl.bfloat16))
         qp_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, DR], gl.NVMMASharedLayout.get_default_for([BN, DR], gl.bfloat16))
         p_smem = gl.allocate_shared_memory(gl.bfloat16, [1, 64, BN], gl.NVMMASharedLayout.get_default_for([64, BN], gl.bfloat16))
-        bar_l: gl.constexpr = mbarrier.MBarrierLayout()
-        raw_ready = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
-        raw_free = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
-        bf_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        bf_free = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        kr_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        for i in gl.static_range(NR):
-            mbarrier.init(raw_ready.index(i), count=1)
-            mbarrier.init(raw_free.index(i), count=1)
-        for i in gl.static_range(2):
-            mbarrier.init(bf_ready.index(i), count=1)
-            mbarrier.init(bf_free.index(i), count=1)
-            mbarrier.init(kr_ready.index(i), count=1)
+        raw_ready, raw_free, bf_ready, bf_free, kr_ready = _ws_barriers(NR)
         fence_async_shared()
         _bar_sync()
         gl.warp_specialize([
