@@ -115,6 +115,26 @@ def q_e4m3_pow2(q: torch.Tensor,             # (..., r + d_rope) absorbed querie
     lo = ((y - hi) * 16).to(torch.float8_e4m3fn).float() if terms == 2 else torch.zeros_like(hi)
     return torch.cat([((hi + lo / 16) * e).reshape(*q.shape[:-1], r), q[..., r:].float()], -1)
 
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #fc00a002
+if gluon is not None:
+    @gluon.jit
+    def _fp8g_softmax(s, m_i, l_i, limit, tok0, end, sm_scale_log2, BN: gl.constexpr, ROWS: gl.constexpr = 0):
+        """One tile's online softmax down the 64 tokens tok0.. of S^T (64 x BN, fp32): tokens at or past a column's limit or
+        the end masked, base 2; the new maximum, alpha, P^T and the row sums (BN,), or per thread (64 x BN) with ROWS 1."""
+        s_l: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, BN, 16])
+        toks = tok0 + gl.arange(0, 64, layout=gl.SliceLayout(1, s_l))
+        ok = (toks[:, None] < limit[None, :]) & (toks < end)[:, None]
+        s = gl.where(ok, s * sm_scale_log2, float("-inf"))
+        m_new = gl.maximum(m_i, gl.max(s, 0))                             # the one cross-warp reduction of a tile
+        m_sub = gl.where(m_new == float("-inf"), 0.0, m_new)              # no visible token yet: alpha = p = 0, not NaN
+        alpha = gl.exp2(m_i - m_sub)
+        p = gl.exp2(s - m_sub[None, :])
+        if ROWS:
+            l_i = l_i * alpha[None, :] + p
+        else:
+            l_i = l_i * alpha + gl.sum(p, 0)
+        return m_new, alpha, p, l_i
+
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #59292863
 if gluon is not None:
     @gluon.jit
@@ -218,15 +238,7 @@ if gluon is not None:
             s = gl.zeros([64, BN], gl.float32, s_l)                       # S^T = K Q^T: M = 64 tokens, N = BN heads
             s = warpgroup_mma(kv_smem, q_smem.permute((1, 0)), s, use_acc=False)
             s = warpgroup_mma(kr_smem.index(st), qp_smem.permute((1, 0)), s)
-            toks = tok0 + gl.arange(0, 64, layout=tok_l)
-            ok = (toks[:, None] < limit[None, :]) & (toks < end)[:, None]
-            s = gl.where(ok, s * sm_scale_log2, float("-inf"))
-            m_new = gl.maximum(m_i, gl.max(s, 0))
-            m_sub = gl.where(m_new == float("-inf"), 0.0, m_new)
-            alpha = gl.exp2(m_i - m_sub)
-            p = gl.exp2(s - m_sub[None, :])
-            l_i = l_i * alpha + gl.sum(p, 0)
-            m_i = m_new
+            m_i, alpha, p, l_i = _fp8g_softmax(s, m_i, l_i, limit, tok0, end, sm_scale_log2, BN)
             p_smem.store(p.to(gl.bfloat16))
             fence_async_shared()
             _bar_sync()
@@ -386,19 +398,6 @@ if gluon is not None:
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #e3e82f66
 if gluon is not None:
     @gluon.jit
-    def _ws_softmax(s, m_i, l_p, limit, tok0, end, sm_scale_log2, BN: gl.constexpr):
-        "One tile's online softmax down the 64 tokens of S^T; the row sums stay per thread (l_p, 64 x BN) until the epilogue."
-        s_l: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, BN, 16])
-        toks = tok0 + gl.arange(0, 64, layout=gl.SliceLayout(1, s_l))
-        ok = (toks[:, None] < limit[None, :]) & (toks < end)[:, None]
-        s = gl.where(ok, s * sm_scale_log2, float("-inf"))
-        m_new = gl.maximum(m_i, gl.max(s, 0))                             # the one cross-warp reduction of a tile
-        m_sub = gl.where(m_new == float("-inf"), 0.0, m_new)
-        alpha = gl.exp2(m_i - m_sub)
-        p = gl.exp2(s - m_sub[None, :])
-        return m_new, alpha, p, l_p * alpha[None, :] + p
-
-    @gluon.jit
     def _ws_math_async(q_smem, qp_smem, kv_smem, kr_smem, p_smem, bf_ready, bf_free, kr_ready, sm_scale_log2, limit, tile0, n_tiles, end,
                        BN: gl.constexpr, R: gl.constexpr, MATH: gl.constexpr):
         """Tile t's P V is issued in tile t + 1, asynchronously: MATH 1 puts it first (under the wait for bf16 tile t + 1 and its
@@ -414,7 +413,7 @@ if gluon is not None:
             mbarrier.wait(kr_ready.index(0), 0)
             s = warpgroup_mma(kv_smem.index(0), q_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False)
             s = warpgroup_mma(kr_smem.index(0), qp_smem.permute((1, 0)), s)
-            m_i, alpha, p, l_p = _ws_softmax(s, m_i, l_p, limit, tile0 * 64, end, sm_scale_log2, BN)
+            m_i, alpha, p, l_p = _fp8g_softmax(s, m_i, l_p, limit, tile0 * 64, end, sm_scale_log2, BN, 1)
             p_smem.index(0).store(p.to(gl.bfloat16))
             fence_async_shared()
             _bar_sync()
@@ -431,7 +430,7 @@ if gluon is not None:
                 _bar_sync()
                 mbarrier.arrive(bf_free.index(1 - slot), count=1)         # bf16 tile t - 1 back to the dequantiser
                 s = warpgroup_mma_wait(0, deps=(s,))
-                m_i, alpha, p, l_p = _ws_softmax(s, m_i, l_p, limit, (tile0 + t) * 64, end, sm_scale_log2, BN)
+                m_i, alpha, p, l_p = _fp8g_softmax(s, m_i, l_p, limit, (tile0 + t) * 64, end, sm_scale_log2, BN, 1)
                 p_smem.index(0).store(p.to(gl.bfloat16))                  # every warp's P V of tile t - 1 is done (barrier above)
             else:                                                         # S of tile t first, P V of t - 1 behind it, softmax under that
                 mbarrier.wait(bf_ready.index(slot), (t // 2) & 1)
@@ -440,7 +439,7 @@ if gluon is not None:
                 s = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), s, is_async=True)
                 acc = warpgroup_mma(kv_smem.index(1 - slot).permute((1, 0)), p_smem.index(pv), o * alpha[None, :], is_async=True)
                 s = warpgroup_mma_wait(1, deps=(s,))
-                m_i, alpha, p, l_p = _ws_softmax(s, m_i, l_p, limit, (tile0 + t) * 64, end, sm_scale_log2, BN)
+                m_i, alpha, p, l_p = _fp8g_softmax(s, m_i, l_p, limit, (tile0 + t) * 64, end, sm_scale_log2, BN, 1)
                 o = warpgroup_mma_wait(0, deps=(acc,))
                 _bar_sync()
                 mbarrier.arrive(bf_free.index(1 - slot), count=1)
@@ -483,15 +482,7 @@ if gluon is not None:
             if ABLATE < 2 and MATH != 3:                                                # (ABLATE 2 or 3, timing only: no tensor-core products)
                 s = warpgroup_mma(kv_smem.index(slot), q_smem.permute((1, 0)), s, use_acc=False)
                 s = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), s)
-            toks = (tile0 + t) * 64 + gl.arange(0, 64, layout=tok_l)
-            ok = (toks[:, None] < limit[None, :]) & (toks < end)[:, None]
-            s = gl.where(ok, s * sm_scale_log2, float("-inf"))
-            m_new = gl.maximum(m_i, gl.max(s, 0))
-            m_sub = gl.where(m_new == float("-inf"), 0.0, m_new)
-            alpha = gl.exp2(m_i - m_sub)
-            p = gl.exp2(s - m_sub[None, :])
-            l_i = l_i * alpha + gl.sum(p, 0)
-            m_i = m_new
+            m_i, alpha, p, l_i = _fp8g_softmax(s, m_i, l_i, limit, (tile0 + t) * 64, end, sm_scale_log2, BN)
             _bar_sync()                                                   # everyone is done reading P^T of tile t - 1
             p_smem.index(0).store(p.to(gl.bfloat16))
             fence_async_shared()
@@ -596,7 +587,7 @@ if gluon is not None:
                 mbarrier.arrive(raw_free.index(0), count=1)
                 mbarrier.arrive(raw_free.index(1), count=1)
                 s = _qk8_combine(a0, a1, a2, a3, sr, sc, qf0, qf1, qf2, qf3, q_l, s_l, BN, QK)
-                m_i, alpha, p, l_p = _ws_softmax(s, m_i, l_p, limit, tile0 * 64, end, sm_scale_log2, BN)
+                m_i, alpha, p, l_p = _fp8g_softmax(s, m_i, l_p, limit, tile0 * 64, end, sm_scale_log2, BN, 1)
                 p_smem.index(0).store(p.to(gl.bfloat16))
                 fence_async_shared()
                 _bar_sync()
@@ -616,7 +607,7 @@ if gluon is not None:
                 mbarrier.arrive(raw_free.index(st0), count=1)
                 mbarrier.arrive(raw_free.index(st1), count=1)
                 s = _qk8_combine(a0, a1, a2, a3, sr, sc, qf0, qf1, qf2, qf3, q_l, s_l, BN, QK)
-                m_i, alpha, p, l_p = _ws_softmax(s, m_i, l_p, limit, (tile0 + t) * 64, end, sm_scale_log2, BN)
+                m_i, alpha, p, l_p = _fp8g_softmax(s, m_i, l_p, limit, (tile0 + t) * 64, end, sm_scale_log2, BN, 1)
                 p_smem.index(slot).store(p.to(gl.bfloat16))               # the other P^T buffer (P V of t - 1 reads its twin)
                 o = warpgroup_mma_wait(0, deps=(acc,))
                 _bar_sync()
@@ -644,15 +635,7 @@ if gluon is not None:
             mbarrier.arrive(raw_free.index(st0), count=1)                 # the raw half-tiles back (the dequantiser arrives too)
             mbarrier.arrive(raw_free.index(st1), count=1)
             s = _qk8_combine(a0, a1, a2, a3, sr, sc, qf0, qf1, qf2, qf3, q_l, s_l, BN, QK)
-            toks = (tile0 + t) * 64 + gl.arange(0, 64, layout=tok_l)
-            ok = (toks[:, None] < limit[None, :]) & (toks < end)[:, None]
-            s = gl.where(ok, s * sm_scale_log2, float("-inf"))
-            m_new = gl.maximum(m_i, gl.max(s, 0))
-            m_sub = gl.where(m_new == float("-inf"), 0.0, m_new)
-            alpha = gl.exp2(m_i - m_sub)
-            p = gl.exp2(s - m_sub[None, :])
-            l_i = l_i * alpha + gl.sum(p, 0)
-            m_i = m_new
+            m_i, alpha, p, l_i = _fp8g_softmax(s, m_i, l_i, limit, (tile0 + t) * 64, end, sm_scale_log2, BN)
             mbarrier.wait(bf_ready.index(slot), (t // 2) & 1)
             p_smem.index(0).store(p.to(gl.bfloat16))                      # the last tile's P V was synchronous and barriered
             fence_async_shared()
@@ -662,6 +645,27 @@ if gluon is not None:
             mbarrier.arrive(bf_free.index(slot), count=1)
         _fp8g_epilogue(o, l_i, m_i, hc, gl.arange(0, R, layout=tok_l), pid_b, pid_s, OUT, LSE, OP, LP, stride_ob, stride_os,
                        stride_oh, stride_lb, stride_lh, stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, M, DIRECT, FOLD)
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #fc00a005
+if gluon is not None:
+    @gluon.jit
+    def _ws_barriers(NR: gl.constexpr, RAW_FREE: gl.constexpr = 1):
+        """The pipeline's mbarriers, initialised: raw_ready, raw_free (a ring of NR e4m3 half-tiles; RAW_FREE arrivals free one)
+        and bf_ready, bf_free, kr_ready (the two bf16 slots and their rope)."""
+        bar_l: gl.constexpr = mbarrier.MBarrierLayout()
+        raw_ready = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
+        raw_free = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
+        bf_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        bf_free = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        kr_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        for i in gl.static_range(NR):
+            mbarrier.init(raw_ready.index(i), count=1)
+            mbarrier.init(raw_free.index(i), count=RAW_FREE)
+        for i in gl.static_range(2):
+            mbarrier.init(bf_ready.index(i), count=1)
+            mbarrier.init(bf_free.index(i), count=1)
+            mbarrier.init(kr_ready.index(i), count=1)
+        return raw_ready, raw_free, bf_ready, bf_free, kr_ready
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #68154017
 if gluon is not None:
@@ -692,19 +696,7 @@ if gluon is not None:
         qp_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, DR], gl.NVMMASharedLayout.get_default_for([BN, DR], gl.bfloat16))
         p_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, BN], gl.NVMMASharedLayout.get_default_for([64, BN], gl.bfloat16))
         s_smem = gl.allocate_shared_memory(gl.float32, [2, 64, SBN], gl.SwizzledSharedLayout(1, 1, 1, [1, 0]))   # MATH 3: S^T (SBN = BN)
-        bar_l: gl.constexpr = mbarrier.MBarrierLayout()
-        raw_ready = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
-        raw_free = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
-        bf_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        bf_free = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        kr_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        for i in gl.static_range(NR):
-            mbarrier.init(raw_ready.index(i), count=1)
-            mbarrier.init(raw_free.index(i), count=2 if QK > 0 else 1)    # QK: the math warpgroup reads the raw tile too
-        for i in gl.static_range(2):
-            mbarrier.init(bf_ready.index(i), count=1)
-            mbarrier.init(bf_free.index(i), count=1)
-            mbarrier.init(kr_ready.index(i), count=1)
+        raw_ready, raw_free, bf_ready, bf_free, kr_ready = _ws_barriers(NR, 2 if QK > 0 else 1)   # QK: the math warpgroup reads the raw tile too
         ql: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [4, 1], [1, 0])
         qr = row0 + gl.arange(0, BN, layout=gl.SliceLayout(1, ql))
         qc = gl.arange(0, 64, layout=gl.SliceLayout(0, ql))
@@ -1393,15 +1385,7 @@ if gluon is not None:
                 mbarrier.wait(kr_ready.index(slot), (gt // 2) & 1)
                 s = warpgroup_mma(kv_smem.index(slot), q_smem.permute((1, 0)), gl.zeros([64, BN], gl.float32, s_l), use_acc=False)
                 s = warpgroup_mma(kr_smem.index(slot), qp_smem.permute((1, 0)), s)
-                toks = start + t * 64 + gl.arange(0, 64, layout=tok_l)
-                ok = (toks[:, None] < limit[None, :]) & (toks < end)[:, None]
-                s = gl.where(ok, s * sm_scale_log2, float("-inf"))
-                m_new = gl.maximum(m_i, gl.max(s, 0))
-                m_sub = gl.where(m_new == float("-inf"), 0.0, m_new)
-                alpha = gl.exp2(m_i - m_sub)
-                p = gl.exp2(s - m_sub[None, :])
-                l_i = l_i * alpha + gl.sum(p, 0)
-                m_i = m_new
+                m_i, alpha, p, l_i = _fp8g_softmax(s, m_i, l_i, limit, start + t * 64, end, sm_scale_log2, BN)
                 _bar_sync()                                               # everyone is done reading P^T of the last tile
                 p_smem.index(0).store(p.to(gl.bfloat16))
                 fence_async_shared()
@@ -1442,19 +1426,7 @@ if gluon is not None:
         q_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, R], gl.NVMMASharedLayout.get_default_for([BN, R], gl.bfloat16))
         qp_smem = gl.allocate_shared_memory(gl.bfloat16, [BN, DR], gl.NVMMASharedLayout.get_default_for([BN, DR], gl.bfloat16))
         p_smem = gl.allocate_shared_memory(gl.bfloat16, [1, 64, BN], gl.NVMMASharedLayout.get_default_for([64, BN], gl.bfloat16))
-        bar_l: gl.constexpr = mbarrier.MBarrierLayout()
-        raw_ready = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
-        raw_free = gl.allocate_shared_memory(gl.int64, [NR, 1], bar_l)
-        bf_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        bf_free = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        kr_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        for i in gl.static_range(NR):
-            mbarrier.init(raw_ready.index(i), count=1)
-            mbarrier.init(raw_free.index(i), count=1)
-        for i in gl.static_range(2):
-            mbarrier.init(bf_ready.index(i), count=1)
-            mbarrier.init(bf_free.index(i), count=1)
-            mbarrier.init(kr_ready.index(i), count=1)
+        raw_ready, raw_free, bf_ready, bf_free, kr_ready = _ws_barriers(NR)
         fence_async_shared()
         _bar_sync()
         gl.warp_specialize([
