@@ -258,18 +258,36 @@ if gluon is not None:
             mbarrier.arrive(free_mine.index(buf), count=1)
 
     @gluon.jit
-    def _softmax_tile(s, m_i, limit, cols, tok0, end, sm_scale_log2, ABLATE: gl.constexpr):
+    def _softmax_tile(s, m_i, limit, cols, tok0, end, sm_scale_log2, ABLATE: gl.constexpr,
+                      FOLD_SCALE: gl.constexpr = False, RESCALE_TAU: gl.constexpr = 0.0):
         "Online softmax of one 64 x 64 score tile (tokens tok0..) from the running max m_i: (new max, rescale alpha, P, row sum)."
         toks = tok0 + cols
         ok = (toks[None, :] < limit[:, None]) & (toks < end)[None, :]
-        s = gl.where(ok, s * sm_scale_log2, float("-inf"))
-        m_new = gl.maximum(m_i, gl.max(s, 1))
+        if FOLD_SCALE:                                                    # the scale folded into exp2's argument, s * c - m (one FMA):
+            s = gl.where(ok, s, float("-inf"))                            # the max of the raw scores, scaled once per row (c > 0)
+            m_t = gl.max(s, 1) * sm_scale_log2
+        else:
+            s = gl.where(ok, s * sm_scale_log2, float("-inf"))
+            m_t = gl.max(s, 1)
+        m_new = gl.maximum(m_i, m_t)
+        if RESCALE_TAU > 0:                                               # a row keeps its running max unless this tile's exceeds it
+            m_new = gl.where(m_t > m_i + RESCALE_TAU, m_new, m_i)         # by more than tau (P up to 2^tau; alpha exactly 1 if kept)
         m_sub = gl.where(m_new == float("-inf"), 0.0, m_new)               # a row with nothing visible yet stays at 0
         alpha = gl.exp2(m_i - m_sub)
-        p = gl.exp2(s - m_sub[:, None])
+        if FOLD_SCALE:
+            p = gl.exp2(s * sm_scale_log2 - m_sub[:, None])
+        else:
+            p = gl.exp2(s - m_sub[:, None])
         if ABLATE == 2:                                                   # timing only (wrong results): no exp2 over the tile
             p = s - m_sub[:, None]
         return m_new, alpha, p, gl.sum(p, 1)
+
+    @gluon.jit
+    def _rescale_lazy(o, alpha, orow_l: gl.constexpr):
+        "`o` times `alpha` by rows, skipped (one branch for the warpgroup) when every row's alpha is 1: no row's max moved."
+        if gl.max(gl.where(alpha != 1.0, 1, 0), 0) > 0:
+            o = o * gl.convert_layout(alpha, orow_l)[:, None]
+        return o
 
 
 # %% ../nbs/03d_decode_gluon.ipynb #6a7c9e21
@@ -282,7 +300,8 @@ if gluon is not None:
                  W: gl.constexpr, R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr,
                  ORDER: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, SYNC_QK: gl.constexpr, ABLATE: gl.constexpr,
                  REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, OWN_FIRST: gl.constexpr = False,
-                 QPE_SMEM: gl.constexpr = False):
+                 QPE_SMEM: gl.constexpr = False, FOLD_SCALE: gl.constexpr = False, RESCALE_TAU: gl.constexpr = 0.0,
+                 LATE_STATS: gl.constexpr = False):
         "Math warpgroup W: scores + softmax of tiles W, W+2, ...; P @ V for its R/2 value columns of every tile."
         HALF: gl.constexpr = R // 2
         s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, 64, 16])
@@ -356,7 +375,10 @@ if gluon is not None:
                             mbarrier.arrive(p_free.index(1 - W), count=1)
                             _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
                     else:
-                        o = warpgroup_mma(p_other, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
+                        if RESCALE_TAU > 0:                               # (o rescaled only if some row's max moved)
+                            o = warpgroup_mma(p_other, v_mine.index(1 - W), _rescale_lazy(o, a_prev, orow_l))
+                        else:
+                            o = warpgroup_mma(p_other, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
                         _bar_sync()
                         mbarrier.arrive(p_free.index(1 - W), count=1)
                         _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
@@ -382,7 +404,7 @@ if gluon is not None:
                     acc = warpgroup_mma(p_other, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None],
                                         is_async=True)
                     if t < n_tiles:
-                        m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE)
+                        m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE, FOLD_SCALE, RESCALE_TAU)
                     o = warpgroup_mma_wait(0, deps=(acc,))                # then hand its P and our half back
                     _bar_sync()
                     mbarrier.arrive(p_free.index(1 - W), count=1)
@@ -396,12 +418,13 @@ if gluon is not None:
             if t < n_tiles:                                               # own tile: softmax; publish m, alpha, row sum, then P
                 if ASYNC_PV and ORDER == 1:                               # (done under tile t - 1's product unless t == 0)
                     if t == 0:
-                        m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE)
+                        m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE, FOLD_SCALE, RESCALE_TAU)
                 else:
-                    m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE)
-                m_smem.index(W).store(m_new)
-                a_smem.index(W).store(alpha)
-                r_smem.index(W).store(rs)
+                    m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE, FOLD_SCALE, RESCALE_TAU)
+                if not (LATE_STATS and REG_P == 2):                        # (LATE_STATS: stored with P, after our product is issued)
+                    m_smem.index(W).store(m_new)
+                    a_smem.index(W).store(alpha)
+                    r_smem.index(W).store(rs)
                 if ORDER == 2:                                            # the other warpgroup's softmax of t + 1 may start now
                     _bar_sync()
                     mbarrier.arrive(st_ready.index(W), count=1)
@@ -414,9 +437,16 @@ if gluon is not None:
                         _bar_sync()
                     l_i = l_i * alpha + rs
                     p_reg = gl.convert_layout(p16, preg_l)
-                    acc = warpgroup_mma(p_reg, v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None], is_async=True)
+                    if RESCALE_TAU > 0:
+                        acc = warpgroup_mma(p_reg, v_mine.index(W), _rescale_lazy(o, alpha, orow_l), is_async=True)
+                    else:
+                        acc = warpgroup_mma(p_reg, v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None], is_async=True)
                     if t >= 2:
                         mbarrier.wait(p_free.index(W), ((t // 2) - 1) & 1)
+                    if LATE_STATS:
+                        m_smem.index(W).store(m_new)
+                        a_smem.index(W).store(alpha)
+                        r_smem.index(W).store(rs)
                     p_mine.store(p16)
                     fence_async_shared()                                  # generic-proxy writes before wgmma reads
                     _bar_sync()
@@ -492,7 +522,8 @@ if gluon is not None:
                           SYNC_QK: gl.constexpr = False, ABLATE: gl.constexpr = 0,
                           REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, MATH_REGS: gl.constexpr = 232,
                           OWN_FIRST: gl.constexpr = False, QPE_SMEM: gl.constexpr = False,
-                          PRODUCER: gl.constexpr = True):
+                          PRODUCER: gl.constexpr = True, FOLD_SCALE: gl.constexpr = False, RESCALE_TAU: gl.constexpr = 0.0,
+                          LATE_STATS: gl.constexpr = False):
         pid_m, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_m * 64
         seqlen, tile0, end, n_tiles, bt_row = _split_tiles(SEQ, BT, pid_b, pid_s, stride_btb, NUM_SPLITS)
@@ -538,11 +569,11 @@ if gluon is not None:
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS)),
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS)),
                 (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, CHUNKED, SELF_LOAD, ABLATE, OWN_FIRST)),
             ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])   # registers per thread: both math warpgroups MATH_REGS, the loader the rest
         else:                                             # no producer warp: tiles 0 and 1 issued here, each warpgroup refills its own
@@ -551,11 +582,11 @@ if gluon is not None:
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS)),
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS)),
             ], [4], [256])
 
 # %% ../nbs/03d_decode_gluon.ipynb #a7c3d9e1
@@ -617,6 +648,10 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                      math_regs: int = 232,        # registers per math thread (setmaxnreg); the producer warp's warpgroup gets 504 - 2x
                      ablate: int = 0,             # timing experiments only, results WRONG: 1 every tile from page 0 (no HBM), 2 no exp2
                      reuse: bool = True,          # reuse descriptors, layouts and the split count across calls (False: rebuild them per call)
+                     fold_scale: bool = False,    # the softmax scale folded into exp2's argument (s * c - m, one FMA a score)
+                     rescale_tau: float = 0.0,    # > 0: a row keeps its running max until a tile's exceeds it by more than tau (log2
+                                                  # units), and O is rescaled only when some row's max moved (order 3, reg_p 2)
+                     late_stats: bool = False,    # a tile's max, scale and sum stored with its P, after the own product is issued (reg_p 2)
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with two ping-pong math warpgroups (Gluon, sm_90): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and _capability(q.device)[0] == 9
@@ -632,6 +667,9 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     if own_first and (sync_qk or self_load or not producer): raise ValueError("own_first=True reorders the asynchronous score products and the producer's loads: pass sync_qk=False, self_load=False, producer=True")
     if int(reg_p) == 2 and order not in (1, 3): raise ValueError(f"reg_p=2 (the default) issues our own product right after our softmax: it needs order 1 or 3, got order={order}; pass reg_p=0 or 1 (and qpe_smem=False) with it")
     if qpe_smem and (int(reg_p) == 0 or order not in (1, 3)): raise ValueError(f"qpe_smem=True (the default) keeps one P buffer, which needs reg_p 1 or 2 and order 1 or 3: pass qpe_smem=False for reg_p={reg_p}, order={order}")
+    if rescale_tau < 0 or rescale_tau > 16: raise ValueError(f"rescale_tau is in log2 units: 0 (rescale every tile) or up to 16 (P up to 2^16), got {rescale_tau!r}")
+    if rescale_tau and (order != 3 or int(reg_p) != 2 or async_pv): raise ValueError(f"rescale_tau > 0 is built on the default schedule: pass order=3, reg_p=2, async_pv=False with it")
+    if late_stats and int(reg_p) != 2: raise ValueError(f"late_stats=True stores the statistics after the own product is issued, which needs reg_p=2, got reg_p={reg_p}")
     if impl == "model": return gluon_schedule_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, split_rule)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03c's mla_decode_wide")
@@ -658,7 +696,8 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
         softmax_scale * 1.4426950408889634, q.stride(0), q.stride(1), q.stride(2), block_table.stride(0),
         out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
         op.stride(0), op.stride(1) if not direct else 0, op.stride(2) if not direct else 0, lp.stride(0), lp.stride(1) if not direct else 0,
-        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, REG_P=int(reg_p), ASYNC_PV=async_pv, MATH_REGS=math_regs, OWN_FIRST=own_first, QPE_SMEM=qpe_smem, PRODUCER=producer, ABLATE=ablate, num_warps=4)
+        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, REG_P=int(reg_p), ASYNC_PV=async_pv, MATH_REGS=math_regs, OWN_FIRST=own_first, QPE_SMEM=qpe_smem, PRODUCER=producer, ABLATE=ablate,
+        FOLD_SCALE=fold_scale, RESCALE_TAU=float(rescale_tau), LATE_STATS=late_stats, num_warps=4)
     if not direct:                                                    # 03's log-sum-exp combine of the splits
         _mla_decode_combine[(M, b)](op, lp, out, lse, op.stride(0), op.stride(1), op.stride(2), lp.stride(0), lp.stride(1),
                                     out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1), h, r, S,
@@ -679,7 +718,7 @@ def gluon_report(direct: bool = True, **variant) -> dict:
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_gluon
-    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=3, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False, QPE_SMEM=True, PRODUCER=True)
+    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=3, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False, QPE_SMEM=True, PRODUCER=True, FOLD_SCALE=False, RESCALE_TAU=0.0, LATE_STATS=False)
     consts.update({k.upper(): v for k, v in variant.items() if k != "split_rule"})  # the split rule is the host's        # e.g. order=0, chunked=False, self_load=False
     lay = lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
@@ -740,6 +779,10 @@ GLUON_VARIANTS = {                                 # the schedule's switches; th
     "no producer, q_pe, order 3": dict(producer=False),
     "default, 03c's fill splits": dict(split_rule="fill"),         # the split rules, named whatever the default is
     "default, 96% fill splits": dict(split_rule="fill96"),         # 03's threshold: between 'fill' and 'wave' at 1 x 1M
+    "default, scale folded into exp2": dict(fold_scale=True),      # the per-tile work of the 128-head tile: s * c - m as one FMA,
+    "default, stats stored with P": dict(late_stats=True),         # max/scale/sum stored after the own product is issued,
+    "default, folded scale + stats with P": dict(fold_scale=True, late_stats=True),
+    "default, lazy rescale (tau 8)": dict(rescale_tau=8.0),        # O rescaled only when a row's max grew by more than 2^8
 }
 NEW_VARIANTS = {k: v for k, v in GLUON_VARIANTS.items()            # this section's candidates and the rows they are compared with
                 if k.startswith(("q_pe", "no producer")) and k not in ("q_pe in smem, order 3", "q_pe in smem, chunk barriers", "q_pe in smem, one-wave splits",
