@@ -283,6 +283,16 @@ if gluon is not None:
         return m_new, alpha, p, gl.sum(p, 1)
 
     @gluon.jit
+    def _named_barrier(ID: gl.constexpr, ARRIVE: gl.constexpr):
+        "FlashMLA's hand-off: hardware barrier `ID` of both math warpgroups (256 threads); ARRIVE signals and goes on, else waits."
+        one: gl.constexpr = gl.BlockedLayout([1], [32], [4], [0])        # one element a thread: each thread runs it once
+        bar_id = gl.full([128], ID, gl.int32, one)
+        if ARRIVE:
+            gl.inline_asm_elementwise("bar.arrive $1, 256;\n mov.b32 $0, 0;", "=r,r", [bar_id], dtype=gl.int32, is_pure=False, pack=1)
+        else:
+            gl.inline_asm_elementwise("bar.sync $1, 256;\n mov.b32 $0, 0;", "=r,r", [bar_id], dtype=gl.int32, is_pure=False, pack=1)
+
+    @gluon.jit
     def _rescale_lazy(o, alpha, orow_l: gl.constexpr):
         "`o` times `alpha` by rows, skipped (one branch for the warpgroup) when every row's alpha is 1: no row's max moved."
         if gl.max(gl.where(alpha != 1.0, 1, 0), 0) > 0:
@@ -301,7 +311,7 @@ if gluon is not None:
                  ORDER: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, SYNC_QK: gl.constexpr, ABLATE: gl.constexpr,
                  REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, OWN_FIRST: gl.constexpr = False,
                  QPE_SMEM: gl.constexpr = False, FOLD_SCALE: gl.constexpr = False, RESCALE_TAU: gl.constexpr = 0.0,
-                 LATE_STATS: gl.constexpr = False):
+                 LATE_STATS: gl.constexpr = False, NAMED_BARS: gl.constexpr = False):
         "Math warpgroup W: scores + softmax of tiles W, W+2, ...; P @ V for its R/2 value columns of every tile."
         HALF: gl.constexpr = R // 2
         s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, 64, 16])
@@ -340,7 +350,10 @@ if gluon is not None:
             s = gl.zeros([64, 64], gl.float32, s_layout)
             if ORDER == 3:                                                # apply tile t - 1 first, before our own scores
                 if t >= 1:
-                    mbarrier.wait(p_ready.index(1 - W), ((t - 1) // 2) & 1)
+                    if NAMED_BARS:                                        # (hardware barriers 8 + W: P ready; 10 + W: P free)
+                        _named_barrier(9 - W, False)
+                    else:
+                        mbarrier.wait(p_ready.index(1 - W), ((t - 1) // 2) & 1)
                     m_i = m_smem.index(1 - W).load(row_l)
                     a_prev = a_smem.index(1 - W).load(row_l)
                     l_i = l_i * a_prev + r_smem.index(1 - W).load(row_l)
@@ -380,7 +393,11 @@ if gluon is not None:
                         else:
                             o = warpgroup_mma(p_other, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
                         _bar_sync()
-                        mbarrier.arrive(p_free.index(1 - W), count=1)
+                        if NAMED_BARS:                                    # (only where the owner will wait: its tile t + 1 exists)
+                            if t + 1 < n_tiles:
+                                _named_barrier(11 - W, True)
+                        else:
+                            mbarrier.arrive(p_free.index(1 - W), count=1)
                         _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
             if ORDER == 3 and ASYNC_PV:                                   # own tile t: the scores (issued above when t >= 1)
                 if t == 0 and t < n_tiles:
@@ -442,15 +459,21 @@ if gluon is not None:
                     else:
                         acc = warpgroup_mma(p_reg, v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None], is_async=True)
                     if t >= 2:
-                        mbarrier.wait(p_free.index(W), ((t // 2) - 1) & 1)
+                        if NAMED_BARS:
+                            _named_barrier(10 + W, False)
+                        else:
+                            mbarrier.wait(p_free.index(W), ((t // 2) - 1) & 1)
                     if LATE_STATS:
                         m_smem.index(W).store(m_new)
                         a_smem.index(W).store(alpha)
                         r_smem.index(W).store(rs)
                     p_mine.store(p16)
                     fence_async_shared()                                  # generic-proxy writes before wgmma reads
-                    _bar_sync()
-                    mbarrier.arrive(p_ready.index(W), count=1)
+                    if NAMED_BARS:
+                        _named_barrier(8 + W, True)
+                    else:
+                        _bar_sync()
+                        mbarrier.arrive(p_ready.index(W), count=1)
                     o, p_reg = warpgroup_mma_wait(0, deps=(acc, p_reg))
                     _bar_sync()                                           # every warp's product has finished reading our half
                     _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row2, W, t + 2, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
@@ -523,7 +546,7 @@ if gluon is not None:
                           REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, MATH_REGS: gl.constexpr = 232,
                           OWN_FIRST: gl.constexpr = False, QPE_SMEM: gl.constexpr = False,
                           PRODUCER: gl.constexpr = True, FOLD_SCALE: gl.constexpr = False, RESCALE_TAU: gl.constexpr = 0.0,
-                          LATE_STATS: gl.constexpr = False):
+                          LATE_STATS: gl.constexpr = False, NAMED_BARS: gl.constexpr = False):
         pid_m, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_m * 64
         seqlen, tile0, end, n_tiles, bt_row = _split_tiles(SEQ, BT, pid_b, pid_s, stride_btb, NUM_SPLITS)
@@ -569,11 +592,11 @@ if gluon is not None:
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS)),
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS)),
                 (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, CHUNKED, SELF_LOAD, ABLATE, OWN_FIRST)),
             ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])   # registers per thread: both math warpgroups MATH_REGS, the loader the rest
         else:                                             # no producer warp: tiles 0 and 1 issued here, each warpgroup refills its own
@@ -582,11 +605,11 @@ if gluon is not None:
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS)),
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS)),
             ], [4], [256])
 
 # %% ../nbs/03d_decode_gluon.ipynb #a7c3d9e1
@@ -652,6 +675,8 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                      rescale_tau: float = 0.0,    # > 0: a row keeps its running max until a tile's exceeds it by more than tau (log2
                                                   # units), and O is rescaled only when some row's max moved (order 3, reg_p 2)
                      late_stats: bool = False,    # a tile's max, scale and sum stored with its P, after the own product is issued (reg_p 2)
+                     named_bars: bool = False,    # P ready / P free as hardware named barriers of the two warpgroups (FlashMLA's
+                                                  # hand-off: bar.arrive / bar.sync) instead of mbarriers (order 3, reg_p 2, producer)
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with two ping-pong math warpgroups (Gluon, sm_90): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and _capability(q.device)[0] == 9
@@ -669,6 +694,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     if qpe_smem and (int(reg_p) == 0 or order not in (1, 3)): raise ValueError(f"qpe_smem=True (the default) keeps one P buffer, which needs reg_p 1 or 2 and order 1 or 3: pass qpe_smem=False for reg_p={reg_p}, order={order}")
     if rescale_tau < 0 or rescale_tau > 16: raise ValueError(f"rescale_tau is in log2 units: 0 (rescale every tile) or up to 16 (P up to 2^16), got {rescale_tau!r}")
     if rescale_tau and (order != 3 or int(reg_p) != 2 or async_pv): raise ValueError(f"rescale_tau > 0 is built on the default schedule: pass order=3, reg_p=2, async_pv=False with it")
+    if named_bars and (order != 3 or int(reg_p) != 2 or async_pv or not producer): raise ValueError("named_bars=True is built on the default schedule: pass order=3, reg_p=2, async_pv=False, producer=True with it")
     if late_stats and int(reg_p) != 2: raise ValueError(f"late_stats=True stores the statistics after the own product is issued, which needs reg_p=2, got reg_p={reg_p}")
     if impl == "model": return gluon_schedule_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, split_rule)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
@@ -697,7 +723,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
         out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
         op.stride(0), op.stride(1) if not direct else 0, op.stride(2) if not direct else 0, lp.stride(0), lp.stride(1) if not direct else 0,
         h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, REG_P=int(reg_p), ASYNC_PV=async_pv, MATH_REGS=math_regs, OWN_FIRST=own_first, QPE_SMEM=qpe_smem, PRODUCER=producer, ABLATE=ablate,
-        FOLD_SCALE=fold_scale, RESCALE_TAU=float(rescale_tau), LATE_STATS=late_stats, num_warps=4)
+        FOLD_SCALE=fold_scale, RESCALE_TAU=float(rescale_tau), LATE_STATS=late_stats, NAMED_BARS=named_bars, num_warps=4)
     if not direct:                                                    # 03's log-sum-exp combine of the splits
         _mla_decode_combine[(M, b)](op, lp, out, lse, op.stride(0), op.stride(1), op.stride(2), lp.stride(0), lp.stride(1),
                                     out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1), h, r, S,
@@ -718,7 +744,7 @@ def gluon_report(direct: bool = True, **variant) -> dict:
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_gluon
-    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=3, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False, QPE_SMEM=True, PRODUCER=True, FOLD_SCALE=False, RESCALE_TAU=0.0, LATE_STATS=False)
+    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=3, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False, QPE_SMEM=True, PRODUCER=True, FOLD_SCALE=False, RESCALE_TAU=0.0, LATE_STATS=False, NAMED_BARS=False)
     consts.update({k.upper(): v for k, v in variant.items() if k != "split_rule"})  # the split rule is the host's        # e.g. order=0, chunked=False, self_load=False
     lay = lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
@@ -783,6 +809,8 @@ GLUON_VARIANTS = {                                 # the schedule's switches; th
     "default, stats stored with P": dict(late_stats=True),         # max/scale/sum stored after the own product is issued,
     "default, folded scale + stats with P": dict(fold_scale=True, late_stats=True),
     "default, lazy rescale (tau 8)": dict(rescale_tau=8.0),        # O rescaled only when a row's max grew by more than 2^8
+    "default, named-barrier hand-offs": dict(named_bars=True),     # P ready / free as bar.arrive + bar.sync (FlashMLA's)
+    "default, named barriers + folded scale": dict(named_bars=True, fold_scale=True),
 }
 NEW_VARIANTS = {k: v for k, v in GLUON_VARIANTS.items()            # this section's candidates and the rows they are compared with
                 if k.startswith(("q_pe", "no producer")) and k not in ("q_pe in smem, order 3", "q_pe in smem, chunk barriers", "q_pe in smem, one-wave splits",

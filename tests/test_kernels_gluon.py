@@ -83,6 +83,7 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="log2 units"): mla_decode_gluon(q, kv, bt, sl, 0.07, rescale_tau=-1.0)
     with pytest.raises(ValueError, match="default schedule"): mla_decode_gluon(q, kv, bt, sl, 0.07, rescale_tau=8.0, order=1)
     with pytest.raises(ValueError, match="needs reg_p=2"): mla_decode_gluon(q, kv, bt, sl, 0.07, late_stats=True, reg_p=1)
+    with pytest.raises(ValueError, match="named_bars=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, named_bars=True, producer=False)
 
 
 def test_split_rules(monkeypatch):
@@ -142,7 +143,8 @@ def test_offline_compile_sm90a():
                                      "no producer, order 3", "no producer + q_pe, 3 + scores under t-1",
                                      "06:16 default (q_pe in registers, order 1)", "default, chunk barriers", "no producer, q_pe, order 3",
                                      "default, one-wave splits (order 3)", "default, 96% fill splits", "default, scale folded into exp2",
-                                     "default, stats stored with P", "default, folded scale + stats with P", "default, lazy rescale (tau 8)"])
+                                     "default, stats stored with P", "default, folded scale + stats with P", "default, lazy rescale (tau 8)",
+                                     "default, named-barrier hand-offs", "default, named barriers + folded scale"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
 def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
     from infinitecontext.kernels_gluon import GLUON_VARIANTS
