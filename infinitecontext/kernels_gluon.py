@@ -43,7 +43,8 @@ def gluon_schedule_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) 
                          block_table: torch.Tensor,   # (b, max_blocks) int32
                          cache_seqlens: torch.Tensor, # (b,) int32
                          softmax_scale: float, kv_lora_rank: int = 512,
-                         num_splits: int | None = None, split_rule: str = "wave") -> tuple[torch.Tensor, torch.Tensor]:
+                         num_splits: int | None = None, split_rule: str = "wave",
+                         rescale_tau: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:   # > 0: the lazy rescale (a stale max)
     "The Gluon kernel's schedule in torch (fp32, bf16 P): tiles alternate between two warpgroups, each owns half the output columns."
     b, s_q, h, d = q.shape
     r, page, M = kv_lora_rank, kv_cache.shape[1], s_q * h
@@ -67,6 +68,7 @@ def gluon_schedule_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) 
                 s = (qf[bi] @ rows.T) * lg2
                 s = s.masked_fill((toks[None, :] >= limit[:, None]) | (toks >= end)[None, :], float("-inf"))
                 m_new = torch.maximum(m, s.amax(1))
+                if rescale_tau > 0: m_new = torch.where(s.amax(1) > m + rescale_tau, m_new, m)   # a row keeps a stale max
                 m_sub = torch.where(m_new == float("-inf"), 0.0, m_new)
                 alpha, p = torch.exp2(m - m_sub), torch.exp2(s - m_sub[:, None]).bfloat16().float()
                 l, m = l * alpha + torch.exp2(s - m_sub[:, None]).sum(1), m_new   # published: P (bf16), m, alpha, row sum
@@ -696,7 +698,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     if rescale_tau and (order != 3 or int(reg_p) != 2 or async_pv): raise ValueError(f"rescale_tau > 0 is built on the default schedule: pass order=3, reg_p=2, async_pv=False with it")
     if named_bars and (order != 3 or int(reg_p) != 2 or async_pv or not producer): raise ValueError("named_bars=True is built on the default schedule: pass order=3, reg_p=2, async_pv=False, producer=True with it")
     if late_stats and int(reg_p) != 2: raise ValueError(f"late_stats=True stores the statistics after the own product is issued, which needs reg_p=2, got reg_p={reg_p}")
-    if impl == "model": return gluon_schedule_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, split_rule)
+    if impl == "model": return gluon_schedule_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, split_rule, rescale_tau)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03c's mla_decode_wide")
     b, s_q, h, d = q.shape

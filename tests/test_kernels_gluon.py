@@ -44,6 +44,15 @@ def test_model_split_invariance_and_sensitivity():
     assert compare(ow, lw, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))["lse"] > 1e-2
 
 
+def test_model_lazy_rescale():
+    "A stale running max (kept until a tile's max exceeds it by more than tau) gives the oracle's output: the final divide uses the same max."
+    q, kv, bt, sl = _inputs([3000, 130], 128, 1)
+    ref = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
+    for tau in (4.0, 8.0):
+        e = compare(*gluon_schedule_model(q, kv, bt, sl, 192 ** -0.5, rescale_tau=tau), *ref)
+        assert e["cos"] > 0.9999 and e["lse"] < 1e-3, (tau, e)
+
+
 def test_timeline_overlaps_softmax():
     one, two = schedule_timeline(two_warpgroups=False), schedule_timeline()
     assert max(e for *_, e in two) < max(e for *_, e in one)
