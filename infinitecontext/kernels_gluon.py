@@ -677,8 +677,9 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                      rescale_tau: float = 0.0,    # > 0: a row keeps its running max until a tile's exceeds it by more than tau (log2
                                                   # units), and O is rescaled only when some row's max moved (order 3, reg_p 2)
                      late_stats: bool = False,    # a tile's max, scale and sum stored with its P, after the own product is issued (reg_p 2)
-                     named_bars: bool = False,    # P ready / P free as hardware named barriers of the two warpgroups (FlashMLA's
-                                                  # hand-off: bar.arrive / bar.sync) instead of mbarriers (order 3, reg_p 2, producer)
+                     named_bars: bool | None = None, # P ready / P free as hardware named barriers of the two warpgroups (FlashMLA's
+                                                  # hand-off: bar.arrive / bar.sync) instead of mbarriers; None (the default since
+                                                  # 12:40 UTC): wherever the schedule has them (order 3, reg_p 2, no async_pv, producer)
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with two ping-pong math warpgroups (Gluon, sm_90): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and _capability(q.device)[0] == 9
@@ -696,7 +697,9 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     if qpe_smem and (int(reg_p) == 0 or order not in (1, 3)): raise ValueError(f"qpe_smem=True (the default) keeps one P buffer, which needs reg_p 1 or 2 and order 1 or 3: pass qpe_smem=False for reg_p={reg_p}, order={order}")
     if rescale_tau < 0 or rescale_tau > 16: raise ValueError(f"rescale_tau is in log2 units: 0 (rescale every tile) or up to 16 (P up to 2^16), got {rescale_tau!r}")
     if rescale_tau and (order != 3 or int(reg_p) != 2 or async_pv): raise ValueError(f"rescale_tau > 0 is built on the default schedule: pass order=3, reg_p=2, async_pv=False with it")
-    if named_bars and (order != 3 or int(reg_p) != 2 or async_pv or not producer): raise ValueError("named_bars=True is built on the default schedule: pass order=3, reg_p=2, async_pv=False, producer=True with it")
+    named_ok = order == 3 and int(reg_p) == 2 and not async_pv and producer
+    if named_bars is None: named_bars = named_ok
+    if named_bars and not named_ok: raise ValueError("named_bars=True is built on the default schedule: pass order=3, reg_p=2, async_pv=False, producer=True with it")
     if late_stats and int(reg_p) != 2: raise ValueError(f"late_stats=True stores the statistics after the own product is issued, which needs reg_p=2, got reg_p={reg_p}")
     if impl == "model": return gluon_schedule_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, split_rule, rescale_tau)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
@@ -747,7 +750,9 @@ def gluon_report(direct: bool = True, **variant) -> dict:
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_gluon
     consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=3, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False, QPE_SMEM=True, PRODUCER=True, FOLD_SCALE=False, RESCALE_TAU=0.0, LATE_STATS=False, NAMED_BARS=False)
-    consts.update({k.upper(): v for k, v in variant.items() if k != "split_rule"})  # the split rule is the host's        # e.g. order=0, chunked=False, self_load=False
+    consts.update({k.upper(): v for k, v in variant.items() if k != "split_rule"})
+    if variant.get("named_bars") is None:                             # the host's default: named barriers where the schedule has them
+        consts["NAMED_BARS"] = consts["ORDER"] == 3 and consts["REG_P"] == 2 and not consts["ASYNC_PV"] and consts["PRODUCER"]  # the split rule is the host's        # e.g. order=0, chunked=False, self_load=False
     lay = lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
               q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", qpe_desc=f"tensordesc<bf16[64, {64 if variant.get('qpe_smem', True) else 512}],{lay([64, 64 if variant.get('qpe_smem', True) else 512])}>", kv_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
@@ -802,17 +807,18 @@ GLUON_VARIANTS = {                                 # the schedule's switches; th
     "no producer + q_pe + async t-1": dict(_V1, producer=False, qpe_smem=True, async_pv=True),
     "no producer, order 3": dict(_V1, producer=False, order=3),
     "no producer + q_pe, 3 + scores under t-1": dict(_V1, producer=False, qpe_smem=True, order=3, async_pv=True),
-    "default, chunk barriers": dict(chunked=True),                   # changes of the default (q_pe in smem, order 3)
+    "default, chunk barriers": dict(chunked=True, named_bars=False), # changes of the 09:37 default (q_pe in smem, order 3)
     "default, one-wave splits (order 3)": dict(split_rule="wave"),
     "no producer, q_pe, order 3": dict(producer=False),
     "default, 03c's fill splits": dict(split_rule="fill"),         # the split rules, named whatever the default is
     "default, 96% fill splits": dict(split_rule="fill96"),         # 03's threshold: between 'fill' and 'wave' at 1 x 1M
-    "default, scale folded into exp2": dict(fold_scale=True),      # the per-tile work of the 128-head tile: s * c - m as one FMA,
-    "default, stats stored with P": dict(late_stats=True),         # max/scale/sum stored after the own product is issued,
-    "default, folded scale + stats with P": dict(fold_scale=True, late_stats=True),
-    "default, lazy rescale (tau 8)": dict(rescale_tau=8.0),        # O rescaled only when a row's max grew by more than 2^8
-    "default, named-barrier hand-offs": dict(named_bars=True),     # P ready / free as bar.arrive + bar.sync (FlashMLA's)
-    "default, named barriers + folded scale": dict(named_bars=True, fold_scale=True),
+    "default, scale folded into exp2": dict(fold_scale=True, named_bars=False),   # the per-tile work of the 128-head tile, on the
+    "default, stats stored with P": dict(late_stats=True, named_bars=False),      # 09:37 default: s * c - m as one FMA; max/scale/sum
+    "default, folded scale + stats with P": dict(fold_scale=True, late_stats=True, named_bars=False),   # stored after the own
+    "default, lazy rescale (tau 8)": dict(rescale_tau=8.0, named_bars=False),     # product is issued; O rescaled only when a row's
+    "default, named-barrier hand-offs": dict(named_bars=True),     # max grew by more than 2^8; P ready / free as bar.arrive +
+    "default, named barriers + folded scale": dict(named_bars=True, fold_scale=True),   # bar.sync (FlashMLA's): the default since 12:40
+    "09:37 default (mbarrier hand-offs)": dict(named_bars=False),  # the default before it
 }
 NEW_VARIANTS = {k: v for k, v in GLUON_VARIANTS.items()            # this section's candidates and the rows they are compared with
                 if k.startswith(("q_pe", "no producer")) and k not in ("q_pe in smem, order 3", "q_pe in smem, chunk barriers", "q_pe in smem, one-wave splits",

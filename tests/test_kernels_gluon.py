@@ -153,7 +153,8 @@ def test_offline_compile_sm90a():
                                      "06:16 default (q_pe in registers, order 1)", "default, chunk barriers", "no producer, q_pe, order 3",
                                      "default, one-wave splits (order 3)", "default, 96% fill splits", "default, scale folded into exp2",
                                      "default, stats stored with P", "default, folded scale + stats with P", "default, lazy rescale (tau 8)",
-                                     "default, named-barrier hand-offs", "default, named barriers + folded scale"])
+                                     "default, named-barrier hand-offs", "default, named barriers + folded scale",
+                                     "09:37 default (mbarrier hand-offs)", "default, 03c's fill splits"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
 def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
     from infinitecontext.kernels_gluon import GLUON_VARIANTS
