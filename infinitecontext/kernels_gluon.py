@@ -679,7 +679,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                      late_stats: bool = False,    # a tile's max, scale and sum stored with its P, after the own product is issued (reg_p 2)
                      named_bars: bool | None = None, # P ready / P free as hardware named barriers of the two warpgroups (FlashMLA's
                                                   # hand-off: bar.arrive / bar.sync) instead of mbarriers; None (the default since
-                                                  # 12:40 UTC): wherever the schedule has them (order 3, reg_p 2, no async_pv, producer)
+                                                  # 12:20 UTC): wherever the schedule has them (order 3, reg_p 2, no async_pv, producer)
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with two ping-pong math warpgroups (Gluon, sm_90): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and _capability(q.device)[0] == 9
@@ -817,7 +817,7 @@ GLUON_VARIANTS = {                                 # the schedule's switches; th
     "default, folded scale + stats with P": dict(fold_scale=True, late_stats=True, named_bars=False),   # stored after the own
     "default, lazy rescale (tau 8)": dict(rescale_tau=8.0, named_bars=False),     # product is issued; O rescaled only when a row's
     "default, named-barrier hand-offs": dict(named_bars=True),     # max grew by more than 2^8; P ready / free as bar.arrive +
-    "default, named barriers + folded scale": dict(named_bars=True, fold_scale=True),   # bar.sync (FlashMLA's): the default since 12:40
+    "default, named barriers + folded scale": dict(named_bars=True, fold_scale=True),   # bar.sync (FlashMLA's): the default since 12:20
     "09:37 default (mbarrier hand-offs)": dict(named_bars=False),  # the default before it
 }
 NEW_VARIANTS = {k: v for k, v in GLUON_VARIANTS.items()            # this section's candidates and the rows they are compared with
