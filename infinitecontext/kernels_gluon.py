@@ -1,4 +1,4 @@
-"""03c put FlashMLA's tile into Triton and stopped at 0.48x FlashMLA: one tile's chain took 4.2 µs per SM because plain Triton runs the softmax with the tensor cores idle. Here we write FlashMLA's schedule ourselves in Triton's Gluon dialect (explicit layouts, shared memory, `wgmma`, mbarriers, TMA, `warp_specialize`): two math warpgroups alternate 64-token tiles, each publishes its P and running max in shared memory, and each multiplies every tile's P into its own 256 of the 512 value columns, while a producer warp streams the pages by TMA. With only two tiles of shared memory, *when* a warpgroup hands a buffer back decides the speed: releasing it right after its last product, not after the next softmax, takes the kernel from 0.60x to 0.71x FlashMLA. Then each warpgroup multiplies its *own* tile's P from registers, issued asynchronously before it stores P for the other one, with the score products as nine asynchronous `wgmma`s: together (not either alone) they halve the register spills and take the kernel to 0.82x FlashMLA at 64 x 8k, 128 heads. Three more levers, measured and kept as switches, all lose: loading (and scoring) first the half of a buffer that is freed first, FlashMLA's refill point (tile $t-1$'s product in flight under our first score products, its half handed back the moment it retires) and (in a run whose split launches were unstable) a split rule that fills one wave with fewer tiles per program; the first two double the register spills. Then registers: $q_{pe}$ read from shared memory, in the room of a second $P$ buffer the hand-offs turn out not to need, with tile $t-1$ applied before the own scores (order 3) is the new default, 0.87x FlashMLA at 64 x 8k and 0.85x at 4 x 128k (0.84x and 0.82x in later rounds of the same call) and ahead of it at 16 heads; a launch without the producer warp (255 registers a thread, FlashMLA's budget) and FlashMLA's refill point with the registers freed both lose. Then, timed in three rounds at five shapes, the one-wave split rule, 6-7.5% faster than 03c's where the two differ, became the default: 0.86x FlashMLA at 4 x 128k and 0.86x-0.88x at 64 x 8k in the median round, 0.82x in the worst, so 0.85x holds in the median round, not in every one. A pure-torch model of the exact schedule is checked against 03's oracle on CPU, an event model shows the release point, the kernel is compiled for sm_90a offline and measured on an H100 beside 03, 03c, FlashMLA and its own variants.
+"""03c put FlashMLA's tile into Triton and stopped at 0.48x FlashMLA: one tile's chain took 4.2 µs per SM because plain Triton runs the softmax with the tensor cores idle. Here we write FlashMLA's schedule ourselves in Triton's Gluon dialect (explicit layouts, shared memory, `wgmma`, mbarriers, TMA, `warp_specialize`): two math warpgroups alternate 64-token tiles, each publishes its P and running max in shared memory, and each multiplies every tile's P into its own 256 of the 512 value columns, while a producer warp streams the pages by TMA. With only two tiles of shared memory, *when* a warpgroup hands a buffer back decides the speed: releasing it right after its last product, not after the next softmax, takes the kernel from 0.60x to 0.71x FlashMLA. Then each warpgroup multiplies its *own* tile's P from registers, issued asynchronously before it stores P for the other one, with the score products as nine asynchronous `wgmma`s: together (not either alone) they halve the register spills and take the kernel to 0.82x FlashMLA at 64 x 8k, 128 heads. Three more levers, measured and kept as switches, all lose: loading (and scoring) first the half of a buffer that is freed first, FlashMLA's refill point (tile $t-1$'s product in flight under our first score products, its half handed back the moment it retires) and (in a run whose split launches were unstable) a split rule that fills one wave with fewer tiles per program; the first two double the register spills. Then registers: $q_{pe}$ read from shared memory, in the room of a second $P$ buffer the hand-offs turn out not to need, with tile $t-1$ applied before the own scores (order 3) is the new default, 0.87x FlashMLA at 64 x 8k and 0.85x at 4 x 128k (0.84x and 0.82x in later rounds of the same call) and ahead of it at 16 heads; a launch without the producer warp (255 registers a thread, FlashMLA's budget) and FlashMLA's refill point with the registers freed both lose. Then, timed in three rounds at five shapes, the one-wave split rule, 6-7.5% faster than 03c's where the two differ, became the default: 0.86x FlashMLA at 4 x 128k and 0.86x-0.88x at 64 x 8k in the median round, 0.82x in the worst, so 0.85x holds in the median round, not in every one. Then the hand-offs: $P$ ready and $P$ free as hardware named barriers of the two warpgroups (FlashMLA's `bar.arrive`/`bar.sync`, emitted as inline PTX) instead of mbarriers became the default: 0.87x-0.89x FlashMLA at 64 x 8k and 0.89x-0.90x at 4 x 128k in every round of one call, 0.83x-0.87x in a second call on a slower card, so the kernel now sits at the 0.85x line and the call-to-call spread decides the side; the scale folded into exp2's FMA, the statistics stored with $P$ and a lazy output rescale (whose warpgroup vote spills) were measured and stay switches. A pure-torch model of the exact schedule is checked against 03's oracle on CPU, an event model shows the release point, the kernel is compiled for sm_90a offline and measured on an H100 beside 03, 03c, FlashMLA and its own variants.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_gluon.html.md"""
 
@@ -45,7 +45,8 @@ def gluon_schedule_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) 
                          block_table: torch.Tensor,   # (b, max_blocks) int32
                          cache_seqlens: torch.Tensor, # (b,) int32
                          softmax_scale: float, kv_lora_rank: int = 512,
-                         num_splits: int | None = None, split_rule: str = "wave") -> tuple[torch.Tensor, torch.Tensor]:
+                         num_splits: int | None = None, split_rule: str = "wave",
+                         rescale_tau: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:   # > 0: the lazy rescale (a stale max)
     "The Gluon kernel's schedule in torch (fp32, bf16 P): tiles alternate between two warpgroups, each owns half the output columns."
     b, s_q, h, d = q.shape
     r, page, M = kv_lora_rank, kv_cache.shape[1], s_q * h
@@ -69,6 +70,7 @@ def gluon_schedule_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) 
                 s = (qf[bi] @ rows.T) * lg2
                 s = s.masked_fill((toks[None, :] >= limit[:, None]) | (toks >= end)[None, :], float("-inf"))
                 m_new = torch.maximum(m, s.amax(1))
+                if rescale_tau > 0: m_new = torch.where(s.amax(1) > m + rescale_tau, m_new, m)   # a row keeps a stale max
                 m_sub = torch.where(m_new == float("-inf"), 0.0, m_new)
                 alpha, p = torch.exp2(m - m_sub), torch.exp2(s - m_sub[:, None]).bfloat16().float()
                 l, m = l * alpha + torch.exp2(s - m_sub[:, None]).sum(1), m_new   # published: P (bf16), m, alpha, row sum
@@ -260,18 +262,46 @@ if gluon is not None:
             mbarrier.arrive(free_mine.index(buf), count=1)
 
     @gluon.jit
-    def _softmax_tile(s, m_i, limit, cols, tok0, end, sm_scale_log2, ABLATE: gl.constexpr):
+    def _softmax_tile(s, m_i, limit, cols, tok0, end, sm_scale_log2, ABLATE: gl.constexpr,
+                      FOLD_SCALE: gl.constexpr = False, RESCALE_TAU: gl.constexpr = 0.0):
         "Online softmax of one 64 x 64 score tile (tokens tok0..) from the running max m_i: (new max, rescale alpha, P, row sum)."
         toks = tok0 + cols
         ok = (toks[None, :] < limit[:, None]) & (toks < end)[None, :]
-        s = gl.where(ok, s * sm_scale_log2, float("-inf"))
-        m_new = gl.maximum(m_i, gl.max(s, 1))
+        if FOLD_SCALE:                                                    # the scale folded into exp2's argument, s * c - m (one FMA):
+            s = gl.where(ok, s, float("-inf"))                            # the max of the raw scores, scaled once per row (c > 0)
+            m_t = gl.max(s, 1) * sm_scale_log2
+        else:
+            s = gl.where(ok, s * sm_scale_log2, float("-inf"))
+            m_t = gl.max(s, 1)
+        m_new = gl.maximum(m_i, m_t)
+        if RESCALE_TAU > 0:                                               # a row keeps its running max unless this tile's exceeds it
+            m_new = gl.where(m_t > m_i + RESCALE_TAU, m_new, m_i)         # by more than tau (P up to 2^tau; alpha exactly 1 if kept)
         m_sub = gl.where(m_new == float("-inf"), 0.0, m_new)               # a row with nothing visible yet stays at 0
         alpha = gl.exp2(m_i - m_sub)
-        p = gl.exp2(s - m_sub[:, None])
+        if FOLD_SCALE:
+            p = gl.exp2(s * sm_scale_log2 - m_sub[:, None])
+        else:
+            p = gl.exp2(s - m_sub[:, None])
         if ABLATE == 2:                                                   # timing only (wrong results): no exp2 over the tile
             p = s - m_sub[:, None]
         return m_new, alpha, p, gl.sum(p, 1)
+
+    @gluon.jit
+    def _named_barrier(ID: gl.constexpr, ARRIVE: gl.constexpr):
+        "FlashMLA's hand-off: hardware barrier `ID` of both math warpgroups (256 threads); ARRIVE signals and goes on, else waits."
+        one: gl.constexpr = gl.BlockedLayout([1], [32], [4], [0])        # one element a thread: each thread runs it once
+        bar_id = gl.full([128], ID, gl.int32, one)
+        if ARRIVE:
+            gl.inline_asm_elementwise("bar.arrive $1, 256;\n mov.b32 $0, 0;", "=r,r", [bar_id], dtype=gl.int32, is_pure=False, pack=1)
+        else:
+            gl.inline_asm_elementwise("bar.sync $1, 256;\n mov.b32 $0, 0;", "=r,r", [bar_id], dtype=gl.int32, is_pure=False, pack=1)
+
+    @gluon.jit
+    def _rescale_lazy(o, alpha, orow_l: gl.constexpr):
+        "`o` times `alpha` by rows, skipped (one branch for the warpgroup) when every row's alpha is 1: no row's max moved."
+        if gl.max(gl.where(alpha != 1.0, 1, 0), 0) > 0:
+            o = o * gl.convert_layout(alpha, orow_l)[:, None]
+        return o
 
 
 # %% ../nbs/03d_decode_gluon.ipynb #6a7c9e21
@@ -284,7 +314,8 @@ if gluon is not None:
                  W: gl.constexpr, R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr,
                  ORDER: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, SYNC_QK: gl.constexpr, ABLATE: gl.constexpr,
                  REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, OWN_FIRST: gl.constexpr = False,
-                 QPE_SMEM: gl.constexpr = False):
+                 QPE_SMEM: gl.constexpr = False, FOLD_SCALE: gl.constexpr = False, RESCALE_TAU: gl.constexpr = 0.0,
+                 LATE_STATS: gl.constexpr = False, NAMED_BARS: gl.constexpr = False):
         "Math warpgroup W: scores + softmax of tiles W, W+2, ...; P @ V for its R/2 value columns of every tile."
         HALF: gl.constexpr = R // 2
         s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, 64, 16])
@@ -323,7 +354,10 @@ if gluon is not None:
             s = gl.zeros([64, 64], gl.float32, s_layout)
             if ORDER == 3:                                                # apply tile t - 1 first, before our own scores
                 if t >= 1:
-                    mbarrier.wait(p_ready.index(1 - W), ((t - 1) // 2) & 1)
+                    if NAMED_BARS:                                        # (hardware barriers 8 + W: P ready; 10 + W: P free)
+                        _named_barrier(9 - W, False)
+                    else:
+                        mbarrier.wait(p_ready.index(1 - W), ((t - 1) // 2) & 1)
                     m_i = m_smem.index(1 - W).load(row_l)
                     a_prev = a_smem.index(1 - W).load(row_l)
                     l_i = l_i * a_prev + r_smem.index(1 - W).load(row_l)
@@ -358,9 +392,16 @@ if gluon is not None:
                             mbarrier.arrive(p_free.index(1 - W), count=1)
                             _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
                     else:
-                        o = warpgroup_mma(p_other, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
+                        if RESCALE_TAU > 0:                               # (o rescaled only if some row's max moved)
+                            o = warpgroup_mma(p_other, v_mine.index(1 - W), _rescale_lazy(o, a_prev, orow_l))
+                        else:
+                            o = warpgroup_mma(p_other, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
                         _bar_sync()
-                        mbarrier.arrive(p_free.index(1 - W), count=1)
+                        if NAMED_BARS:                                    # (only where the owner will wait: its tile t + 1 exists)
+                            if t + 1 < n_tiles:
+                                _named_barrier(11 - W, True)
+                        else:
+                            mbarrier.arrive(p_free.index(1 - W), count=1)
                         _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row1, 1 - W, t + 1, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
             if ORDER == 3 and ASYNC_PV:                                   # own tile t: the scores (issued above when t >= 1)
                 if t == 0 and t < n_tiles:
@@ -384,7 +425,7 @@ if gluon is not None:
                     acc = warpgroup_mma(p_other, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None],
                                         is_async=True)
                     if t < n_tiles:
-                        m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE)
+                        m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE, FOLD_SCALE, RESCALE_TAU)
                     o = warpgroup_mma_wait(0, deps=(acc,))                # then hand its P and our half back
                     _bar_sync()
                     mbarrier.arrive(p_free.index(1 - W), count=1)
@@ -398,12 +439,13 @@ if gluon is not None:
             if t < n_tiles:                                               # own tile: softmax; publish m, alpha, row sum, then P
                 if ASYNC_PV and ORDER == 1:                               # (done under tile t - 1's product unless t == 0)
                     if t == 0:
-                        m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE)
+                        m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE, FOLD_SCALE, RESCALE_TAU)
                 else:
-                    m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE)
-                m_smem.index(W).store(m_new)
-                a_smem.index(W).store(alpha)
-                r_smem.index(W).store(rs)
+                    m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE, FOLD_SCALE, RESCALE_TAU)
+                if not (LATE_STATS and REG_P == 2):                        # (LATE_STATS: stored with P, after our product is issued)
+                    m_smem.index(W).store(m_new)
+                    a_smem.index(W).store(alpha)
+                    r_smem.index(W).store(rs)
                 if ORDER == 2:                                            # the other warpgroup's softmax of t + 1 may start now
                     _bar_sync()
                     mbarrier.arrive(st_ready.index(W), count=1)
@@ -416,13 +458,26 @@ if gluon is not None:
                         _bar_sync()
                     l_i = l_i * alpha + rs
                     p_reg = gl.convert_layout(p16, preg_l)
-                    acc = warpgroup_mma(p_reg, v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None], is_async=True)
+                    if RESCALE_TAU > 0:
+                        acc = warpgroup_mma(p_reg, v_mine.index(W), _rescale_lazy(o, alpha, orow_l), is_async=True)
+                    else:
+                        acc = warpgroup_mma(p_reg, v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None], is_async=True)
                     if t >= 2:
-                        mbarrier.wait(p_free.index(W), ((t // 2) - 1) & 1)
+                        if NAMED_BARS:
+                            _named_barrier(10 + W, False)
+                        else:
+                            mbarrier.wait(p_free.index(W), ((t // 2) - 1) & 1)
+                    if LATE_STATS:
+                        m_smem.index(W).store(m_new)
+                        a_smem.index(W).store(alpha)
+                        r_smem.index(W).store(rs)
                     p_mine.store(p16)
                     fence_async_shared()                                  # generic-proxy writes before wgmma reads
-                    _bar_sync()
-                    mbarrier.arrive(p_ready.index(W), count=1)
+                    if NAMED_BARS:
+                        _named_barrier(8 + W, True)
+                    else:
+                        _bar_sync()
+                        mbarrier.arrive(p_ready.index(W), count=1)
                     o, p_reg = warpgroup_mma_wait(0, deps=(acc, p_reg))
                     _bar_sync()                                           # every warp's product has finished reading our half
                     _release(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_mine, row2, W, t + 2, n_tiles, tile0, W, PAGE, CHUNKED, SELF_LOAD, ABLATE)
@@ -494,7 +549,8 @@ if gluon is not None:
                           SYNC_QK: gl.constexpr = False, ABLATE: gl.constexpr = 0,
                           REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, MATH_REGS: gl.constexpr = 232,
                           OWN_FIRST: gl.constexpr = False, QPE_SMEM: gl.constexpr = False,
-                          PRODUCER: gl.constexpr = True):
+                          PRODUCER: gl.constexpr = True, FOLD_SCALE: gl.constexpr = False, RESCALE_TAU: gl.constexpr = 0.0,
+                          LATE_STATS: gl.constexpr = False, NAMED_BARS: gl.constexpr = False):
         pid_m, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_m * 64
         seqlen, tile0, end, n_tiles, bt_row = _split_tiles(SEQ, BT, pid_b, pid_s, stride_btb, NUM_SPLITS)
@@ -540,11 +596,11 @@ if gluon is not None:
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS)),
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS)),
                 (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, CHUNKED, SELF_LOAD, ABLATE, OWN_FIRST)),
             ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])   # registers per thread: both math warpgroups MATH_REGS, the loader the rest
         else:                                             # no producer warp: tiles 0 and 1 issued here, each warpgroup refills its own
@@ -553,11 +609,11 @@ if gluon is not None:
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS)),
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS)),
             ], [4], [256])
 
 # %% ../nbs/03d_decode_gluon.ipynb #a7c3d9e1
@@ -619,6 +675,13 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                      math_regs: int = 232,        # registers per math thread (setmaxnreg); the producer warp's warpgroup gets 504 - 2x
                      ablate: int = 0,             # timing experiments only, results WRONG: 1 every tile from page 0 (no HBM), 2 no exp2
                      reuse: bool = True,          # reuse descriptors, layouts and the split count across calls (False: rebuild them per call)
+                     fold_scale: bool = False,    # the softmax scale folded into exp2's argument (s * c - m, one FMA a score)
+                     rescale_tau: float = 0.0,    # > 0: a row keeps its running max until a tile's exceeds it by more than tau (log2
+                                                  # units), and O is rescaled only when some row's max moved (order 3, reg_p 2)
+                     late_stats: bool = False,    # a tile's max, scale and sum stored with its P, after the own product is issued (reg_p 2)
+                     named_bars: bool | None = None, # P ready / P free as hardware named barriers of the two warpgroups (FlashMLA's
+                                                  # hand-off: bar.arrive / bar.sync) instead of mbarriers; None (the default since
+                                                  # 12:20 UTC): wherever the schedule has them (order 3, reg_p 2, no async_pv, producer)
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with two ping-pong math warpgroups (Gluon, sm_90): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and _capability(q.device)[0] == 9
@@ -634,7 +697,13 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     if own_first and (sync_qk or self_load or not producer): raise ValueError("own_first=True reorders the asynchronous score products and the producer's loads: pass sync_qk=False, self_load=False, producer=True")
     if int(reg_p) == 2 and order not in (1, 3): raise ValueError(f"reg_p=2 (the default) issues our own product right after our softmax: it needs order 1 or 3, got order={order}; pass reg_p=0 or 1 (and qpe_smem=False) with it")
     if qpe_smem and (int(reg_p) == 0 or order not in (1, 3)): raise ValueError(f"qpe_smem=True (the default) keeps one P buffer, which needs reg_p 1 or 2 and order 1 or 3: pass qpe_smem=False for reg_p={reg_p}, order={order}")
-    if impl == "model": return gluon_schedule_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, split_rule)
+    if rescale_tau < 0 or rescale_tau > 16: raise ValueError(f"rescale_tau is in log2 units: 0 (rescale every tile) or up to 16 (P up to 2^16), got {rescale_tau!r}")
+    if rescale_tau and (order != 3 or int(reg_p) != 2 or async_pv): raise ValueError(f"rescale_tau > 0 is built on the default schedule: pass order=3, reg_p=2, async_pv=False with it")
+    named_ok = order == 3 and int(reg_p) == 2 and not async_pv and producer
+    if named_bars is None: named_bars = named_ok
+    if named_bars and not named_ok: raise ValueError("named_bars=True is built on the default schedule: pass order=3, reg_p=2, async_pv=False, producer=True with it")
+    if late_stats and int(reg_p) != 2: raise ValueError(f"late_stats=True stores the statistics after the own product is issued, which needs reg_p=2, got reg_p={reg_p}")
+    if impl == "model": return gluon_schedule_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, split_rule, rescale_tau)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03c's mla_decode_wide")
     b, s_q, h, d = q.shape
@@ -660,7 +729,8 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
         softmax_scale * 1.4426950408889634, q.stride(0), q.stride(1), q.stride(2), block_table.stride(0),
         out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
         op.stride(0), op.stride(1) if not direct else 0, op.stride(2) if not direct else 0, lp.stride(0), lp.stride(1) if not direct else 0,
-        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, REG_P=int(reg_p), ASYNC_PV=async_pv, MATH_REGS=math_regs, OWN_FIRST=own_first, QPE_SMEM=qpe_smem, PRODUCER=producer, ABLATE=ablate, num_warps=4)
+        h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, REG_P=int(reg_p), ASYNC_PV=async_pv, MATH_REGS=math_regs, OWN_FIRST=own_first, QPE_SMEM=qpe_smem, PRODUCER=producer, ABLATE=ablate,
+        FOLD_SCALE=fold_scale, RESCALE_TAU=float(rescale_tau), LATE_STATS=late_stats, NAMED_BARS=named_bars, num_warps=4)
     if not direct:                                                    # 03's log-sum-exp combine of the splits
         _mla_decode_combine[(M, b)](op, lp, out, lse, op.stride(0), op.stride(1), op.stride(2), lp.stride(0), lp.stride(1),
                                     out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1), h, r, S,
@@ -681,8 +751,10 @@ def gluon_report(direct: bool = True, **variant) -> dict:
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_gluon
-    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=3, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False, QPE_SMEM=True, PRODUCER=True)
-    consts.update({k.upper(): v for k, v in variant.items() if k != "split_rule"})  # the split rule is the host's        # e.g. order=0, chunked=False, self_load=False
+    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=3, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False, QPE_SMEM=True, PRODUCER=True, FOLD_SCALE=False, RESCALE_TAU=0.0, LATE_STATS=False, NAMED_BARS=False)
+    consts.update({k.upper(): v for k, v in variant.items() if k != "split_rule"})
+    if variant.get("named_bars") is None:                             # the host's default: named barriers where the schedule has them
+        consts["NAMED_BARS"] = consts["ORDER"] == 3 and consts["REG_P"] == 2 and not consts["ASYNC_PV"] and consts["PRODUCER"]  # the split rule is the host's        # e.g. order=0, chunked=False, self_load=False
     lay = lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", OP="*fp32", LP="*fp32", OUT="*bf16", LSE="*fp32", sm_scale_log2="fp32",
               q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", qpe_desc=f"tensordesc<bf16[64, {64 if variant.get('qpe_smem', True) else 512}],{lay([64, 64 if variant.get('qpe_smem', True) else 512])}>", kv_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
@@ -700,7 +772,7 @@ def gluon_report(direct: bool = True, **variant) -> dict:
 # %% ../nbs/03d_decode_gluon.ipynb #bfcb74de
 GLUON_SHAPES = [(64, 8192, 128), (4, 131072, 128), (64, 8192, 16)]
 _V0 = dict(order=1, sync_qk=True, reg_p=0, math_regs=232, qpe_smem=False, split_rule="fill")  # the 04:09 UTC default: the earlier variants
-_V1 = dict(order=1, qpe_smem=False, split_rule="fill")             # are changes of it; the 06:16 UTC default (q_pe in registers): the later ones
+_V1 = dict(order=1, qpe_smem=False, split_rule="fill", named_bars=False)   # are changes of it; the 06:16 UTC default (q_pe in registers): the later ones
 GLUON_VARIANTS = {                                 # the schedule's switches; the default: order 3, nine async score products, own P @ V
     "first version (order 0)": {**_V0, "order": 0},                  # from registers issued before P is stored for the other warpgroup,
     "the default": dict(),                                           # q_pe from shared memory, one P buffer
@@ -737,11 +809,18 @@ GLUON_VARIANTS = {                                 # the schedule's switches; th
     "no producer + q_pe + async t-1": dict(_V1, producer=False, qpe_smem=True, async_pv=True),
     "no producer, order 3": dict(_V1, producer=False, order=3),
     "no producer + q_pe, 3 + scores under t-1": dict(_V1, producer=False, qpe_smem=True, order=3, async_pv=True),
-    "default, chunk barriers": dict(chunked=True),                   # changes of the default (q_pe in smem, order 3)
+    "default, chunk barriers": dict(chunked=True, named_bars=False), # changes of the 09:37 default (q_pe in smem, order 3)
     "default, one-wave splits (order 3)": dict(split_rule="wave"),
     "no producer, q_pe, order 3": dict(producer=False),
     "default, 03c's fill splits": dict(split_rule="fill"),         # the split rules, named whatever the default is
     "default, 96% fill splits": dict(split_rule="fill96"),         # 03's threshold: between 'fill' and 'wave' at 1 x 1M
+    "default, scale folded into exp2": dict(fold_scale=True, named_bars=False),   # the per-tile work of the 128-head tile, on the
+    "default, stats stored with P": dict(late_stats=True, named_bars=False),      # 09:37 default: s * c - m as one FMA; max/scale/sum
+    "default, folded scale + stats with P": dict(fold_scale=True, late_stats=True, named_bars=False),   # stored after the own
+    "default, lazy rescale (tau 8)": dict(rescale_tau=8.0, named_bars=False),     # product is issued; O rescaled only when a row's
+    "default, named-barrier hand-offs": dict(named_bars=True),     # max grew by more than 2^8; P ready / free as bar.arrive +
+    "default, named barriers + folded scale": dict(named_bars=True, fold_scale=True),   # bar.sync (FlashMLA's): the default since 12:20
+    "09:37 default (mbarrier hand-offs)": dict(named_bars=False),  # the default before it
 }
 NEW_VARIANTS = {k: v for k, v in GLUON_VARIANTS.items()            # this section's candidates and the rows they are compared with
                 if k.startswith(("q_pe", "no producer")) and k not in ("q_pe in smem, order 3", "q_pe in smem, chunk barriers", "q_pe in smem, one-wave splits",
@@ -1147,7 +1226,13 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
 # %% ../nbs/03d_decode_gluon.ipynb #ra900005
 def gluon_planned_report(direct: bool = False) -> dict:
     "Compile the planned kernel for sm_90a without a GPU (as `gluon_report`): registers, spills, shared memory, wgmma/TMA counts."
-    import re, warnings
+    import re, subprocess, warnings
+    if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):     # as `gluon_report`: the interpreter's @jit helpers do not
+        code = f"import json; from infinitecontext.kernels_gluon import gluon_planned_report; print(json.dumps(gluon_planned_report({direct!r})))"
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "TRITON_INTERPRET": "0"})
+        if r.returncode: raise RuntimeError(f"the offline compile failed:\n{r.stderr[-3000:]}")
+        rep = json.loads(r.stdout.strip().splitlines()[-1])          # compile: compile in a child process without it
+        return {**rep, "setmaxnreg": [tuple(x) for x in rep["setmaxnreg"]]}
     from infinitecontext.kernels_fp8 import ptxas_sm90
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource

@@ -44,6 +44,15 @@ def test_model_split_invariance_and_sensitivity():
     assert compare(ow, lw, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))["lse"] > 1e-2
 
 
+def test_model_lazy_rescale():
+    "A stale running max (kept until a tile's max exceeds it by more than tau) gives the oracle's output: the final divide uses the same max."
+    q, kv, bt, sl = _inputs([3000, 130], 128, 1)
+    ref = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
+    for tau in (4.0, 8.0):
+        e = compare(*gluon_schedule_model(q, kv, bt, sl, 192 ** -0.5, rescale_tau=tau), *ref)
+        assert e["cos"] > 0.9999 and e["lse"] < 1e-3, (tau, e)
+
+
 def test_timeline_overlaps_softmax():
     one, two = schedule_timeline(two_warpgroups=False), schedule_timeline()
     assert max(e for *_, e in two) < max(e for *_, e in one)
@@ -80,6 +89,10 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="one P buffer"): mla_decode_gluon(q, kv, bt, sl, 0.07, qpe_smem=True, reg_p=1, order=2)
     with pytest.raises(ValueError, match="producer=False"): mla_decode_gluon(q, kv, bt, sl, 0.07, producer=False, math_regs=240)
     with pytest.raises(ValueError, match="producer=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, producer=False, own_first=True)
+    with pytest.raises(ValueError, match="log2 units"): mla_decode_gluon(q, kv, bt, sl, 0.07, rescale_tau=-1.0)
+    with pytest.raises(ValueError, match="default schedule"): mla_decode_gluon(q, kv, bt, sl, 0.07, rescale_tau=8.0, order=1)
+    with pytest.raises(ValueError, match="needs reg_p=2"): mla_decode_gluon(q, kv, bt, sl, 0.07, late_stats=True, reg_p=1)
+    with pytest.raises(ValueError, match="named_bars=True"): mla_decode_gluon(q, kv, bt, sl, 0.07, named_bars=True, producer=False)
 
 
 def test_split_rules(monkeypatch):
@@ -138,7 +151,10 @@ def test_offline_compile_sm90a():
                                      "no producer", "no producer + q_pe in smem", "no producer + q_pe + async t-1",
                                      "no producer, order 3", "no producer + q_pe, 3 + scores under t-1",
                                      "06:16 default (q_pe in registers, order 1)", "default, chunk barriers", "no producer, q_pe, order 3",
-                                     "default, one-wave splits (order 3)", "default, 96% fill splits"])
+                                     "default, one-wave splits (order 3)", "default, 96% fill splits", "default, scale folded into exp2",
+                                     "default, stats stored with P", "default, folded scale + stats with P", "default, lazy rescale (tau 8)",
+                                     "default, named-barrier hand-offs", "default, named barriers + folded scale",
+                                     "09:37 default (mbarrier hand-offs)", "default, 03c's fill splits"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
 def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
     from infinitecontext.kernels_gluon import GLUON_VARIANTS
