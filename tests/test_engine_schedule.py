@@ -192,12 +192,12 @@ def test_planned_step_on_gpu():
     r = planned_step_check("cuda", graphs=True)
     assert r["rule_eager"] == r["rule_graph"] == "plan" and r["graph_took_plan"] == 1, r
     assert r["rule_uniform"] == "splits" and r["uniform_graph_took_plan"] == 0, r
-    for k in ("plan_vs_oracle", "splits_vs_oracle", "graph_plan_vs_oracle", "graph_splits_vs_oracle"): assert r[k] < 2e-2, r
-    for k in ("graph_rule_vs_eager_plan", "graph_plan_vs_eager_plan", "graph_splits_vs_eager_splits"): assert r[k] < 1e-3, r
+    for k in ("plan_vs_oracle", "splits_vs_oracle", "graph_plan_vs_oracle", "graph_splits_vs_oracle"): assert r[k] < 3e-2, r
+    for k in ("graph_rule_vs_eager_plan", "graph_plan_vs_eager_plan", "graph_splits_vs_eager_splits"): assert r[k] < 1e-2, r
 
 
 @pytest.mark.skipif(not GPU, reason="03e's Gluon kernel: an sm_90 GPU and a Triton with Gluon")
 def test_planned_step_eager_on_gpu():
     "One planned decode step eagerly (what compute-sanitizer memcheck runs)."
     r = planned_step_check("cuda", graphs=False)
-    assert r["plan_vs_oracle"] < 2e-2, r
+    assert r["plan_vs_oracle"] < 3e-2, r
