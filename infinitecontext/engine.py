@@ -816,12 +816,14 @@ def fill_plan(buf: DecodePlan,      # from plan_buffers
     buf.segs[:n_s].copy_(p.segs); buf.seq_ptr.copy_(p.seq_ptr)
     buf.n_split = p.n_split
 
+def _route_plan(route: str, lens: list[int], h: int, device) -> DecodePlan:
+    "The plan of FP8 kernel `route` for these lengths: 03e's `fp8g_plan` ('gluon') or 03b's `mla_decode_plan` ('triton')."
+    return fp8g_plan(lens, h, 1, device) if route == "gluon" else mla_decode_plan(lens, h, 1, device, fp8=True)
+
 @patch
 def _step_plan(self: LLMEngine, lens: list[int]) -> DecodePlan:
-    "The plan of the engine's FP8 kernel for these lengths: 03e's `fp8g_plan` (route 'gluon') or 03b's `mla_decode_plan`."
-    h = self.model.config.num_attention_heads
-    if self.fp8_route == "gluon": return fp8g_plan(lens, h, 1, self.device)
-    return mla_decode_plan(lens, h, 1, self.device, fp8=True)
+    "The plan of the engine's FP8 kernel for these lengths (`_route_plan`)."
+    return _route_plan(self.fp8_route, lens, self.model.config.num_attention_heads, self.device)
 
 @patch
 def _graph_plan(self: LLMEngine, b: int) -> DecodePlan:
@@ -837,7 +839,7 @@ def _graph_plan(self: LLMEngine, b: int) -> DecodePlan:
 @patch
 def _fill_plan(self: LLMEngine, plan: DecodePlan, lens: list[int]):
     "This step's plan (the route's kernel, its defaults) copied into a captured graph's buffers (`fill_plan`)."
-    fill_plan(plan, self._step_plan(lens))
+    fill_plan(plan, _route_plan(self.fp8_route, lens, self.model.config.num_attention_heads, self.device))
 
 
 # %% ../nbs/06a_engine.ipynb #13558ff8
