@@ -6,7 +6,7 @@ Docs: https://infinitecontext.github.io/infinitecontext/engine.html.md"""
 
 # %% ../nbs/06a_engine.ipynb #41fb6044
 from __future__ import annotations
-import argparse, asyncio, hashlib, itertools, json, queue, threading, time, uuid
+import argparse, asyncio, hashlib, heapq, itertools, json, queue, threading, time, uuid
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +19,14 @@ from .kernels import _num_sms, mla_decode
 from .kernels_fp8 import (DecodePlan, dequantize_latent, fp8_row_bytes, mla_decode_fp8, mla_decode_plan,
                                          write_fp8_cache)
 from . import kernels_fp8_gluon
-from .kernels_fp8_gluon import mla_decode_fp8_gluon
+from .kernels_fp8_gluon import _fp8g_shape, _fp8g_splits_for, fp8g_plan, mla_decode_fp8_gluon
 try: from starlette.requests import Request   # the server's request type (FastAPI resolves handler annotations by name)
 except ImportError: Request = None               # the engine alone runs without the server's dependencies
 
 # %% auto #0
-__all__ = ['BlockAllocator', 'block_hash', 'SamplingParams', 'Sequence', 'Scheduler', 'StepBatch', 'forward_step', 'sample',
-           'LLMEngine', 'decode_step', 'fp8_decode_route', 'render_chat', 'Metrics', 'Update', 'AsyncEngine',
+__all__ = ['FP8_SCHEDULE_COST', 'BlockAllocator', 'block_hash', 'SamplingParams', 'Sequence', 'Scheduler', 'StepBatch',
+           'forward_step', 'sample', 'LLMEngine', 'decode_step', 'fp8_decode_route', 'fp8_schedule_cost',
+           'fp8_decode_schedule', 'plan_buffers', 'fill_plan', 'render_chat', 'Metrics', 'Update', 'AsyncEngine',
            'APIError', 'build_app', 'load_for_serving', 'serve_cli']
 
 # %% ../nbs/06a_engine.ipynb #84cc3514
@@ -244,21 +245,25 @@ def _load_rows(rows, r: int, dtype):
     return dequantize_latent(rows, r, _fp8_tile(r), dtype) if rows.dtype == torch.uint8 else rows.to(dtype)
 
 def _decode_plan(kv_cache, batch, attn, dtype):
-    "FP8 decoded by 03b's kernel: the step's token-balanced plan, built once and shared by every layer (None otherwise)."
+    """FP8 decode's plan for the step, built once on the host and shared by every layer: 03b's token-balanced plan for its
+    kernel, 03e's (`fp8g_plan`) where `fp8_decode_schedule` picks `schedule='plan'`; None otherwise (03e's split grid, no FP8)."""
     if kv_cache.dtype != torch.uint8 or not batch.dec_tables.shape[0]: return None
-    if fp8_decode_route(kv_cache.device, dtype, attn.h, attn.r, attn.d_rope, kv_cache.shape[-2]) != "triton": return None
-    h = attn.h
+    route = fp8_decode_route(kv_cache.device, dtype, attn.h, attn.r, attn.d_rope, kv_cache.shape[-2])
+    if route == "ref": return None
     lens = batch.dec_lens if batch.dec_lens is not None else batch.dec_seqlens.tolist()
-    return mla_decode_plan(lens, h, 1, kv_cache.device, fp8=True)
+    if route == "triton": return mla_decode_plan(lens, attn.h, 1, kv_cache.device, fp8=True)
+    if fp8_decode_schedule(lens, attn.h, 1, getattr(batch, "max_seqlen", None), _num_sms(kv_cache.device)) == "splits": return None
+    return fp8g_plan(lens, attn.h, 1, kv_cache.device)
 
 def _latent_decode(q, kv, tables, seqlens, scale: float, r: int, max_seqlen: int, plan=None):
     "The decode kernel for the cache's format: q (n, 1, h, r + d_rope) -> o_lat (n, 1, h, r); fp32 or CPU: the oracle."
     if kv.dtype == torch.uint8:       # FP8: the kernel `fp8_decode_route` picks (bf16 queries), 03b's dequantising oracle on CPU
         n, s_q, h, d = q.shape
         route = fp8_decode_route(q.device, q.dtype, h, r, d - r, kv.shape[1], s_q)
-        if route == "gluon":          # 03e's Gluon kernel: no plan, its splits from max_seqlen (no sync); descriptors per call
+        if route == "gluon":          # 03e's Gluon kernel: its split grid (splits from max_seqlen, no sync), or the step's plan
+            sched = {} if plan is None else dict(schedule="plan", plan=plan)   # `fp8_decode_schedule` chose; descriptors per call
             return mla_decode_fp8_gluon(q.to(torch.bfloat16).contiguous(), kv, tables, seqlens, scale, r, max_seqlen=max_seqlen,
-                                        validate=False, cache_descs=False)[0]
+                                        validate=False, cache_descs=False, **sched)[0]
         impl = "triton" if route == "triton" else "ref"
         q = q.to(torch.bfloat16) if impl == "triton" else q
         return mla_decode_fp8(q.contiguous(), kv, tables, seqlens, scale, r, plan=plan, impl=impl, validate=False,
@@ -304,7 +309,7 @@ def forward_step(model, kv_cache: torch.Tensor, # (layers, num_blocks, page, r +
     x = m.embed_tokens(batch.input_ids)[None]                                        # (1, T, hidden)
     cos, sin = m.rotary_emb(batch.positions[None], dtype=x.dtype)                    # (1, T, d_rope/2)
     impl = attn_impl or _default_attn_impl(x)
-    plan = _decode_plan(kv_cache, batch, m.layers[0].self_attn, x.dtype)            # FP8 by 03b's kernel: once per step
+    plan = _decode_plan(kv_cache, batch, m.layers[0].self_attn, x.dtype)            # FP8's plan, if any: once per step
     for li, layer in enumerate(m.layers):
         attn, kv = layer.self_attn, kv_cache[li]
         q_nope, q_pe, c_kv, k_pe = attn._project(layer.input_layernorm(x), cos, sin) # (1,h,T,.), (1,T,r), (1,T,d_rope)
@@ -468,8 +473,8 @@ class LLMEngine:
         self.eos = c.eos_token_id
         self.seqs: dict[str, Sequence] = {}
         self._ids = itertools.count()
-        self.graphs = {}
-        self.stats = dict(steps=0, prompt_tokens=0, generation_tokens=0, graph_steps=0, aborted=0, peak_waiting=0)
+        self.graphs, self.plan_graphs = {}, {}   # batch bucket -> (graph, logits); plan_graphs: 03e's schedule='plan'
+        self.stats = dict(steps=0, prompt_tokens=0, generation_tokens=0, graph_steps=0, plan_graph_steps=0, aborted=0, peak_waiting=0)
         if cuda_graphs: self.capture_cuda_graphs()
 
     @property
@@ -659,12 +664,18 @@ def capture_cuda_graphs(self: LLMEngine, buckets=(1, 2, 4, 8, 16, 32, 64, 128, 2
     for b in reversed(bs):
         batch = StepBatch(s["ids"][:b], s["pos"][:b], s["slots"][:b], s["tables"][:b], s["lens"][:b], [], s["idx"][:b],
                           self.max_model_len, [1] * b)
-        plan = self._plans[b] = self._graph_plan(b) if self.fp8_route == "triton" else None   # 03b's kernel: plan buffers
-        for _ in range(2): decode_step(self.model, self.kv_cache, batch, self.decode_fns, plan)   # warm up (Triton, torch.compile)
-        torch.cuda.synchronize()
-        g = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(g, pool=pool): out = decode_step(self.model, self.kv_cache, batch, self.decode_fns, plan)
-        pool = g.pool(); self.graphs[b] = (g, out)
+        if self.fp8_route == "triton": self._plans[b] = self._graph_plan(b)     # 03b's kernel: plan buffers
+        # 03e's kernel: the split grid and, as a second graph, schedule='plan' on plan buffers; each step replays the one
+        # `fp8_decode_schedule` picks (no plan on the split graph: decode_step would build one per step otherwise)
+        todo = [(self.graphs, self._plans.get(b))] + ([(self.plan_graphs, self._graph_plan(b))] if self.fp8_route == "gluon" else [])
+        for store, plan in todo:
+            if store is self.plan_graphs: self._plans[b] = plan
+            step = lambda: decode_step(self.model, self.kv_cache, batch, self.decode_fns, plan if plan is not None else _SPLITS)
+            for _ in range(2): step()                                        # warm up (Triton, torch.compile)
+            torch.cuda.synchronize()
+            g = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(g, pool=pool): out = step()
+            pool = g.pool(); store[b] = (g, out)
     torch.cuda.synchronize()
 
 @patch
@@ -677,9 +688,15 @@ def _run_graph(self: LLMEngine, batch: StepBatch) -> torch.Tensor:
                  ("lens", batch.dec_seqlens)):
         s[k][:n].copy_(v, non_blocking=True)
         if b > n: s[k][n:b] = 1 if k == "lens" else 0                     # padding rows: the scratch block, 1 row
+    graphs = self.graphs
     if self._plans.get(b) is not None:                                  # FP8: this step's plan into the graph's buffers
-        self._fill_plan(self._plans[b], (batch.dec_lens or batch.dec_seqlens.tolist()) + [1] * (b - n))
-    g, out = self.graphs[b]
+        lens = (batch.dec_lens or batch.dec_seqlens.tolist()) + [1] * (b - n)
+        if self.fp8_route == "gluon":                                   # 03e: the schedule for these lengths (the split graph's
+            h = self.model.config.num_attention_heads                   # splits came from max_model_len)
+            if fp8_decode_schedule(lens, h, 1, self.max_model_len, _num_sms(self.device)) == "plan":
+                graphs = self.plan_graphs; self.stats["plan_graph_steps"] += 1
+        if graphs is self.plan_graphs or self.fp8_route == "triton": self._fill_plan(self._plans[b], lens)
+    g, out = graphs[b]
     g.replay()
     return out[:n]
 
@@ -701,15 +718,18 @@ def _decode_out(layer, x, o_lat):
     x = x + attn.o_proj(o)[None]
     return x + layer.mlp(layer.post_attention_layernorm(x))
 
+_SPLITS = "splits"   # decode_step(plan=_SPLITS): no plan, 03e's split grid (a captured graph must not build one)
+
 @torch.no_grad()
 def decode_step(model, kv_cache: torch.Tensor, batch: StepBatch, fns=(_decode_in, _decode_out),
-                plan: DecodePlan | None = None) -> torch.Tensor:   # FP8 on the GPU: the step's plan (None: built here)
+                plan: DecodePlan | str | None = None) -> torch.Tensor:   # FP8 on the GPU: the step's plan (None: built here if the step needs one; _SPLITS: none, 03e's split grid)
     "A pure-decode step as forward_step computes it, with the per-token work of a layer in two functions that `torch.compile` can fuse."
     pre, post = fns
     m = model.model
     x = m.embed_tokens(batch.input_ids)[None]                                        # (1, n, hidden)
     cos, sin = m.rotary_emb(batch.positions[None], dtype=x.dtype)
-    if plan is None: plan = _decode_plan(kv_cache, batch, m.layers[0].self_attn, x.dtype)      # FP8 by 03b's kernel: once per step
+    if plan is None: plan = _decode_plan(kv_cache, batch, m.layers[0].self_attn, x.dtype)      # FP8's plan, if any: once per step
+    elif plan is _SPLITS: plan = None
     for li, layer in enumerate(m.layers):
         attn, kv = layer.self_attn, kv_cache[li]
         q, rows = pre(layer, x, cos, sin)                                            # (n, 1, h, r + d_rope), (n, r + d_rope)
@@ -736,26 +756,90 @@ def fp8_decode_route(device,                       # where the cache lives (a CU
     return "gluon" if fits else "triton"
 
 
+# %% ../nbs/06a_engine.ipynb #7a4e0002
+FP8_SCHEDULE_COST = dict(tile_us=1.99,      # a 64-token tile a program (03e's fit: 1.98-1.99)
+                         launch_us=11.8,    # once a launch (21.6 direct - 9.8 a program)
+                         program_us=9.8,    # once a program (a second wave's cost)
+                         combine_us=4.5,    # 03's combine after a split grid (26.1 - 21.6)
+                         plan_us=29.2)      # schedule='plan': everything but its payload (fitted to 03e's plan times below)
+
+def fp8_schedule_cost(lens,                      # the step's cached lengths (host ints), one per sequence
+                      h: int, s_q: int = 1,      # heads and query tokens per sequence
+                      max_seqlen: int | None = None,  # what the split grid's S is sized from (None: max(lens); a graph: max_model_len)
+                      sms: int = 132,            # SMs of the GPU
+                      cost: dict = FP8_SCHEDULE_COST) -> dict:
+    "Predicted kernel time (µs) of 03e's two schedules for one step: the split grid (its waves simulated) and the plan."
+    lens = [int(n) for n in lens]
+    if not lens or min(lens) < 1 or h < 1 or s_q < 1 or sms < 1:
+        raise ValueError(f"fp8_schedule_cost needs a non-empty list of lengths >= 1, h >= 1, s_q >= 1 and sms >= 1; "
+                         f"got {len(lens)} lengths (min {min(lens, default=None)}), h={h}, s_q={s_q}, sms={sms}")
+    c, b = cost, len(lens)
+    n_hb = -(-(s_q * h) // _fp8g_shape(s_q, h)[0])                     # head blocks: programs per (sequence, split)
+    S = _fp8g_splits_for(b, s_q, h, max(1, -(-(max_seqlen or max(lens)) // 256)), sms)   # as mla_decode_fp8_gluon picks it
+    free = [0.0] * sms                                                  # when each SM is free again (µs)
+    for s in range(S):                                                  # grid (head block, sequence, split): launch order
+        for n in lens:
+            t = -(-n // 64); per = -(-t // S)
+            tiles = max(0, min(t, (s + 1) * per) - s * per)
+            for _ in range(n_hb): heapq.heapreplace(free, free[0] + c["program_us"] + c["tile_us"] * tiles)
+    splits = c["launch_us"] + (c["combine_us"] if S > 1 else 0.0) + max(free)
+    W = -(-sum(-(-n // 64) + 5 for n in lens) // max(1, sms // n_hb))   # fp8g_plan's payload, tiles a program
+    return dict(splits_us=splits, plan_us=c["plan_us"] + c["tile_us"] * W, num_splits=S, programs=b * S * n_hb, payload_tiles=W)
+
+def fp8_decode_schedule(lens, h: int, s_q: int = 1, max_seqlen: int | None = None, sms: int = 132) -> str:
+    "03e's schedule for one decode step: 'plan' where the cost model predicts it faster than the split grid, else 'splits'."
+    c = fp8_schedule_cost(lens, h, s_q, max_seqlen, sms)
+    return "plan" if c["plan_us"] < c["splits_us"] else "splits"
+
+
 # %% ../nbs/06a_engine.ipynb #7e3865e8
+def plan_buffers(b: int,            # sequences (the graph's batch bucket)
+                 programs: int,     # the grid: programs per head block (03b: 4 x SMs; 03e's plan: SMs / head blocks)
+                 cfg: dict,         # the plan's launch settings (`DecodePlan.cfg`: BLOCK_N is checked by the kernels)
+                 max_seqlen: int, device) -> DecodePlan:
+    "Fixed-size plan buffers a captured graph reads: programs + 1 program pointers, programs + b segments, b + 1 sequence pointers."
+    if b < 1 or programs < 1: raise ValueError(f"plan buffers need b >= 1 and programs >= 1, got b={b}, programs={programs}")
+    z = lambda *s: torch.zeros(*s, dtype=torch.int32, device=device)
+    return DecodePlan(z(programs + 1), z(programs + b, 4), z(b + 1), programs, max_seqlen, cfg)
+
+def fill_plan(buf: DecodePlan,      # from plan_buffers
+              p: DecodePlan):       # this step's plan for the same b sequences, at most buf.n_programs programs
+    "Copy a step's plan into fixed buffers: programs past its last get empty ranges, segments past its last are never read."
+    n_p, n_s, b = p.prog_ptr.shape[0], p.segs.shape[0], buf.seq_ptr.shape[0] - 1
+    if p.seq_ptr.shape[0] != b + 1 or p.cfg["BLOCK_N"] != buf.cfg["BLOCK_N"]:
+        raise ValueError(f"the step's plan is for {p.seq_ptr.shape[0] - 1} sequences of {p.cfg['BLOCK_N']}-token tiles; the "
+                         f"buffers hold {b} sequences of {buf.cfg['BLOCK_N']}: build it from the padded lengths with the same settings")
+    if n_p > buf.prog_ptr.shape[0] or n_s > buf.segs.shape[0]:
+        raise RuntimeError(f"an FP8 plan of {n_p - 1} programs and {n_s} segments exceeds the graph's buffers "
+                           f"({buf.n_programs}, {buf.segs.shape[0]}): run with cuda_graphs=False")
+    buf.prog_ptr[:n_p].copy_(p.prog_ptr); buf.prog_ptr[n_p:] = n_s
+    buf.segs[:n_s].copy_(p.segs); buf.seq_ptr.copy_(p.seq_ptr)
+    buf.n_split = p.n_split
+
+def _route_plan(route: str, lens: list[int], h: int, device) -> DecodePlan:
+    "The plan of FP8 kernel `route` for these lengths: 03e's `fp8g_plan` ('gluon') or 03b's `mla_decode_plan` ('triton')."
+    return fp8g_plan(lens, h, 1, device) if route == "gluon" else mla_decode_plan(lens, h, 1, device, fp8=True)
+
+@patch
+def _step_plan(self: LLMEngine, lens: list[int]) -> DecodePlan:
+    "The plan of the engine's FP8 kernel for these lengths (`_route_plan`)."
+    return _route_plan(self.fp8_route, lens, self.model.config.num_attention_heads, self.device)
+
 @patch
 def _graph_plan(self: LLMEngine, b: int) -> DecodePlan:
-    "Fixed-size plan buffers for a captured FP8 decode of `b` sequences: a grid of `cap` programs, at most cap + b segments."
-    h, dev, cap = self.model.config.num_attention_heads, self.device, 4 * _num_sms(self.device)   # the default plan: 1-2 per SM
-    z = lambda *s: torch.zeros(*s, dtype=torch.int32, device=dev)
-    plan = DecodePlan(z(cap + 1), z(cap + b, 4), z(b + 1), cap, self.max_model_len, mla_decode_plan([1] * b, h, 1, dev, fp8=True).cfg)
+    """Fixed-size plan buffers for a captured FP8 decode of `b` sequences. 03b: a grid of 4 x SMs programs (its plan takes
+    1-2 per SM). 03e: SMs / head blocks programs, `fp8g_plan`'s grid; its buffers hold more segments than sequences, so
+    the launcher always takes its partials-and-combine path, whatever the step's plan cuts."""
+    h, sms = self.model.config.num_attention_heads, _num_sms(self.device)
+    cap = 4 * sms if self.fp8_route == "triton" else max(1, sms // -(-h // _fp8g_shape(1, h)[0]))   # 03e: fp8g_plan's programs
+    plan = plan_buffers(b, cap, self._step_plan([1] * b).cfg, self.max_model_len, self.device)
     self._fill_plan(plan, [1] * b)
     return plan
 
 @patch
 def _fill_plan(self: LLMEngine, plan: DecodePlan, lens: list[int]):
-    "This step's plan (03b's defaults) copied into a captured graph's buffers; programs past its last get empty ranges."
-    p = mla_decode_plan(lens, self.model.config.num_attention_heads, 1, self.device, fp8=True)
-    n_p, n_s = p.prog_ptr.shape[0], p.segs.shape[0]
-    if n_p > plan.prog_ptr.shape[0] or n_s > plan.segs.shape[0]:
-        raise RuntimeError(f"an FP8 plan of {n_p - 1} programs and {n_s} segments exceeds the graph's buffers "
-                           f"({plan.n_programs}, {plan.segs.shape[0]}): run with cuda_graphs=False")
-    plan.prog_ptr[:n_p].copy_(p.prog_ptr); plan.prog_ptr[n_p:] = n_s
-    plan.segs[:n_s].copy_(p.segs); plan.seq_ptr.copy_(p.seq_ptr)
+    "This step's plan (the route's kernel, its defaults) copied into a captured graph's buffers (`fill_plan`)."
+    fill_plan(plan, _route_plan(self.fp8_route, lens, self.model.config.num_attention_heads, self.device))
 
 
 # %% ../nbs/06a_engine.ipynb #13558ff8

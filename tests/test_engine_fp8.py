@@ -106,7 +106,8 @@ def test_graph_plan_buffers_equal_the_steps_plan():
     lens, h, r, dr = [70, 1, 33], 4, 32, 8
     kv, bt, sl = make_paged_cache_fp8(lens, 16, r, dr, dev, tile=32)
     q = torch.randn(3, 1, h, r + dr, generator=torch.Generator().manual_seed(1)).bfloat16().to(dev)
-    fake = types.SimpleNamespace(model=types.SimpleNamespace(config=types.SimpleNamespace(num_attention_heads=h)), device=torch.device(dev))
+    fake = types.SimpleNamespace(model=types.SimpleNamespace(config=types.SimpleNamespace(num_attention_heads=h)), device=torch.device(dev),
+                                 fp8_route="triton")                                # 03b's kernel: its plan
     own = mla_decode_plan(lens, h, 1, dev, fp8=True)
     cap = own.n_programs + 5                                                         # a bigger grid than the plan uses
     z = lambda *s: torch.zeros(*s, dtype=torch.int32, device=dev)
