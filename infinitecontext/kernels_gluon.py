@@ -1038,7 +1038,7 @@ def gluon_plan(cache_seqlens,                 # (b,) lengths: a list, or a tenso
     for i, _, _ in pieces: seq_ptr[i + 1] += 1
     for i in range(len(lens)): seq_ptr[i + 1] += seq_ptr[i]
     if prog_ptr is None: model = round(max(_lpt([n for _, _, n in pieces], P, overhead_tiles)), 1)
-    else: model = round(max(sum(n + overhead_tiles for _, _, n in pieces[a:z]) for a, z in zip(prog_ptr, prog_ptr[1:])), 1)
+    else: model = round(float(max(sum(n + overhead_tiles for _, _, n in pieces[a:z]) for a, z in zip(prog_ptr, prog_ptr[1:]))), 1)
     to = lambda x: torch.tensor(x, dtype=torch.int32, device=device)
     return GluonPlan(to(table), to(seq_ptr), lens, h, s_q, P, planner, model, None if prog_ptr is None else to(prog_ptr))
 
@@ -1242,11 +1242,11 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
     return out, lse
 
 # %% ../nbs/03d_decode_gluon.ipynb #ra900005
-def gluon_planned_report(direct: bool = False) -> dict:
-    "Compile the planned kernel for sm_90a without a GPU (as `gluon_report`): registers, spills, shared memory, wgmma/TMA counts."
+def gluon_planned_report(direct: bool = False, segs: bool = False) -> dict:
+    "Compile the planned kernel (`segs`: the multi-segment one) for sm_90a without a GPU (as `gluon_report`): registers, spills, shared memory, wgmma/TMA counts."
     import re, subprocess, warnings
     if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):     # as `gluon_report`: the interpreter's @jit helpers do not
-        code = f"import json; from infinitecontext.kernels_gluon import gluon_planned_report; print(json.dumps(gluon_planned_report({direct!r})))"
+        code = f"import json; from infinitecontext.kernels_gluon import gluon_planned_report; print(json.dumps(gluon_planned_report({direct!r}, {segs!r})))"
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "TRITON_INTERPRET": "0"})
         if r.returncode: raise RuntimeError(f"the offline compile failed:\n{r.stderr[-3000:]}")
         rep = json.loads(r.stdout.strip().splitlines()[-1])          # compile: compile in a child process without it
@@ -1254,9 +1254,9 @@ def gluon_planned_report(direct: bool = False) -> dict:
     from infinitecontext.kernels_fp8 import ptxas_sm90
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
-    fn, lay = _mla_decode_gluon_planned, lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
-    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, MATH_REGS=232)
-    ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", PLAN="*i32", OUT="*bf16", LSE="*fp32", OP="*fp32", LP="*fp32", sm_scale_log2="fp32",
+    fn, lay = _mla_decode_gluon_segs if segs else _mla_decode_gluon_planned, lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
+    consts = dict(R=512, DR=64, PAGE=64, MATH_REGS=232, **({} if segs else dict(DIRECT=direct)))
+    ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", PLAN="*i32", PROG="*i32", OUT="*bf16", LSE="*fp32", OP="*fp32", LP="*fp32", sm_scale_log2="fp32",
               q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", qpe_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>",
               kv_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
     sig = {n: "constexpr" if n in consts else ty.get(n, "i32") for n in fn.arg_names}
