@@ -24,10 +24,11 @@ except ImportError:  # pragma: no cover - a Triton without Gluon: the schedule m
     gluon = None
 
 # %% auto #0
-__all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'RAGGED_SHAPES', 'PLANNERS', 'PLAN_SWEEP', 'gluon_schedule_model',
-           'schedule_timeline', 'plot_timeline', 'mla_decode_gluon', 'gluon_report', 'gpu_check_gluon', 'bench_gluon',
-           'bench_gluon_launch', 'GluonPlan', 'gluon_plan', 'gluon_planned_model', 'mla_decode_gluon_planned',
-           'gluon_planned_report', 'gpu_check_planned', 'bench_gluon_ragged']
+__all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'RAGGED_SHAPES', 'PLANNERS', 'PLAN_SWEEP', 'RANGE_PLANNERS',
+           'RANGE_SWEEP', 'gluon_schedule_model', 'schedule_timeline', 'plot_timeline', 'mla_decode_gluon',
+           'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch', 'GluonPlan', 'gluon_plan',
+           'gluon_planned_model', 'mla_decode_gluon_planned', 'gluon_planned_report', 'gpu_check_planned',
+           'bench_gluon_ragged', 'gluon_segs_model']
 
 # %% ../nbs/03d_decode_gluon.ipynb #44ad0f0a
 def _splits_for(b, s_q, h, max_seqlen, device, num_splits=None, split_rule: str = "fill") -> int:
@@ -964,13 +965,15 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
 import heapq
 class GluonPlan:
     "A token-balanced cut of one batch for the planned Gluon kernel: each program streams one segment, whole 64-token tiles of one sequence."
-    def __init__(self, table, seq_ptr, lens, h, s_q, programs, planner, model):
+    def __init__(self, table, seq_ptr, lens, h, s_q, programs, planner, model, prog_ptr=None):
         self.table = table               # (n_segments, 4) int32 in launch order: sequence, first tile, end token (exclusive), partial slot
+        self.prog_ptr = prog_ptr         # 'range' only: (n_programs + 1,) int32, program p streams segments prog_ptr[p] .. prog_ptr[p+1]-1
         self.seq_ptr = seq_ptr           # (b + 1,) int32: sequence i's partials are slots seq_ptr[i] .. seq_ptr[i+1]-1
         self.lens, self.h, self.s_q = lens, h, s_q   # the batch it was cut for (a host tuple of lengths)
         self.programs, self.planner, self.model = programs, planner, model   # programs per wave, the rule, modelled tile-times
     def __repr__(self):
-        return (f"GluonPlan({self.planner!r}: {self.table.shape[0]} segments of {len(self.lens)} sequences, "
+        progs = "" if self.prog_ptr is None else f" in {self.prog_ptr.shape[0] - 1} programs"
+        return (f"GluonPlan({self.planner!r}: {self.table.shape[0]} segments of {len(self.lens)} sequences{progs}, "
                 f"{self.programs} programs a wave, model {self.model} tile-times)")
 
 def _water_fill(tiles: list, n: int) -> list:
@@ -994,7 +997,8 @@ def gluon_plan(cache_seqlens,                 # (b,) lengths: a list, or a tenso
                h: int, s_q: int = 1,          # heads and query tokens per sequence
                device=None,                   # where the kernel runs (SM count; the plan's tensors go there)
                planner: str = "lpt",          # 'lpt' pieces for one or more waves, longest first, the count by the model;
-                                              # 'wave' one wave (pieces = programs); 'uniform' 03d's split (the same count per sequence)
+                                              # 'wave' one wave (pieces = programs); 'uniform' 03d's split (the same count per sequence);
+                                              # 'range' one contiguous range of the token line per program, several segments each
                overhead_tiles: float = 4,     # a program's fixed cost in tile-times (Q load, pipeline fill, partial store)
                programs: int | None = None,   # programs that run at once (default: SMs / 64-row head blocks)
                pieces: int | None = None,     # 'lpt': this many pieces (at least one a sequence) instead of the model's choice
@@ -1002,13 +1006,19 @@ def gluon_plan(cache_seqlens,                 # (b,) lengths: a list, or a tenso
     "Cut a batch's 64-token tiles into pieces (one per program) so that the SMs finish together: FlashMLA's balance, one segment a program."
     lens = tuple(int(x) for x in torch.as_tensor(cache_seqlens).reshape(-1).tolist())
     if not lens or min(lens) < 1: raise ValueError(f"cache_seqlens must be a non-empty list of lengths >= 1, got {list(lens[:8])}")
-    if planner not in ("lpt", "wave", "uniform"): raise ValueError(f"planner must be 'lpt', 'wave' or 'uniform', got {planner!r}")
+    if planner not in ("lpt", "wave", "uniform", "range"): raise ValueError(f"planner must be 'lpt', 'wave', 'uniform' or 'range', got {planner!r}")
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     n_mb = -(-(s_q * h) // 64)
     P = programs or max(1, _num_sms(device) // n_mb)
     tiles = [-(-n // 64) for n in lens]
     sizes_of = lambda k: [[t // kk + (j < t % kk) for j in range(kk)] for t, kk in zip(tiles, k)]   # near-equal whole tiles
-    if planner == "uniform":                                          # mla_decode_gluon's cut: S chunks of ceil(tiles / S) each
+    prog_ptr = None
+    if planner == "range":                                            # the section "Several segments a program"
+        pieces, prog = _range_pieces(tiles, P, overhead_tiles)
+        prog_ptr = [0] * (prog[-1] + 2)
+        for j in prog: prog_ptr[j + 1] += 1
+        for j in range(prog[-1] + 1): prog_ptr[j + 1] += prog_ptr[j]
+    elif planner == "uniform":                                        # mla_decode_gluon's cut: S chunks of ceil(tiles / S) each
         S = _splits_for(len(lens), s_q, h, max(lens), device)
         per = [-(-t // S) for t in tiles]
         pieces = [(sp, i, sp * per[i], min(per[i], tiles[i] - sp * per[i])) for sp in range(S) for i in range(len(lens))
@@ -1027,9 +1037,10 @@ def gluon_plan(cache_seqlens,                 # (b,) lengths: a list, or a tenso
     seq_ptr = [0] * (len(lens) + 1)
     for i, _, _ in pieces: seq_ptr[i + 1] += 1
     for i in range(len(lens)): seq_ptr[i + 1] += seq_ptr[i]
-    model = round(max(_lpt([n for _, _, n in pieces], P, overhead_tiles)), 1)
+    if prog_ptr is None: model = round(max(_lpt([n for _, _, n in pieces], P, overhead_tiles)), 1)
+    else: model = round(float(max(sum(n + overhead_tiles for _, _, n in pieces[a:z]) for a, z in zip(prog_ptr, prog_ptr[1:]))), 1)
     to = lambda x: torch.tensor(x, dtype=torch.int32, device=device)
-    return GluonPlan(to(table), to(seq_ptr), lens, h, s_q, P, planner, model)
+    return GluonPlan(to(table), to(seq_ptr), lens, h, s_q, P, planner, model, None if prog_ptr is None else to(prog_ptr))
 
 # %% ../nbs/03d_decode_gluon.ipynb #ra900002
 def _model_segment(qf, rows_of, n, t0, end, s_q, h, r, lg2):
@@ -1061,6 +1072,8 @@ def gluon_planned_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) a
     b, s_q, h, d = q.shape
     r, page, M = kv_lora_rank, kv_cache.shape[1], s_q * h
     plan = plan or gluon_plan(cache_seqlens, h, s_q, "cpu")
+    if plan.prog_ptr is not None:                                     # several segments a program: the program model
+        return gluon_segs_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, plan)
     table, seq_ptr = plan.table.cpu().tolist(), plan.seq_ptr.cpu()
     qf = q.float().reshape(b, M, d)
     op, lp = torch.full((len(table), M, r), float("nan")), torch.full((len(table), M), float("nan"))
@@ -1206,7 +1219,7 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
     if not kv_cache.is_contiguous(): raise ValueError("kv_cache must be contiguous (it is read as (num_blocks * page, 576) by TMA)")
     q, block_table, cache_seqlens = q.contiguous(), block_table.contiguous(), cache_seqlens.contiguous()
     M, r, n_seg = s_q * h, kv_lora_rank, plan.table.shape[0]
-    direct = n_seg == b                                               # every sequence uncut: the output directly, no combine
+    direct = n_seg == b and plan.prog_ptr is None                     # every sequence uncut: the output directly, no combine
     out = torch.empty(b, s_q, h, r, dtype=q.dtype, device=q.device)
     lse = torch.empty(b, h, s_q, dtype=torch.float32, device=q.device)
     op = out if direct else torch.empty(n_seg, M, r, dtype=torch.float32, device=q.device)   # one partial per segment
@@ -1214,21 +1227,26 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
     q_desc = _gluon_desc(q.view(b * M, d), (64, r), reuse)
     qpe_desc = _gluon_desc(q.view(b * M, d), (64, d - r), reuse)
     kv_desc = _gluon_desc(kv_cache.view(nb * page, d), (64, 64), reuse)
-    _mla_decode_gluon_planned[(-(-M // 64), n_seg)](
-        q, q_desc, qpe_desc, kv_desc, block_table, cache_seqlens, plan.table, out, lse, op, lp, softmax_scale * 1.4426950408889634,
-        q.stride(0), q.stride(1), q.stride(2), block_table.stride(0), out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
-        h, s_q, M, R=r, DR=d - r, PAGE=page, DIRECT=direct, num_warps=4)
+    if plan.prog_ptr is not None:                                     # 'range': several segments a program (its own kernel)
+        _mla_decode_gluon_segs[(-(-M // 64), plan.prog_ptr.shape[0] - 1)](
+            q_desc, qpe_desc, kv_desc, block_table, cache_seqlens, plan.table, plan.prog_ptr, op, lp, softmax_scale * 1.4426950408889634,
+            block_table.stride(0), h, s_q, M, R=r, DR=d - r, PAGE=page, num_warps=4)
+    else:
+        _mla_decode_gluon_planned[(-(-M // 64), n_seg)](
+            q, q_desc, qpe_desc, kv_desc, block_table, cache_seqlens, plan.table, out, lse, op, lp, softmax_scale * 1.4426950408889634,
+            q.stride(0), q.stride(1), q.stride(2), block_table.stride(0), out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
+            h, s_q, M, R=r, DR=d - r, PAGE=page, DIRECT=direct, num_warps=4)
     if not direct:
         _gl_combine_planned[(M, b)](op, lp, out, lse, plan.seq_ptr, out.stride(0), out.stride(1), out.stride(2),
                                     lse.stride(0), lse.stride(1), h, M, R=r, BLOCK_S=16, num_warps=4)
     return out, lse
 
 # %% ../nbs/03d_decode_gluon.ipynb #ra900005
-def gluon_planned_report(direct: bool = False) -> dict:
-    "Compile the planned kernel for sm_90a without a GPU (as `gluon_report`): registers, spills, shared memory, wgmma/TMA counts."
+def gluon_planned_report(direct: bool = False, segs: bool = False) -> dict:
+    "Compile the planned kernel (`segs`: the multi-segment one) for sm_90a without a GPU (as `gluon_report`): registers, spills, shared memory, wgmma/TMA counts."
     import re, subprocess, warnings
     if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):     # as `gluon_report`: the interpreter's @jit helpers do not
-        code = f"import json; from infinitecontext.kernels_gluon import gluon_planned_report; print(json.dumps(gluon_planned_report({direct!r})))"
+        code = f"import json; from infinitecontext.kernels_gluon import gluon_planned_report; print(json.dumps(gluon_planned_report({direct!r}, {segs!r})))"
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "TRITON_INTERPRET": "0"})
         if r.returncode: raise RuntimeError(f"the offline compile failed:\n{r.stderr[-3000:]}")
         rep = json.loads(r.stdout.strip().splitlines()[-1])          # compile: compile in a child process without it
@@ -1236,9 +1254,9 @@ def gluon_planned_report(direct: bool = False) -> dict:
     from infinitecontext.kernels_fp8 import ptxas_sm90
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
-    fn, lay = _mla_decode_gluon_planned, lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
-    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, MATH_REGS=232)
-    ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", PLAN="*i32", OUT="*bf16", LSE="*fp32", OP="*fp32", LP="*fp32", sm_scale_log2="fp32",
+    fn, lay = _mla_decode_gluon_segs if segs else _mla_decode_gluon_planned, lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
+    consts = dict(R=512, DR=64, PAGE=64, MATH_REGS=232, **({} if segs else dict(DIRECT=direct)))
+    ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", PLAN="*i32", PROG="*i32", OUT="*bf16", LSE="*fp32", OP="*fp32", LP="*fp32", sm_scale_log2="fp32",
               q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", qpe_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>",
               kv_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
     sig = {n: "constexpr" if n in consts else ty.get(n, "i32") for n in fn.arg_names}
@@ -1325,3 +1343,277 @@ def bench_gluon_ragged(shapes=RAGGED_SHAPES, planners=PLANNERS, sweep=PLAN_SWEEP
         del kv, q; torch.cuda.empty_cache()
     if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_gluon_ragged.json", dict(gpu=gpu, rows=rows))
     return rows
+
+# %% ../nbs/03d_decode_gluon.ipynb #rs900001
+def _range_pieces(tiles: list, programs: int, overhead: float) -> tuple[list, list]:
+    "03b's cut of the token line: sequence i is `tiles[i] + overhead` long, the line cut into `programs` payloads of whole tiles (sizes differ by at most one); (pieces, program of each)."
+    ov = max(0, round(overhead))                                      # the fixed cost sits after each sequence's tiles, as in 03b
+    seq0 = [0]
+    for t in tiles: seq0.append(seq0[-1] + t + ov)                    # where each sequence starts on the line; seq0[-1]: the total
+    T = seq0[-1]                                                      # payload j: line positions ceil(jT/P) .. ceil((j+1)T/P) - 1
+    pieces, prog = [], []
+    for i, t in enumerate(tiles):
+        lo = 0
+        while lo < t:                                                 # up to the end of the payload `lo` falls in
+            j = (seq0[i] + lo) * programs // T
+            hi = min(t, -(-((j + 1) * T) // programs) - seq0[i])
+            pieces.append((i, lo, hi - lo)); prog.append(j)
+            lo = hi
+    ids = {j: k for k, j in enumerate(sorted(set(prog)))}             # a payload inside an overhead holds no tiles: renumber
+    return pieces, [ids[j] for j in prog]
+
+# %% ../nbs/03d_decode_gluon.ipynb #rs900002
+def _model_program(qf, rows_of, segs, lens, s_q, h, r, lg2, op, lp):
+    "One program of a 'range' plan as the kernel runs it: its segments' partials into op/lp; buffers, Q and every barrier phase checked."
+    M, half = qf.shape[1], r // 2
+    buf, pbuf, stats, qbuf = [None, None], None, None, None           # two K/V buffers, the P buffer, m/alpha/sum, the Q tile
+    ready, free = [0, 0], [[0, 0], [0, 0]]                            # completions: ready of each buffer, its two halves' frees
+    pub, used, q_loads, q_free = [0, 0], [0, 0], 0, 0                 # P published / consumed per warpgroup; Q loads; Q releases
+    phase_ok = lambda ph, count: ph == (count - 1) & 1                # a wait for phase ph passes on the count-th completion
+    def release(b, W):                                                # warpgroup W gives back its half of buffer b
+        free[b][W] += 1
+        if free[b][0] == free[b][1]: buf[b] = torch.full_like(buf[b], float("nan"))   # both halves back: it holds nothing valid
+    g = 0                                                             # tiles streamed before the segment
+    for k, (seq, tile0, end, slot) in enumerate(segs):
+        n = -(-(end - tile0 * 64) // 64)
+        if k > 0: assert q_free == k and phase_ok((k - 1) & 1, q_free), "Q reloaded before both warpgroups were done with it"
+        qbuf, q_loads = qf[seq].clone(), q_loads + 1                  # the loader's TMA of the segment's Q rows
+        limit = lens[seq] - s_q + 1 + torch.arange(M) // h
+        m = [torch.full((M,), float("-inf"))] * 2; l = [torch.zeros(M)] * 2; o = [torch.zeros(M, half), torch.zeros(M, half)]
+        t0, arrived = [(W + g) % 2 for W in (0, 1)], [0, 0]           # each warpgroup's first local tile: (W - g) mod 2
+        steps = sorted((t, W) for W in (0, 1) for t in range(t0[W], n + 1, 2))   # the kernel's two loops, in tile order
+        assert [t for t, _ in steps] == list(range(n + 1)), steps     # every local step run by exactly one warpgroup
+        for t, W in steps:
+            gt = g + t                                                # global tile: its buffer and owner gt % 2
+            assert t == n or gt % 2 == W, (gt, W)
+            if t >= 1:                                                # apply the other's tile t - 1: p_ready phase from gt - 1
+                assert phase_ok(((gt - 1) // 2) & 1, pub[1 - W]) and pub[1 - W] == (gt - 1) // 2 + 1
+                m_o, a_o, rs_o = stats
+                m[W], l[W] = m_o, l[W] * a_o + rs_o
+                o[W] = o[W] * a_o[:, None] + pbuf @ buf[1 - W][:, W * half:(W + 1) * half]
+                used[1 - W] += 1; release(1 - W, W)
+            if t < n:                                                 # own tile gt in buffer gt % 2 == W
+                assert free[W] == [gt // 2] * 2 and ready[W] == gt // 2, "the loader would overwrite a buffer in use"
+                if gt >= 2: assert phase_ok(((gt // 2) - 1) & 1, free[W][0]), "the loader's free phase"
+                toks = (tile0 + t) * 64 + torch.arange(64)             # the loader: tile gt into buffer gt % 2
+                buf[W], ready[W] = rows_of(seq, toks), ready[W] + 1
+                assert phase_ok((gt // 2) & 1, ready[W]) and ready[W] == gt // 2 + 1, "scores before the tile landed"
+                if t == t0[W] and k > 0: assert phase_ok(k & 1, q_loads), "scores before the segment's Q landed"
+                toks = (tile0 + t) * 64 + torch.arange(64)
+                s = (qbuf @ buf[W].T) * lg2
+                if t + 2 >= n:                                        # our last score product of the segment: Q may go
+                    arrived[W] += 1; q_free += arrived[0] + arrived[1] == 2
+                    if arrived[0] + arrived[1] == 2: qbuf = torch.full_like(qbuf, float("nan"))
+                s = torch.where((toks[None, :] >= limit[:, None]) | (toks >= end)[None, :], float("-inf"), s)
+                m_new = torch.maximum(m[W], s.amax(1))
+                m_sub = torch.where(m_new == float("-inf"), 0.0, m_new)
+                alpha, p = torch.exp2(m[W] - m_sub), torch.exp2(s - m_sub[:, None])
+                buf[W][toks >= end, :r] = 0.0                         # the owner zeroes rows past the end (they may be NaN)
+                p16 = p.bfloat16().float()
+                l[W] = l[W] * alpha + p.sum(1)
+                o[W] = o[W] * alpha[:, None] + p16 @ buf[W][:, W * half:(W + 1) * half]
+                if gt >= 2: assert phase_ok(((gt // 2) - 1) & 1, used[W]) and used[W] == gt // 2, "P stored over an unread P"
+                pbuf, stats, pub[W] = p16, (m_new, alpha, p.sum(1)), pub[W] + 1
+                release(W, W); m[W] = m_new
+            elif t0[W] >= n:                                          # no own tile in this segment: Q may go at once
+                arrived[W] += 1; q_free += arrived[0] + arrived[1] == 2
+                if arrived[0] + arrived[1] == 2: qbuf = torch.full_like(qbuf, float("nan"))
+        assert arrived == [1, 1], f"each warpgroup releases Q once a segment, got {arrived}"
+        assert torch.equal(m[0], m[1]) and torch.allclose(l[0], l[1]), "the two warpgroups' statistics diverged"
+        l_safe = torch.where(l[0] == 0, 1.0, l[0])
+        op[slot] = torch.cat(o, 1) / l_safe[:, None]
+        lp[slot] = torch.where(l[0] == 0, float("-inf"), (m[0] + torch.log2(l_safe)) * 0.6931471805599453)
+        g += n
+
+def gluon_segs_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorbed queries
+                     kv_cache: torch.Tensor,      # (num_blocks, page_size, r + d_rope)
+                     block_table: torch.Tensor,   # (b, max_blocks) int32
+                     cache_seqlens: torch.Tensor, # (b,) int32
+                     softmax_scale: float, kv_lora_rank: int = 512,
+                     plan: GluonPlan | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    "The multi-segment kernel in torch: each program of a 'range' plan in the kernel's order (slots start as NaN), then the combine."
+    b, s_q, h, d = q.shape
+    r, page, M = kv_lora_rank, kv_cache.shape[1], s_q * h
+    plan = plan or gluon_plan(cache_seqlens, h, s_q, "cpu", "range")
+    if plan.prog_ptr is None: raise ValueError(f"gluon_segs_model runs a 'range' plan (several segments a program), got {plan.planner!r}")
+    table, seq_ptr, prog_ptr = plan.table.cpu().tolist(), plan.seq_ptr.cpu(), plan.prog_ptr.cpu().tolist()
+    qf, lens = q.float().reshape(b, M, d), [int(x) for x in cache_seqlens]
+    op, lp = torch.full((len(table), M, r), float("nan")), torch.full((len(table), M), float("nan"))
+    rows_of = lambda i, toks: kv_cache[block_table[i, toks // page].long(), toks % page].float()   # (64, d), NaN slots included
+    for a, z in zip(prog_ptr, prog_ptr[1:]):
+        _model_program(qf, rows_of, table[a:z], lens, s_q, h, r, softmax_scale * 1.4426950408889634, op, lp)
+    out, lse = torch.empty(b, M, r), torch.empty(b, M)
+    for i in range(b):                                                # the combine, as gluon_planned_model's
+        lo, hi = int(seq_ptr[i]), int(seq_ptr[i + 1])
+        lse[i] = torch.logsumexp(lp[lo:hi], 0)
+        w = torch.exp(lp[lo:hi] - torch.where(lse[i] == float("-inf"), 0.0, lse[i])).nan_to_num(0.0)
+        out[i] = (w[..., None] * op[lo:hi]).sum(0)
+    return out.reshape(b, s_q, h, r).to(q.dtype), lse.reshape(b, s_q, h).transpose(1, 2).contiguous()
+
+# %% ../nbs/03d_decode_gluon.ipynb #rs900004
+if gluon is not None:
+    @gluon.jit
+    def _gl_math_segs(q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi,
+                      p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M,
+                      W: gl.constexpr, R: gl.constexpr):
+        "Math warpgroup W of a multi-segment program: the global tiles gt with gt % 2 == W (scores, softmax, P), P @ V of every tile."
+        HALF: gl.constexpr = R // 2
+        s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, 64, 16])
+        o_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, HALF, 16])
+        row_l: gl.constexpr = gl.SliceLayout(1, s_layout)
+        orow_l: gl.constexpr = gl.SliceLayout(1, o_layout)
+        preg_l: gl.constexpr = gl.DotOperandLayout(operand_index=0, parent=o_layout, k_width=2)
+        if W == 0:                                                        # our value columns and who we release them to
+            v_mine, free_mine = kv_lo, free_lo
+        else:
+            v_mine, free_mine = kv_hi, free_hi
+        p_buf = p_smem.index(0)                                           # one P buffer for both (as the default, qpe_smem)
+        rows = row0 + gl.arange(0, 64, layout=row_l)
+        qi = rows // H
+        cols = gl.arange(0, 64, layout=gl.SliceLayout(0, s_layout))
+        orows = row0 + gl.arange(0, 64, layout=orow_l)
+        ocols = W * HALF + gl.arange(0, HALF, layout=gl.SliceLayout(0, o_layout))
+        g = seg_lo * 0                                                    # tiles this program streamed before the segment
+        for k in range(seg_lo, seg_hi):
+            seq = gl.load(PLAN + k * 4)
+            tile0 = gl.load(PLAN + k * 4 + 1)
+            end = gl.load(PLAN + k * 4 + 2)
+            slot = gl.load(PLAN + k * 4 + 3)
+            n_tiles = gl.cdiv(end - tile0 * 64, 64)
+            limit = gl.load(SEQ + seq) - S_Q + 1 + qi                     # per-row causal limit (exclusive)
+            m_i = gl.full([64], float("-inf"), gl.float32, row_l)        # a fresh softmax per segment
+            l_i = gl.zeros([64], gl.float32, row_l)
+            o = gl.zeros([64, HALF], gl.float32, o_layout)
+            t0 = (W + g) % 2                                              # our first local tile: (W - g) mod 2
+            for t in range(t0, n_tiles + 1, 2):
+                gt = g + t                                                # global tile: buffer gt % 2 == W, use gt // 2
+                a_prev = gl.full([64], 1.0, gl.float32, row_l)
+                s = gl.zeros([64, 64], gl.float32, s_layout)
+                if t >= 1:                                                # apply the other's tile t - 1 (global gt - 1)
+                    mbarrier.wait(p_ready.index(1 - W), ((gt - 1) // 2) & 1)
+                    m_i = m_smem.index(1 - W).load(row_l)
+                    a_prev = a_smem.index(1 - W).load(row_l)
+                    l_i = l_i * a_prev + r_smem.index(1 - W).load(row_l)
+                    o = warpgroup_mma(p_buf, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
+                    _bar_sync()
+                    mbarrier.arrive(p_free.index(1 - W), count=1)
+                    mbarrier.arrive(free_mine.index(1 - W), count=1)
+                if t < n_tiles:
+                    if (t == t0) & (k > seg_lo):                          # a new segment's Q rows (reloaded by the loader)
+                        mbarrier.wait(q_bar, (k - seg_lo) & 1)
+                    s = _scores(q_smem, qpe_smem, kv_lo, kv_hi, kr_smem, ready, W, (gt // 2) & 1, s, False, False, False)
+                    if t + 2 >= n_tiles:                                  # our last score product of the segment: Q may go
+                        _bar_sync()
+                        mbarrier.arrive(q_free, count=1)
+                    m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, 0)
+                    m_smem.index(W).store(m_new)
+                    a_smem.index(W).store(alpha)
+                    r_smem.index(W).store(rs)
+                    p16 = p.to(gl.bfloat16)
+                    if (tile0 + t) * 64 + 64 > end:                       # the last tile: rows past the end may hold NaN
+                        _zero_rows(kv_lo.index(W), (tile0 + t) * 64, end, HALF)
+                        _zero_rows(kv_hi.index(W), (tile0 + t) * 64, end, HALF)
+                        fence_async_shared()
+                        _bar_sync()
+                    l_i = l_i * alpha + rs
+                    p_reg = gl.convert_layout(p16, preg_l)
+                    acc = warpgroup_mma(p_reg, v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None], is_async=True)
+                    if gt >= 2:                                           # our previous P (maybe another segment's) consumed
+                        mbarrier.wait(p_free.index(W), ((gt // 2) - 1) & 1)
+                    p_buf.store(p16)
+                    fence_async_shared()
+                    _bar_sync()
+                    mbarrier.arrive(p_ready.index(W), count=1)
+                    o, p_reg = warpgroup_mma_wait(0, deps=(acc, p_reg))
+                    _bar_sync()
+                    mbarrier.arrive(free_mine.index(W), count=1)
+                    m_i = m_new
+                elif t0 >= n_tiles:                                       # no own tile in this segment: Q may go now
+                    _bar_sync()
+                    mbarrier.arrive(q_free, count=1)
+            l_safe = gl.where(l_i == 0.0, 1.0, l_i)                       # the segment's partial: our half (W == 0: the lse)
+            o = o / gl.convert_layout(l_safe, orow_l)[:, None]
+            optr = OP + slot * (M * R) + orows * R
+            gl.store(optr[:, None] + ocols[None, :], o, mask=(orows < M)[:, None])
+            if W == 0:
+                lse = gl.where(l_i == 0.0, float("-inf"), (m_i + gl.log2(l_safe)) * 0.6931471805599453)
+                gl.store(LP + slot * M + rows, lse, mask=rows < M)
+            g += n_tiles
+
+    @gluon.jit
+    def _gl_loader_segs(kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, q_desc, qpe_desc, q_smem, qpe_smem, q_bar, q_free,
+                        PLAN, BT, stride_btb, row0, M, seg_lo, seg_hi, R: gl.constexpr, PAGE: gl.constexpr):
+        "Producer warp of a multi-segment program: global tile gt into buffer gt % 2; a new segment's Q once both warpgroups scored the last one."
+        g = seg_lo * 0
+        for k in range(seg_lo, seg_hi):
+            seq = gl.load(PLAN + k * 4)
+            tile0 = gl.load(PLAN + k * 4 + 1)
+            n_tiles = gl.cdiv(gl.load(PLAN + k * 4 + 2) - tile0 * 64, 64)
+            bt_row = BT + seq * stride_btb
+            for t in range(n_tiles):
+                gt = g + t
+                buf, ph = gt % 2, ((gt // 2) - 1) & 1                     # the buffer held tile gt - 2 (gt >= 2)
+                r0 = _tile_row(bt_row, tile0 + t, PAGE, 0)
+                if gt >= 2:
+                    mbarrier.wait(free_lo.index(buf), ph)
+                _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, buf, r0, 0, False)
+                if gt >= 2:
+                    mbarrier.wait(free_hi.index(buf), ph)
+                _load_half(kv_desc, kv_lo, kv_hi, kr_smem, ready, buf, r0, 1, False)
+                if (t == 0) & (k > seg_lo):                               # after the segment's first tile: its Q rows
+                    mbarrier.wait(q_free, (k - seg_lo - 1) & 1)
+                    mbarrier.expect(q_bar, q_desc.block_type.nbytes + qpe_desc.block_type.nbytes)
+                    _tma_load(qpe_desc, [seq * M + row0, R], q_bar, qpe_smem)
+                    _tma_load(q_desc, [seq * M + row0, 0], q_bar, q_smem)
+            g += n_tiles
+
+    @gluon.jit
+    def _mla_decode_gluon_segs(q_desc, qpe_desc, kv_desc, BT, SEQ, PLAN, PROG, OP, LP, sm_scale_log2, stride_btb, H, S_Q, M,
+                               R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, MATH_REGS: gl.constexpr = 232):
+        pid_m, pid_p = gl.program_id(0), gl.program_id(1)
+        row0 = pid_m * 64
+        seg_lo = gl.load(PROG + pid_p)                                    # this program's segments: PLAN rows seg_lo .. seg_hi - 1
+        seg_hi = gl.load(PROG + pid_p + 1)
+        seq0 = gl.load(PLAN + seg_lo * 4)
+        q_smem = gl.allocate_shared_memory(gl.bfloat16, [64, R], q_desc.layout)      # as _mla_decode_gluon_planned
+        hl: gl.constexpr = gl.NVMMASharedLayout.get_default_for([64, R // 2], gl.bfloat16)
+        kv_lo = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], hl)
+        kv_hi = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], hl)
+        kr_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, DR], kv_desc.layout)
+        p_smem = gl.allocate_shared_memory(gl.bfloat16, [1, 64, 64], gl.NVMMASharedLayout.get_default_for([64, 64], gl.bfloat16))
+        qpe_smem = gl.allocate_shared_memory(gl.bfloat16, [64, DR], qpe_desc.layout)
+        st_l: gl.constexpr = gl.SwizzledSharedLayout(vec=1, per_phase=1, max_phase=1, order=[0])
+        m_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
+        a_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
+        r_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
+        bar_l: gl.constexpr = mbarrier.MBarrierLayout()
+        ready = gl.allocate_shared_memory(gl.int64, [18, 1], bar_l)
+        free_lo, free_hi = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l), gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        p_ready, p_free = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l), gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        q_bar = gl.allocate_shared_memory(gl.int64, [1], bar_l)
+        q_free = gl.allocate_shared_memory(gl.int64, [1], bar_l)
+        for i in gl.static_range(18):
+            mbarrier.init(ready.index(i), count=1)
+        for i in gl.static_range(2):
+            mbarrier.init(free_lo.index(i), count=1)
+            mbarrier.init(free_hi.index(i), count=1)
+            mbarrier.init(p_ready.index(i), count=1)
+            mbarrier.init(p_free.index(i), count=1)
+        mbarrier.init(q_bar, count=1)
+        mbarrier.init(q_free, count=2)                                    # both math warpgroups done with a segment's Q
+        mbarrier.expect(q_bar, q_desc.block_type.nbytes + qpe_desc.block_type.nbytes)
+        _tma_load(qpe_desc, [seq0 * M + row0, R], q_bar, qpe_smem)
+        _tma_load(q_desc, [seq0 * M + row0, 0], q_bar, q_smem)
+        mbarrier.wait(q_bar, 0)
+        gl.warp_specialize([
+            (_gl_math_segs, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi,
+                             p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M, 0, R)),
+            (_gl_math_segs, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi,
+                             p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M, 1, R)),
+            (_gl_loader_segs, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, q_desc, qpe_desc, q_smem, qpe_smem, q_bar, q_free,
+                               PLAN, BT, stride_btb, row0, M, seg_lo, seg_hi, R, PAGE)),
+        ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])
+
+# %% ../nbs/03d_decode_gluon.ipynb #rs900005
+RANGE_PLANNERS = {"lpt": {}, "range": dict(planner="range")}      # the one-piece plan against several segments a program
+RANGE_SWEEP = {f"range, overhead {c}": dict(planner="range", overhead_tiles=c) for c in (2, 8)}   # the fixed cost's weight

@@ -283,3 +283,77 @@ def test_planned_kernel_on_gpu(lens, h, s_q, planner):
         assert e["cos"] > 0.9999 and e["lse"] < 1e-2, (programs, e)
         o2, l2 = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan, validate=False)   # the plan reused: same bits
         assert torch.equal(o, o2) and torch.equal(l, l2)
+
+
+# ---- several segments a program: the 'range' plan and its kernel ----
+@pytest.mark.parametrize("programs", [1, 3, 5, 132])
+def test_range_plan_invariants(programs):
+    "Each program one contiguous, non-empty range of the token line (sequences in order), its payload within one share."
+    from infinitecontext.kernels_fp8 import _bench_shape
+    from infinitecontext.kernels_gluon import gluon_plan
+    for lens in ([1000], [70, 200, 64, 1], [16384, 512, 9000, 65, 64, 3000], _bench_shape(("ragged", 48, 16))[1]):
+        plan = gluon_plan(lens, 16, 1, "cpu", "range", programs=programs)
+        _check_plan_invariants(plan, lens)
+        table, pp = plan.table.tolist(), plan.prog_ptr.tolist()
+        assert pp[0] == 0 and pp[-1] == len(table) and all(a < z for a, z in zip(pp, pp[1:])), pp   # no empty program
+        assert len(pp) - 1 <= programs
+        assert [(s, t0) for s, t0, *_ in table] == sorted((s, t0) for s, t0, *_ in table), "the line in order"
+        tiles = [-(-(end - t0 * 64) // 64) for _, t0, end, _ in table]
+        share = -(-sum(-(-n // 64) + 4 for n in lens) // programs)   # a payload: the line (tiles + 4 a sequence) / programs, rounded up
+        assert max(sum(tiles[a:z]) for a, z in zip(pp, pp[1:])) <= share
+        assert plan.model <= share + 4 * max(z - a for a, z in zip(pp, pp[1:]))
+
+
+def test_range_plan_balance():
+    "On 03b's ragged batch and 132 SMs: one program an SM, the modelled finish within 10% of the line's even share."
+    from infinitecontext.kernels_fp8 import _bench_shape
+    from infinitecontext.kernels_gluon import gluon_plan
+    lens = _bench_shape(("ragged", 48, 16))[1]
+    plan = gluon_plan(lens, 16, 1, "cpu", "range", programs=132)
+    assert plan.prog_ptr.shape[0] - 1 == 132
+    ideal = sum(-(-n // 64) + 4 for n in lens) / 132
+    assert plan.model < 1.1 * ideal + 4, (plan.model, ideal)
+
+
+@pytest.mark.parametrize("lens,h,s_q", RAGGED)
+def test_range_model_matches_oracle(lens, h, s_q):
+    "The multi-segment schedule (buffers, Q reloads and barrier phases asserted inside) against the oracle, NaN slots, shuffled pages."
+    from infinitecontext.kernels_gluon import gluon_plan, mla_decode_gluon_planned
+    torch.set_num_threads(1)
+    q, kv, bt, sl = _inputs(lens, h, s_q)
+    ref = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
+    for programs in (1, 2, 3):                                        # few programs: several segments each, sequences cut
+        plan = gluon_plan(sl, h, s_q, "cpu", "range", programs=programs)
+        o, l = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan)
+        assert not o.isnan().any() and not l.isnan().any(), "NaN leaked from an unused slot, a stale buffer or Q"
+        e = compare(o, l, *ref)
+        assert e["cos"] > 0.9999 and e["lse"] < 1e-3, (programs, e)
+
+
+def test_range_model_sensitivity():
+    "A program whose segments are swapped (the wrong Q for a tile) or a dropped segment is caught (the check can fail)."
+    from infinitecontext.kernels_gluon import GluonPlan, gluon_plan, gluon_segs_model
+    q, kv, bt, sl = _inputs([700, 130, 300], 16, 1)
+    ref = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
+    plan = gluon_plan(sl, 16, 1, "cpu", "range", programs=1)
+    assert compare(*gluon_segs_model(q, kv, bt, sl, 192 ** -0.5, plan=plan), *ref)["lse"] < 1e-3
+    t = plan.table.clone(); t[1, 2] = t[1, 1] * 64 + 1                 # the second segment ends after one token
+    bad = GluonPlan(t, plan.seq_ptr, plan.lens, 16, 1, plan.programs, "broken", plan.model, plan.prog_ptr)
+    assert compare(*gluon_segs_model(q, kv, bt, sl, 192 ** -0.5, plan=bad), *ref)["lse"] > 1e-3
+    with pytest.raises(ValueError, match="'range' plan"): gluon_segs_model(q, kv, bt, sl, 0.07, plan=gluon_plan(sl, 16, 1, "cpu"))
+
+
+@pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
+@pytest.mark.parametrize("lens,h,s_q", RAGGED + [([3000, 130, 777], 128, 1), ([64, 16384, 513, 9000, 1, 4097], 16, 1)])
+def test_range_kernel_on_gpu(lens, h, s_q):
+    from infinitecontext.kernels_gluon import gluon_plan, mla_decode_gluon_planned
+    q, kv, bt, sl = _inputs(lens, h, s_q, "cuda")
+    ref = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
+    for programs in (None, 1, 2, 5):
+        plan = gluon_plan(sl, h, s_q, "cuda", "range", programs=programs)
+        o, l = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan)
+        assert not o.isnan().any() and not l.isnan().any()
+        e = compare(o, l, *ref)
+        assert e["cos"] > 0.9999 and e["lse"] < 1e-2, (programs, e)
+        o2, l2 = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan, validate=False)
+        assert torch.equal(o, o2) and torch.equal(l, l2)
