@@ -539,22 +539,12 @@ if gluon is not None:
         n_tiles = gl.maximum(gl.cdiv(end - tile0 * 64, 64), 0)       # 0 for a split past the sequence's end
         return seqlen, tile0, end, n_tiles, BT + pid_b * stride_btb
 
-# %% ../nbs/03d_decode_gluon.ipynb #2609654f
+# %% ../nbs/03d_decode_gluon.ipynb #d3a5e0a1
 if gluon is not None:
     @gluon.jit
-    def _mla_decode_gluon(Q, q_desc, qpe_desc, kv_desc, BT, SEQ, OUT, LSE, OP, LP, sm_scale_log2,
-                          stride_qb, stride_qs, stride_qh, stride_btb, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                          stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, S_Q, M, NUM_SPLITS,
-                          R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr,
-                          ORDER: gl.constexpr = 1, CHUNKED: gl.constexpr = False, SELF_LOAD: gl.constexpr = False,
-                          SYNC_QK: gl.constexpr = False, ABLATE: gl.constexpr = 0,
-                          REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, MATH_REGS: gl.constexpr = 232,
-                          OWN_FIRST: gl.constexpr = False, QPE_SMEM: gl.constexpr = False,
-                          PRODUCER: gl.constexpr = True, FOLD_SCALE: gl.constexpr = False, RESCALE_TAU: gl.constexpr = 0.0,
-                          LATE_STATS: gl.constexpr = False, NAMED_BARS: gl.constexpr = False):
-        pid_m, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
-        row0 = pid_m * 64
-        seqlen, tile0, end, n_tiles, bt_row = _split_tiles(SEQ, BT, pid_b, pid_s, stride_btb, NUM_SPLITS)
+    def _gl_smem(q_desc, qpe_desc, kv_desc, R: gl.constexpr, DR: gl.constexpr, QPE_SMEM: gl.constexpr = True, ST_READY: gl.constexpr = True):
+        """The kernels' shared memory: Q (64 x R), two K/V tiles as column halves kv_lo, kv_hi and their rope kr_smem, P (one buffer
+        and q_pe with QPE_SMEM, else two), the statistics m, a, r, and the mbarriers, initialised (ST_READY: with st_ready)."""
         q_smem = gl.allocate_shared_memory(gl.bfloat16, [64, R], q_desc.layout)
         hl: gl.constexpr = gl.NVMMASharedLayout.get_default_for([64, R // 2], gl.bfloat16)
         kv_lo = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], hl)              # value columns 0..255 of two tiles
@@ -573,7 +563,10 @@ if gluon is not None:
         bar_l: gl.constexpr = mbarrier.MBarrierLayout()
         ready = gl.allocate_shared_memory(gl.int64, [18, 1], bar_l)       # per buffer: 9 chunk barriers (or 2 used, one per half)
         free_lo, free_hi = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l), gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        st_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        if ST_READY:
+            st_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
+        else:
+            st_ready = free_lo                                            # (unused)
         p_ready, p_free = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l), gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
         q_bar = gl.allocate_shared_memory(gl.int64, [1], bar_l)
         for i in gl.static_range(18):
@@ -581,10 +574,30 @@ if gluon is not None:
         for i in gl.static_range(2):
             mbarrier.init(free_lo.index(i), count=1)
             mbarrier.init(free_hi.index(i), count=1)
-            mbarrier.init(st_ready.index(i), count=1)
+            if ST_READY:
+                mbarrier.init(st_ready.index(i), count=1)
             mbarrier.init(p_ready.index(i), count=1)
             mbarrier.init(p_free.index(i), count=1)
         mbarrier.init(q_bar, count=1)
+        return q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free, q_bar
+
+# %% ../nbs/03d_decode_gluon.ipynb #2609654f
+if gluon is not None:
+    @gluon.jit
+    def _mla_decode_gluon(Q, q_desc, qpe_desc, kv_desc, BT, SEQ, OUT, LSE, OP, LP, sm_scale_log2,
+                          stride_qb, stride_qs, stride_qh, stride_btb, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
+                          stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, H, S_Q, M, NUM_SPLITS,
+                          R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, DIRECT: gl.constexpr,
+                          ORDER: gl.constexpr = 1, CHUNKED: gl.constexpr = False, SELF_LOAD: gl.constexpr = False,
+                          SYNC_QK: gl.constexpr = False, ABLATE: gl.constexpr = 0,
+                          REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, MATH_REGS: gl.constexpr = 232,
+                          OWN_FIRST: gl.constexpr = False, QPE_SMEM: gl.constexpr = False,
+                          PRODUCER: gl.constexpr = True, FOLD_SCALE: gl.constexpr = False, RESCALE_TAU: gl.constexpr = 0.0,
+                          LATE_STATS: gl.constexpr = False, NAMED_BARS: gl.constexpr = False):
+        pid_m, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
+        row0 = pid_m * 64
+        seqlen, tile0, end, n_tiles, bt_row = _split_tiles(SEQ, BT, pid_b, pid_s, stride_btb, NUM_SPLITS)
+        q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free, q_bar = _gl_smem(q_desc, qpe_desc, kv_desc, R, DR, QPE_SMEM)
         if QPE_SMEM:                                                      # Q's latent part (and q_pe): rows pid_b * M + row0 ... of q viewed 2-D
             mbarrier.expect(q_bar, q_desc.block_type.nbytes + qpe_desc.block_type.nbytes)
             _tma_load(qpe_desc, [pid_b * M + row0, R], q_bar, qpe_smem)
@@ -1104,32 +1117,7 @@ if gluon is not None:
         seqlen = gl.load(SEQ + seq)
         n_tiles = gl.cdiv(end - tile0 * 64, 64)
         bt_row = BT + seq * stride_btb
-        q_smem = gl.allocate_shared_memory(gl.bfloat16, [64, R], q_desc.layout)      # from here on as _mla_decode_gluon's default
-        hl: gl.constexpr = gl.NVMMASharedLayout.get_default_for([64, R // 2], gl.bfloat16)
-        kv_lo = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], hl)
-        kv_hi = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], hl)
-        kr_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, DR], kv_desc.layout)
-        p_smem = gl.allocate_shared_memory(gl.bfloat16, [1, 64, 64], gl.NVMMASharedLayout.get_default_for([64, 64], gl.bfloat16))
-        qpe_smem = gl.allocate_shared_memory(gl.bfloat16, [64, DR], qpe_desc.layout)
-        st_l: gl.constexpr = gl.SwizzledSharedLayout(vec=1, per_phase=1, max_phase=1, order=[0])
-        m_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
-        a_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
-        r_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
-        bar_l: gl.constexpr = mbarrier.MBarrierLayout()
-        ready = gl.allocate_shared_memory(gl.int64, [18, 1], bar_l)
-        free_lo, free_hi = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l), gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        st_ready = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        p_ready, p_free = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l), gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        q_bar = gl.allocate_shared_memory(gl.int64, [1], bar_l)
-        for i in gl.static_range(18):
-            mbarrier.init(ready.index(i), count=1)
-        for i in gl.static_range(2):
-            mbarrier.init(free_lo.index(i), count=1)
-            mbarrier.init(free_hi.index(i), count=1)
-            mbarrier.init(st_ready.index(i), count=1)
-            mbarrier.init(p_ready.index(i), count=1)
-            mbarrier.init(p_free.index(i), count=1)
-        mbarrier.init(q_bar, count=1)
+        q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free, q_bar = _gl_smem(q_desc, qpe_desc, kv_desc, R, DR)   # as _mla_decode_gluon's default
         mbarrier.expect(q_bar, q_desc.block_type.nbytes + qpe_desc.block_type.nbytes)
         _tma_load(qpe_desc, [seq * M + row0, R], q_bar, qpe_smem)
         _tma_load(q_desc, [seq * M + row0, 0], q_bar, q_smem)
@@ -1575,31 +1563,8 @@ if gluon is not None:
         seg_lo = gl.load(PROG + pid_p)                                    # this program's segments: PLAN rows seg_lo .. seg_hi - 1
         seg_hi = gl.load(PROG + pid_p + 1)
         seq0 = gl.load(PLAN + seg_lo * 4)
-        q_smem = gl.allocate_shared_memory(gl.bfloat16, [64, R], q_desc.layout)      # as _mla_decode_gluon_planned
-        hl: gl.constexpr = gl.NVMMASharedLayout.get_default_for([64, R // 2], gl.bfloat16)
-        kv_lo = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], hl)
-        kv_hi = gl.allocate_shared_memory(gl.bfloat16, [2, 64, R // 2], hl)
-        kr_smem = gl.allocate_shared_memory(gl.bfloat16, [2, 64, DR], kv_desc.layout)
-        p_smem = gl.allocate_shared_memory(gl.bfloat16, [1, 64, 64], gl.NVMMASharedLayout.get_default_for([64, 64], gl.bfloat16))
-        qpe_smem = gl.allocate_shared_memory(gl.bfloat16, [64, DR], qpe_desc.layout)
-        st_l: gl.constexpr = gl.SwizzledSharedLayout(vec=1, per_phase=1, max_phase=1, order=[0])
-        m_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
-        a_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
-        r_smem = gl.allocate_shared_memory(gl.float32, [2, 64], st_l)
-        bar_l: gl.constexpr = mbarrier.MBarrierLayout()
-        ready = gl.allocate_shared_memory(gl.int64, [18, 1], bar_l)
-        free_lo, free_hi = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l), gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        p_ready, p_free = gl.allocate_shared_memory(gl.int64, [2, 1], bar_l), gl.allocate_shared_memory(gl.int64, [2, 1], bar_l)
-        q_bar = gl.allocate_shared_memory(gl.int64, [1], bar_l)
-        q_free = gl.allocate_shared_memory(gl.int64, [1], bar_l)
-        for i in gl.static_range(18):
-            mbarrier.init(ready.index(i), count=1)
-        for i in gl.static_range(2):
-            mbarrier.init(free_lo.index(i), count=1)
-            mbarrier.init(free_hi.index(i), count=1)
-            mbarrier.init(p_ready.index(i), count=1)
-            mbarrier.init(p_free.index(i), count=1)
-        mbarrier.init(q_bar, count=1)
+        q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, _st, p_ready, p_free, q_bar = _gl_smem(q_desc, qpe_desc, kv_desc, R, DR, True, False)   # no st_ready
+        q_free = gl.allocate_shared_memory(gl.int64, [1], mbarrier.MBarrierLayout())
         mbarrier.init(q_free, count=2)                                    # both math warpgroups done with a segment's Q
         mbarrier.expect(q_bar, q_desc.block_type.nbytes + qpe_desc.block_type.nbytes)
         _tma_load(qpe_desc, [seq0 * M + row0, R], q_bar, qpe_smem)
