@@ -1075,6 +1075,17 @@ def _model_segment(qf, rows_of, n, t0, end, s_q, h, r, lg2):
     l_safe = torch.where(l == 0, 1.0, l)
     return o / l_safe[:, None], torch.where(l == 0, float("-inf"), (m + torch.log2(l_safe)) * 0.6931471805599453)
 
+def _model_combine(op, lp, seq_ptr, b, s_q, h, r, dtype):
+    "The planned combine in torch: sequence i's partial slots seq_ptr[i] .. seq_ptr[i+1]-1 merged by their lse -> out, lse as the kernels return them."
+    M = s_q * h
+    out, lse = torch.empty(b, M, r), torch.empty(b, M)
+    for i in range(b):                                                # sequence i's slots, weighted by e^(lse_k - lse)
+        lo, hi = int(seq_ptr[i]), int(seq_ptr[i + 1])
+        lse[i] = torch.logsumexp(lp[lo:hi], 0)
+        w = torch.exp(lp[lo:hi] - torch.where(lse[i] == float("-inf"), 0.0, lse[i])).nan_to_num(0.0)
+        out[i] = (w[..., None] * op[lo:hi]).sum(0)
+    return out.reshape(b, s_q, h, r).to(dtype), lse.reshape(b, s_q, h).transpose(1, 2).contiguous()
+
 def gluon_planned_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) absorbed queries
                         kv_cache: torch.Tensor,      # (num_blocks, page_size, r + d_rope)
                         block_table: torch.Tensor,   # (b, max_blocks) int32
@@ -1093,13 +1104,7 @@ def gluon_planned_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) a
     for seq, t0, end, slot in table:
         rows_of = lambda toks, i=seq: kv_cache[block_table[i, toks // page].long(), toks % page].float()
         op[slot], lp[slot] = _model_segment(qf[seq], rows_of, int(cache_seqlens[seq]), t0, end, s_q, h, r, softmax_scale * 1.4426950408889634)
-    out, lse = torch.empty(b, M, r), torch.empty(b, M)
-    for i in range(b):                                                # the combine: sequence i's slots, by their lse
-        lo, hi = int(seq_ptr[i]), int(seq_ptr[i + 1])
-        lse[i] = torch.logsumexp(lp[lo:hi], 0)
-        w = torch.exp(lp[lo:hi] - torch.where(lse[i] == float("-inf"), 0.0, lse[i])).nan_to_num(0.0)
-        out[i] = (w[..., None] * op[lo:hi]).sum(0)
-    return out.reshape(b, s_q, h, r).to(q.dtype), lse.reshape(b, s_q, h).transpose(1, 2).contiguous()
+    return _model_combine(op, lp, seq_ptr, b, s_q, h, r, q.dtype)
 
 # %% ../nbs/03d_decode_gluon.ipynb #ra900003
 if gluon is not None:
@@ -1430,13 +1435,7 @@ def gluon_segs_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) abso
     rows_of = lambda i, toks: kv_cache[block_table[i, toks // page].long(), toks % page].float()   # (64, d), NaN slots included
     for a, z in zip(prog_ptr, prog_ptr[1:]):
         _model_program(qf, rows_of, table[a:z], lens, s_q, h, r, softmax_scale * 1.4426950408889634, op, lp)
-    out, lse = torch.empty(b, M, r), torch.empty(b, M)
-    for i in range(b):                                                # the combine, as gluon_planned_model's
-        lo, hi = int(seq_ptr[i]), int(seq_ptr[i + 1])
-        lse[i] = torch.logsumexp(lp[lo:hi], 0)
-        w = torch.exp(lp[lo:hi] - torch.where(lse[i] == float("-inf"), 0.0, lse[i])).nan_to_num(0.0)
-        out[i] = (w[..., None] * op[lo:hi]).sum(0)
-    return out.reshape(b, s_q, h, r).to(q.dtype), lse.reshape(b, s_q, h).transpose(1, 2).contiguous()
+    return _model_combine(op, lp, seq_ptr, b, s_q, h, r, q.dtype)
 
 # %% ../nbs/03d_decode_gluon.ipynb #rs900004
 if gluon is not None:
