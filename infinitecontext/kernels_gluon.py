@@ -1235,11 +1235,11 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
     return out, lse
 
 # %% ../nbs/03d_decode_gluon.ipynb #ra900005
-def gluon_planned_report(direct: bool = False, segs: bool = False) -> dict:
+def gluon_planned_report(direct: bool = False, segs: bool = False, desc: int = 2) -> dict:
     "Compile the planned kernel (`segs`: the multi-segment one) for sm_90a without a GPU (as `gluon_report`): registers, spills, shared memory, wgmma/TMA counts."
     import re, subprocess, warnings
     if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):     # as `gluon_report`: the interpreter's @jit helpers do not
-        code = f"import json; from infinitecontext.kernels_gluon import gluon_planned_report; print(json.dumps(gluon_planned_report({direct!r}, {segs!r})))"
+        code = f"import json; from infinitecontext.kernels_gluon import gluon_planned_report; print(json.dumps(gluon_planned_report({direct!r}, {segs!r}, {desc!r})))"
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "TRITON_INTERPRET": "0"})
         if r.returncode: raise RuntimeError(f"the offline compile failed:\n{r.stderr[-3000:]}")
         rep = json.loads(r.stdout.strip().splitlines()[-1])          # compile: compile in a child process without it
@@ -1248,7 +1248,7 @@ def gluon_planned_report(direct: bool = False, segs: bool = False) -> dict:
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
     fn, lay = _mla_decode_gluon_segs if segs else _mla_decode_gluon_planned, lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
-    consts = dict(R=512, DR=64, PAGE=64, MATH_REGS=232, **({} if segs else dict(DIRECT=direct)))
+    consts = dict(R=512, DR=64, PAGE=64, MATH_REGS=232, **(dict(DESC=desc) if segs else dict(DIRECT=direct)))
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", PLAN="*i32", PROG="*i32", OUT="*bf16", LSE="*fp32", OP="*fp32", LP="*fp32", sm_scale_log2="fp32",
               q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", qpe_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>",
               kv_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
@@ -1440,9 +1440,21 @@ def gluon_segs_model(q: torch.Tensor,             # (b, s_q, h, r + d_rope) abso
 # %% ../nbs/03d_decode_gluon.ipynb #rs900004
 if gluon is not None:
     @gluon.jit
+    def _smem_at_36(buf, i, C: gl.constexpr):
+        "The [64, C] shared buffer `buf` viewed as [1, 64, C], entry `i` (0): a runtime view (Triton 3.6 spells it `_reinterpret`)."
+        return buf._reinterpret(gl.bfloat16, [1, 64, C], buf.layout).index(i)
+
+    @gluon.jit
+    def _smem_at_39(buf, i, C: gl.constexpr):
+        "`_smem_at_36` for Tritons that spell it `reinterpret` (3.9)."
+        return buf.reinterpret(gl.bfloat16, [1, 64, C], buf.layout).index(i)
+
+    _smem_at = _smem_at_39 if hasattr(gl.shared_memory_descriptor, "reinterpret") else _smem_at_36
+
+    @gluon.jit
     def _gl_math_segs(q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi,
                       p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M,
-                      W: gl.constexpr, R: gl.constexpr):
+                      W: gl.constexpr, R: gl.constexpr, DESC: gl.constexpr = 2):
         "Math warpgroup W of a multi-segment program: the global tiles gt with gt % 2 == W (scores, softmax, P), P @ V of every tile."
         HALF: gl.constexpr = R // 2
         s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, 64, 16])
@@ -1474,6 +1486,9 @@ if gluon is not None:
             t0 = (W + g) % 2                                              # our first local tile: (W - g) mod 2
             for t in range(t0, n_tiles + 1, 2):
                 gt = g + t                                                # global tile: buffer gt % 2 == W, use gt // 2
+                zz = 0                                                    # DESC > 0: a zero the compiler cannot see through
+                if DESC > 0:                                              # (gt >= 0), so the shared-memory descriptors built
+                    zz = gt >> 31                                         # from it are rebuilt per tile, not kept live (spilled)
                 a_prev = gl.full([64], 1.0, gl.float32, row_l)
                 s = gl.zeros([64, 64], gl.float32, s_layout)
                 if t >= 1:                                                # apply the other's tile t - 1 (global gt - 1)
@@ -1481,14 +1496,17 @@ if gluon is not None:
                     m_i = m_smem.index(1 - W).load(row_l)
                     a_prev = a_smem.index(1 - W).load(row_l)
                     l_i = l_i * a_prev + r_smem.index(1 - W).load(row_l)
-                    o = warpgroup_mma(p_buf, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None])
+                    o = warpgroup_mma(p_smem.index(zz), v_mine.index(1 - W + zz), o * gl.convert_layout(a_prev, orow_l)[:, None])
                     _bar_sync()
                     mbarrier.arrive(p_free.index(1 - W), count=1)
                     mbarrier.arrive(free_mine.index(1 - W), count=1)
                 if t < n_tiles:
                     if (t == t0) & (k > seg_lo):                          # a new segment's Q rows (reloaded by the loader)
                         mbarrier.wait(q_bar, (k - seg_lo) & 1)
-                    s = _scores(q_smem, qpe_smem, kv_lo, kv_hi, kr_smem, ready, W, (gt // 2) & 1, s, False, False, False)
+                    q_t = q_smem
+                    if DESC > 1:                                          # Q's latent part too (a [1, 64, R] view, entry 0)
+                        q_t = _smem_at(q_smem, zz, R)
+                    s = _scores(q_t, qpe_smem, kv_lo, kv_hi, kr_smem, ready, W + zz, (gt // 2) & 1, s, False, False, False)
                     if t + 2 >= n_tiles:                                  # our last score product of the segment: Q may go
                         _bar_sync()
                         mbarrier.arrive(q_free, count=1)
@@ -1504,7 +1522,7 @@ if gluon is not None:
                         _bar_sync()
                     l_i = l_i * alpha + rs
                     p_reg = gl.convert_layout(p16, preg_l)
-                    acc = warpgroup_mma(p_reg, v_mine.index(W), o * gl.convert_layout(alpha, orow_l)[:, None], is_async=True)
+                    acc = warpgroup_mma(p_reg, v_mine.index(W + zz), o * gl.convert_layout(alpha, orow_l)[:, None], is_async=True)
                     if gt >= 2:                                           # our previous P (maybe another segment's) consumed
                         mbarrier.wait(p_free.index(W), ((gt // 2) - 1) & 1)
                     p_buf.store(p16)
@@ -1556,7 +1574,7 @@ if gluon is not None:
 
     @gluon.jit
     def _mla_decode_gluon_segs(q_desc, qpe_desc, kv_desc, BT, SEQ, PLAN, PROG, OP, LP, sm_scale_log2, stride_btb, H, S_Q, M,
-                               R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, MATH_REGS: gl.constexpr = 232):
+                               R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, MATH_REGS: gl.constexpr = 232, DESC: gl.constexpr = 2):
         pid_m, pid_p = gl.program_id(0), gl.program_id(1)
         row0 = pid_m * 64
         seg_lo = gl.load(PROG + pid_p)                                    # this program's segments: PLAN rows seg_lo .. seg_hi - 1
@@ -1571,9 +1589,9 @@ if gluon is not None:
         mbarrier.wait(q_bar, 0)
         gl.warp_specialize([
             (_gl_math_segs, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi,
-                             p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M, 0, R)),
+                             p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M, 0, R, DESC)),
             (_gl_math_segs, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi,
-                             p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M, 1, R)),
+                             p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M, 1, R, DESC)),
             (_gl_loader_segs, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, q_desc, qpe_desc, q_smem, qpe_smem, q_bar, q_free,
                                PLAN, BT, stride_btb, row0, M, seg_lo, seg_hi, R, PAGE)),
         ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])
