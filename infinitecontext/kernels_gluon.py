@@ -1194,11 +1194,13 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
                              validate: bool = True,       # check cache_seqlens against the block table and the plan (one device sync)
                              planner: str = "lpt",        # with plan=None: gluon_plan's rule
                              reuse: bool = True,          # reuse TMA descriptors across calls
+                             desc: int = 2,               # the 'range' kernel's wgmma descriptors: 2 rebuilt per tile (default), 0 hoisted (the 13:00 kernel, for A/B timing), 1 K/V and P only
                             ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with 03d's kernel on a token-balanced plan (ragged batches): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and _capability(q.device)[0] == 9
     impl = impl or ("gluon" if hopper else "model")
     if impl not in ("gluon", "model"): raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
+    if desc not in (0, 1, 2): raise ValueError(f"desc must be 0, 1 or 2 (see 'Descriptors rebuilt per tile'), got {desc!r}")
     _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, values=validate)
     b, s_q, h, d = q.shape
     nb, page = kv_cache.shape[:2]
@@ -1223,7 +1225,7 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
     if plan.prog_ptr is not None:                                     # 'range': several segments a program (its own kernel)
         _mla_decode_gluon_segs[(-(-M // 64), plan.prog_ptr.shape[0] - 1)](
             q_desc, qpe_desc, kv_desc, block_table, cache_seqlens, plan.table, plan.prog_ptr, op, lp, softmax_scale * 1.4426950408889634,
-            block_table.stride(0), h, s_q, M, R=r, DR=d - r, PAGE=page, num_warps=4)
+            block_table.stride(0), h, s_q, M, R=r, DR=d - r, PAGE=page, DESC=desc, num_warps=4)
     else:
         _mla_decode_gluon_planned[(-(-M // 64), n_seg)](
             q, q_desc, qpe_desc, kv_desc, block_table, cache_seqlens, plan.table, out, lse, op, lp, softmax_scale * 1.4426950408889634,

@@ -366,3 +366,11 @@ def test_range_kernel_offline_descriptors():
     new, old = gluon_planned_report(segs=True), gluon_planned_report(segs=True, desc=0)
     assert new["wgmma"] == old["wgmma"] == 88 and new["setmaxnreg"] == old["setmaxnreg"] and new["shared_kb"] <= 227, (new, old)
     assert 0 <= new["spill_bytes"] <= 16 < old["spill_bytes"], (new, old)   # Triton 3.9: 8 and 100 bytes; 3.6: 0 and 516
+
+
+def test_range_desc_argument():
+    "mla_decode_gluon_planned's `desc` (the 'range' kernel's descriptor placement, for A/B timing): a bad value is one clear error."
+    from infinitecontext.kernels_gluon import mla_decode_gluon_planned
+    q, kv, bt, sl = _inputs([70, 200], 16, 1)
+    with pytest.raises(ValueError, match="desc must be 0, 1 or 2"):
+        mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, impl="model", desc=3)
