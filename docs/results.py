@@ -172,7 +172,20 @@ def rows() -> list[Row]:
              r"ragged 48 x 0.5k-16k, h16\s+03d default\s+(?P<d>[\d.]+)",
              r"48 x 8768 \(ragged's total\), h16\s+03d planned lpt\s+(?P<ua>[\d.]+)",
              r"48 x 8768 \(ragged's total\), h16\s+FlashMLA\s+(?P<um>[\d.]+)"],
-            "(no claim; the lesson's goals: within 10% of the uniform batch, met; at or above FlashMLA, not met)")]
+            "(no claim; the lesson's goals: within 10% of the uniform batch, met; at or above FlashMLA, not met)"),
+        Row("Ragged decode batch 48 x 0.5k-16k, h16: 03d's Gluon kernel over one contiguous range of the token line per SM "
+            "(FlashMLA's scheduler; `gluon_plan(..., planner='range')`, opt-in, descriptors rebuilt per tile), three alternating rounds",
+            "03d_decode_gluon", r"2026-11-27 13:17 UTC[\s\S]*03d planned range",
+            "03d range {a} / {b} / {c} ms = {xa} / {xb} / {xc} FlashMLA's speed ({m} ms); 03b balanced {bb} ms; one piece a program "
+            "(`lpt`) {l} ms; its uniform twin (48 x 8768) range {ua} ms vs FlashMLA {um} ms",
+            [r"ragged 48 x 0.5k-16k, h16\s+03d planned range\s+(?P<a>[\d.]+) (?P<b>[\d.]+) (?P<c>[\d.]+)\s+[\d.]+ [\d.]+ [\d.]+ "
+             r"(?P<xa>[\d.]+) (?P<xb>[\d.]+) (?P<xc>[\d.]+)",
+             r"ragged 48 x 0.5k-16k, h16\s+FlashMLA\s+(?P<m>[\d.]+)",
+             r"ragged 48 x 0.5k-16k, h16\s+03b balanced\s+(?P<bb>[\d.]+)",
+             r"ragged 48 x 0.5k-16k, h16\s+03d planned lpt\s+(?P<l>[\d.]+)",
+             r"48 x 8768 \(ragged's total\), h16\s+03d planned range\s+(?P<ua>[\d.]+)",
+             r"48 x 8768 \(ragged's total\), h16\s+FlashMLA\s+(?P<um>[\d.]+)"],
+            "(no claim; the lesson's goal: at or above FlashMLA: not met, 0.8% short)")]
     return [
         Row("KV cache per token, DeepSeek-V3 (MLA)", "01_kv_cache", r"model\s+kind\s+bytes/token",
             "{b} bytes ({k} KiB)", [r"DeepSeek-V3 \(MLA\)\s+MLA\s+(?P<b>[\d,]+)\s+(?P<k>[\d.]+)"],
