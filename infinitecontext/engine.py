@@ -6,7 +6,7 @@ Docs: https://infinitecontext.github.io/infinitecontext/engine.html.md"""
 
 # %% ../nbs/06a_engine.ipynb #41fb6044
 from __future__ import annotations
-import argparse, asyncio, hashlib, heapq, itertools, json, queue, threading, time, uuid
+import argparse, asyncio, functools, hashlib, heapq, itertools, json, queue, threading, time, uuid
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,19 +15,20 @@ from fastcore.basics import patch
 import torch
 import torch.nn.functional as F
 from torch.nn.attention.bias import causal_lower_right
-from .kernels import _num_sms, mla_decode
-from .kernels_fp8 import (DecodePlan, dequantize_latent, fp8_row_bytes, mla_decode_fp8, mla_decode_plan,
-                                         write_fp8_cache)
+from .kernels import PROGRAMS_PER_SM, _next_pow2, _num_sms, mla_decode, pick_splits
+from .kernels_fp8 import (PLAN_DEFAULTS, DecodePlan, dequantize_latent, fp8_row_bytes, mla_decode_balanced,
+                                         mla_decode_fp8, mla_decode_plan, write_fp8_cache)
 from . import kernels_fp8_gluon
 from .kernels_fp8_gluon import _fp8g_shape, _fp8g_splits_for, fp8g_plan, mla_decode_fp8_gluon
 try: from starlette.requests import Request   # the server's request type (FastAPI resolves handler annotations by name)
 except ImportError: Request = None               # the engine alone runs without the server's dependencies
 
 # %% auto #0
-__all__ = ['FP8_SCHEDULE_COST', 'BlockAllocator', 'block_hash', 'SamplingParams', 'Sequence', 'Scheduler', 'StepBatch',
-           'forward_step', 'sample', 'LLMEngine', 'decode_step', 'fp8_decode_route', 'fp8_schedule_cost',
-           'fp8_decode_schedule', 'plan_buffers', 'fill_plan', 'render_chat', 'Metrics', 'Update', 'AsyncEngine',
-           'APIError', 'build_app', 'load_for_serving', 'serve_cli']
+__all__ = ['FP8_SCHEDULE_COST', 'BF16_PLAN_RATIO', 'BlockAllocator', 'block_hash', 'SamplingParams', 'Sequence', 'Scheduler',
+           'StepBatch', 'bf16_decode_route', 'forward_step', 'sample', 'LLMEngine', 'decode_step', 'fp8_decode_route',
+           'fp8_schedule_cost', 'fp8_decode_schedule', 'bf16_schedule_cost', 'bf16_decode_schedule', 'plan_buffers',
+           'fill_plan', 'plan_spec', 'plan_arrays', 'fast_plan', 'fill_plan_fast', 'render_chat', 'Metrics', 'Update',
+           'AsyncEngine', 'APIError', 'build_app', 'load_for_serving', 'serve_cli']
 
 # %% ../nbs/06a_engine.ipynb #84cc3514
 class BlockAllocator:
@@ -244,16 +245,24 @@ def _load_rows(rows, r: int, dtype):
     "Latent rows read from pages, in `dtype`: dequantised from FP8 bytes (..., 656) or cast (..., 576)."
     return dequantize_latent(rows, r, _fp8_tile(r), dtype) if rows.dtype == torch.uint8 else rows.to(dtype)
 
+def bf16_decode_route(device, dtype, r: int, d_rope: int) -> bool:
+    "Whether a bf16/fp16 cache may take 03b's planned kernel (`bf16_decode_schedule`, below): CUDA, a half dtype, ic_1b's 512 + 64 latent rows (03b's measured shape)."
+    return torch.device(device).type == "cuda" and dtype in (torch.bfloat16, torch.float16) and (r, d_rope) == (512, 64)
+
 def _decode_plan(kv_cache, batch, attn, dtype):
-    """FP8 decode's plan for the step, built once on the host and shared by every layer: 03b's token-balanced plan for its
-    kernel, 03e's (`fp8g_plan`) where `fp8_decode_schedule` picks `schedule='plan'`; None otherwise (03e's split grid, no FP8)."""
-    if kv_cache.dtype != torch.uint8 or not batch.dec_tables.shape[0]: return None
+    """The decode's plan for the step, built once on the host (`fast_plan`) and shared by every layer. FP8: 03b's
+    token-balanced plan for its kernel, 03e's (`fp8g_plan`'s) where `fp8_decode_schedule` picks `schedule='plan'`. bf16:
+    03b's bf16 plan where `bf16_decode_schedule` picks it over 03's splits. None otherwise (03e's split grid, 03's kernel)."""
+    if not batch.dec_tables.shape[0]: return None
+    sms, ms = _num_sms(kv_cache.device), getattr(batch, "max_seqlen", None)
+    lens = lambda: batch.dec_lens if batch.dec_lens is not None else batch.dec_seqlens.tolist()
+    if kv_cache.dtype != torch.uint8:
+        if not bf16_decode_route(kv_cache.device, kv_cache.dtype, attn.r, attn.d_rope): return None
+        return fast_plan("bf16", lens(), attn.h, kv_cache.device) if bf16_decode_schedule(lens(), attn.h, 1, ms, sms) == "plan" else None
     route = fp8_decode_route(kv_cache.device, dtype, attn.h, attn.r, attn.d_rope, kv_cache.shape[-2])
     if route == "ref": return None
-    lens = batch.dec_lens if batch.dec_lens is not None else batch.dec_seqlens.tolist()
-    if route == "triton": return mla_decode_plan(lens, attn.h, 1, kv_cache.device, fp8=True)
-    if fp8_decode_schedule(lens, attn.h, 1, getattr(batch, "max_seqlen", None), _num_sms(kv_cache.device)) == "splits": return None
-    return fp8g_plan(lens, attn.h, 1, kv_cache.device)
+    if route == "gluon" and fp8_decode_schedule(lens(), attn.h, 1, ms, sms) == "splits": return None
+    return fast_plan(route, lens(), attn.h, kv_cache.device)
 
 def _latent_decode(q, kv, tables, seqlens, scale: float, r: int, max_seqlen: int, plan=None):
     "The decode kernel for the cache's format: q (n, 1, h, r + d_rope) -> o_lat (n, 1, h, r); fp32 or CPU: the oracle."
@@ -269,6 +278,8 @@ def _latent_decode(q, kv, tables, seqlens, scale: float, r: int, max_seqlen: int
         return mla_decode_fp8(q.contiguous(), kv, tables, seqlens, scale, r, plan=plan, impl=impl, validate=False,
                               tile=_fp8_tile(r))[0]
     q = q.to(kv.dtype).contiguous()
+    if plan is not None:              # bf16 by 03b's token-balanced kernel (`bf16_decode_schedule` chose its plan)
+        return mla_decode_balanced(q, kv, tables, seqlens, scale, r, plan=plan, validate=False)[0]
     return mla_decode(q, kv, tables, seqlens, scale, r, impl="ref" if q.dtype == torch.float32 or not q.is_cuda else None,
                       max_seqlen=max_seqlen, validate=False)[0]
 
@@ -454,6 +465,8 @@ class LLMEngine:
         route = lambda page: fp8_decode_route(self.device, self.dtype, c.num_attention_heads, c.kv_lora_rank, c.qk_rope_head_dim, page)
         if page_size is None: page_size = 64 if fp8 and route(64) == "gluon" else 16
         self.fp8_route = route(page_size) if fp8 else None   # which kernel decodes the FP8 cache (`fp8_decode_route`)
+        # a bf16 cache: 03b's token-balanced kernel where `bf16_decode_schedule` picks it (`bf16_decode_route`), else 03's
+        self.bf16_plan = not fp8 and bf16_decode_route(self.device, self.dtype, c.kv_lora_rank, c.qk_rope_head_dim)
         self.block_bytes = page_size * self.cache_bytes_per_token
         if num_blocks is None:
             if self.device.type == "cuda":
@@ -665,9 +678,11 @@ def capture_cuda_graphs(self: LLMEngine, buckets=(1, 2, 4, 8, 16, 32, 64, 128, 2
         batch = StepBatch(s["ids"][:b], s["pos"][:b], s["slots"][:b], s["tables"][:b], s["lens"][:b], [], s["idx"][:b],
                           self.max_model_len, [1] * b)
         if self.fp8_route == "triton": self._plans[b] = self._graph_plan(b)     # 03b's kernel: plan buffers
-        # 03e's kernel: the split grid and, as a second graph, schedule='plan' on plan buffers; each step replays the one
-        # `fp8_decode_schedule` picks (no plan on the split graph: decode_step would build one per step otherwise)
-        todo = [(self.graphs, self._plans.get(b))] + ([(self.plan_graphs, self._graph_plan(b))] if self.fp8_route == "gluon" else [])
+        # 03e's kernel (and bf16 with 03b's balanced kernel): the split grid (03e's, or 03's) and, as a second graph, the plan
+        # on plan buffers; each step replays the one `fp8_decode_schedule` (`bf16_decode_schedule`) picks (no plan on the
+        # split graph: decode_step would build one per step otherwise)
+        two = self.fp8_route == "gluon" or self.bf16_plan
+        todo = [(self.graphs, self._plans.get(b))] + ([(self.plan_graphs, self._graph_plan(b))] if two else [])
         for store, plan in todo:
             if store is self.plan_graphs: self._plans[b] = plan
             step = lambda: decode_step(self.model, self.kv_cache, batch, self.decode_fns, plan if plan is not None else _SPLITS)
@@ -689,11 +704,12 @@ def _run_graph(self: LLMEngine, batch: StepBatch) -> torch.Tensor:
         s[k][:n].copy_(v, non_blocking=True)
         if b > n: s[k][n:b] = 1 if k == "lens" else 0                     # padding rows: the scratch block, 1 row
     graphs = self.graphs
-    if self._plans.get(b) is not None:                                  # FP8: this step's plan into the graph's buffers
+    if self._plans.get(b) is not None:                                  # a planned kernel: this step's plan into the graph's buffers
         lens = (batch.dec_lens or batch.dec_seqlens.tolist()) + [1] * (b - n)
-        if self.fp8_route == "gluon":                                   # 03e: the schedule for these lengths (the split graph's
-            h = self.model.config.num_attention_heads                   # splits came from max_model_len)
-            if fp8_decode_schedule(lens, h, 1, self.max_model_len, _num_sms(self.device)) == "plan":
+        if self.plan_graphs:                                            # 03e / bf16: the schedule for these lengths (the split
+            h, sms = self.model.config.num_attention_heads, _num_sms(self.device)   # graph's splits came from max_model_len)
+            rule = fp8_decode_schedule if self.fp8_route == "gluon" else bf16_decode_schedule
+            if rule(lens, h, 1, self.max_model_len, sms) == "plan":
                 graphs = self.plan_graphs; self.stats["plan_graph_steps"] += 1
         if graphs is self.plan_graphs or self.fp8_route == "triton": self._fill_plan(self._plans[b], lens)
     g, out = graphs[b]
@@ -763,6 +779,25 @@ FP8_SCHEDULE_COST = dict(tile_us=1.99,      # a 64-token tile a program (03e's f
                          combine_us=4.5,    # 03's combine after a split grid (26.1 - 21.6)
                          plan_us=29.2)      # schedule='plan': everything but its payload (fitted to 03e's plan times below)
 
+def _grid_makespan(lens, S: int, n_hb: int, slots: int, per_program: float, per_tile: float, rows: bool = False) -> float:
+    """When the last of a split grid's programs ends: grid (head block, sequence, split) in launch order, each program to the
+    first free of `slots`, costing `per_program + per_tile x its tiles` (tiles of 64 rows; rows=True: 03's split of rows,
+    ceil(ceil(L / S) / 64) x 64 rows a split, else 03e's split of tiles). Vectorised: the first `slots` programs start at 0."""
+    n = np.asarray(lens, dtype=np.int64)[None, :]                                     # (1, b)
+    s = np.arange(S, dtype=np.int64)[:, None]                                         # (S, 1)
+    if rows:
+        per = -(-(-(-n // S)) // 64) * 64
+        tiles = -(-np.clip(n - s * per, 0, per) // 64)                                # (S, b)
+    else:
+        t = -(-n // 64); per = -(-t // S)
+        tiles = np.maximum(0, np.minimum(t, (s + 1) * per) - s * per)
+    tiles = np.repeat(tiles.ravel(), n_hb)                                          # launch order: split, sequence, head block
+    free = (per_program + per_tile * tiles[:slots]).tolist()                          # the first wave, each from 0
+    if len(tiles) <= slots: return max(free)
+    heapq.heapify(free)
+    for t in (per_tile * tiles[slots:]).tolist(): heapq.heapreplace(free, free[0] + per_program + t)   # (free + c_P) + beta n, as summed before
+    return max(free)
+
 def fp8_schedule_cost(lens,                      # the step's cached lengths (host ints), one per sequence
                       h: int, s_q: int = 1,      # heads and query tokens per sequence
                       max_seqlen: int | None = None,  # what the split grid's S is sized from (None: max(lens); a graph: max_model_len)
@@ -776,13 +811,7 @@ def fp8_schedule_cost(lens,                      # the step's cached lengths (ho
     c, b = cost, len(lens)
     n_hb = -(-(s_q * h) // _fp8g_shape(s_q, h)[0])                     # head blocks: programs per (sequence, split)
     S = _fp8g_splits_for(b, s_q, h, max(1, -(-(max_seqlen or max(lens)) // 256)), sms)   # as mla_decode_fp8_gluon picks it
-    free = [0.0] * sms                                                  # when each SM is free again (µs)
-    for s in range(S):                                                  # grid (head block, sequence, split): launch order
-        for n in lens:
-            t = -(-n // 64); per = -(-t // S)
-            tiles = max(0, min(t, (s + 1) * per) - s * per)
-            for _ in range(n_hb): heapq.heapreplace(free, free[0] + c["program_us"] + c["tile_us"] * tiles)
-    splits = c["launch_us"] + (c["combine_us"] if S > 1 else 0.0) + max(free)
+    splits = c["launch_us"] + (c["combine_us"] if S > 1 else 0.0) + _grid_makespan(lens, S, n_hb, sms, c["program_us"], c["tile_us"])
     W = -(-sum(-(-n // 64) + 5 for n in lens) // max(1, sms // n_hb))   # fp8g_plan's payload, tiles a program
     return dict(splits_us=splits, plan_us=c["plan_us"] + c["tile_us"] * W, num_splits=S, programs=b * S * n_hb, payload_tiles=W)
 
@@ -791,16 +820,48 @@ def fp8_decode_schedule(lens, h: int, s_q: int = 1, max_seqlen: int | None = Non
     c = fp8_schedule_cost(lens, h, s_q, max_seqlen, sms)
     return "plan" if c["plan_us"] < c["splits_us"] else "splits"
 
+# %% ../nbs/06a_engine.ipynb #r5b16002
+BF16_PLAN_RATIO = 0.64   # the plan where 03's critical path C is above this share of the plan's payload W (fitted below)
+
+def bf16_schedule_cost(lens,                      # the step's cached lengths (host ints), one per sequence
+                       h: int, s_q: int = 1,      # heads and query tokens per sequence
+                       max_seqlen: int | None = None,  # what 03's S is sized from (None: max(lens); a graph: max_model_len)
+                       sms: int = 132) -> dict:   # SMs of the GPU
+    "03's split grid and 03b's bf16 plan for one step, in 64-token tiles: 03's critical path, the plan's payload, their ratio."
+    lens = [int(n) for n in lens]
+    if not lens or min(lens) < 1 or h < 1 or s_q < 1 or sms < 1:
+        raise ValueError(f"bf16_schedule_cost needs a non-empty list of lengths >= 1, h >= 1, s_q >= 1 and sms >= 1; "
+                         f"got {len(lens)} lengths (min {min(lens, default=None)}), h={h}, s_q={s_q}, sms={sms}")
+    b, M = len(lens), s_q * h
+    n_hb = -(-M // min(64, max(16, _next_pow2(M))))                   # 03's and 03b's head blocks
+    S = pick_splits(b * n_hb, -(-(max_seqlen or max(lens)) // 256), sms * PROGRAMS_PER_SM)   # as mla_decode_config picks it
+    C = _grid_makespan(lens, S, n_hb, sms * PROGRAMS_PER_SM, 5.0, 1.0, rows=True)
+    P = max(1, sms * PLAN_DEFAULTS[False, M > 16]["programs_per_sm"] // n_hb)       # mla_decode_plan's programs (bf16)
+    W = -(-sum(-(-n // 64) + 5 for n in lens) // P)
+    return dict(splits_tiles=C, plan_tiles=W, ratio=C / W, num_splits=S)
+
+def bf16_decode_schedule(lens, h: int, s_q: int = 1, max_seqlen: int | None = None, sms: int = 132,
+                         ratio: float = BF16_PLAN_RATIO) -> str:
+    "A bf16 step's kernel: 'plan' (03b's `mla_decode_balanced`) where 03's critical path exceeds `ratio` x the plan's payload, else 'splits' (03)."
+    return "plan" if bf16_schedule_cost(lens, h, s_q, max_seqlen, sms)["ratio"] > ratio else "splits"
 
 # %% ../nbs/06a_engine.ipynb #7e3865e8
 def plan_buffers(b: int,            # sequences (the graph's batch bucket)
                  programs: int,     # the grid: programs per head block (03b: 4 x SMs; 03e's plan: SMs / head blocks)
                  cfg: dict,         # the plan's launch settings (`DecodePlan.cfg`: BLOCK_N is checked by the kernels)
                  max_seqlen: int, device) -> DecodePlan:
-    "Fixed-size plan buffers a captured graph reads: programs + 1 program pointers, programs + b segments, b + 1 sequence pointers."
+    """Fixed-size plan buffers a captured graph reads: programs + 1 program pointers, programs + b segments, b + 1 sequence
+    pointers, as views of one int32 buffer (`.flat`), with a host twin (`.host`, pinned on CUDA) that `fill_plan_fast`
+    writes and copies over in one non-blocking transfer."""
     if b < 1 or programs < 1: raise ValueError(f"plan buffers need b >= 1 and programs >= 1, got b={b}, programs={programs}")
-    z = lambda *s: torch.zeros(*s, dtype=torch.int32, device=device)
-    return DecodePlan(z(programs + 1), z(programs + b, 4), z(b + 1), programs, max_seqlen, cfg)
+    n = (programs + 1) + 4 * (programs + b) + (b + 1)
+    device = torch.device(device)
+    flat = torch.zeros(n, dtype=torch.int32, device=device)
+    a, c = programs + 1, programs + 1 + 4 * (programs + b)
+    buf = DecodePlan(flat[:a], flat[a:c].view(programs + b, 4), flat[c:], programs, max_seqlen, cfg)
+    buf.flat, buf.host = flat, torch.zeros(n, dtype=torch.int32, pin_memory=device.type == "cuda")
+    buf.host_np, buf.copied = buf.host.numpy(), None    # copied: the CUDA event after the last copy (the host twin is free once it has run)
+    return buf
 
 def fill_plan(buf: DecodePlan,      # from plan_buffers
               p: DecodePlan):       # this step's plan for the same b sequences, at most buf.n_programs programs
@@ -816,31 +877,110 @@ def fill_plan(buf: DecodePlan,      # from plan_buffers
     buf.segs[:n_s].copy_(p.segs); buf.seq_ptr.copy_(p.seq_ptr)
     buf.n_split = p.n_split
 
+def plan_spec(route: str,           # 'gluon' (03e's fp8g_plan), 'triton' (03b's FP8 plan) or 'bf16' (03b's bf16 plan)
+              h: int, s_q: int, device) -> tuple:
+    "What the route's reference builder cuts with: (cfg, BLOCK_N, programs), as `fp8g_plan` / `mla_decode_plan` derive them."
+    if route not in ("gluon", "triton", "bf16"): raise ValueError(f"route must be 'gluon', 'triton' or 'bf16', got {route!r}")
+    device = torch.device(device)
+    return _plan_spec(route, h, s_q, str(device), _num_sms(device) if device.type == "cuda" or route != "gluon" else 132)
+
+@functools.lru_cache(maxsize=64)
+def _plan_spec(route, h, s_q, device, sms):
+    if route == "gluon":
+        cfg = fp8g_plan([1], h, s_q, device, programs=1).cfg
+        return cfg, cfg["BLOCK_N"], max(1, sms // -(-(s_q * h) // _fp8g_shape(s_q, h)[0]))
+    fp8 = route == "triton"
+    cfg = mla_decode_plan([1], h, s_q, device, programs=1, fp8=fp8).cfg
+    n_hb = -(-(s_q * h) // cfg["BLOCK_H"])
+    return cfg, cfg["BLOCK_N"], max(1, sms * PLAN_DEFAULTS[fp8, cfg["BLOCK_H"] > 16]["programs_per_sm"] // n_hb)
+
+def plan_arrays(lens,                   # (b,) lengths >= 1 (host ints)
+                bn: int, programs: int, # tile rows and payloads to cut, as `plan_spec` gives them
+                overhead_tiles: int = 5) -> tuple:
+    "`mla_decode_plan`'s cut in numpy (min_piece=0): prog_ptr (n_prog + 1,), segs (n_seg, 4), seq_ptr (b + 1,), all int64, and n_split."
+    lens = np.asarray(lens, dtype=np.int64)
+    if lens.ndim != 1 or len(lens) == 0 or (lens < 1).any():
+        raise ValueError(f"cache_seqlens must be a non-empty list of lengths >= 1, got {lens.tolist()[:8]}")
+    b = len(lens)
+    work = -(-lens // bn) * bn + overhead_tiles * bn                  # (b,) rows + overhead, whole tiles
+    seq0 = np.cumsum(work) - work
+    total = int(work.sum())
+    W = -(-total // (programs * bn)) * bn                             # payload: whole tiles
+    wc = np.arange(0, total, W)
+    cuts = np.unique(np.concatenate([wc, seq0, [total]]))
+    lo, hi = cuts[:-1], cuts[1:]
+    seq = np.searchsorted(seq0, lo, side="right") - 1
+    start, end = lo - seq0[seq], np.minimum(hi - seq0[seq], lens[seq])
+    keep = start < end
+    prog = np.searchsorted(wc, lo, side="right") - 1
+    seq, start, end, prog = seq[keep], start[keep], end[keep], prog[keep]
+    seq_ptr = np.searchsorted(seq, np.arange(b + 1))
+    count = np.diff(seq_ptr)
+    prog_ptr = np.searchsorted(prog, np.arange(int(prog[-1]) + 2))
+    segs = np.stack([seq, start, end, count[seq] == 1], 1)
+    return prog_ptr, segs, seq_ptr, int((count > 1).sum())
+
+def fast_plan(route: str, lens, h: int, device, s_q: int = 1) -> DecodePlan:
+    "The route's plan for these lengths (equal to its reference builder's), built in numpy and sent to `device` in one copy."
+    cfg, bn, programs = plan_spec(route, h, s_q, device)
+    prog_ptr, segs, seq_ptr, n_split = plan_arrays(lens, bn, programs)
+    a, c = len(prog_ptr), len(prog_ptr) + segs.size
+    flat = torch.from_numpy(np.concatenate([prog_ptr, segs.ravel(), seq_ptr]).astype(np.int32)).to(device)
+    return DecodePlan(flat[:a], flat[a:c].view(-1, 4), flat[c:], a - 1, int(max(lens)), cfg, n_split=n_split)
+
+def fill_plan_fast(buf: DecodePlan,  # from plan_buffers (with its host twin)
+                   route: str, lens, h: int, s_q: int = 1):
+    """`fill_plan(buf, <route's plan of lens>)` without building the plan's tensors: numpy into the pinned host twin, one
+    non-blocking copy into the graph's buffers; no allocation on the device and no wait, except for the previous step's copy."""
+    _, bn, programs = plan_spec(route, h, s_q, buf.flat.device)
+    prog_ptr, segs, seq_ptr, n_split = plan_arrays(lens, bn, programs)
+    n_p, n_s, b, P1 = len(prog_ptr), len(segs), buf.seq_ptr.shape[0] - 1, buf.prog_ptr.shape[0]
+    if len(seq_ptr) != b + 1 or bn != buf.cfg["BLOCK_N"]:
+        raise ValueError(f"the step's plan is for {len(seq_ptr) - 1} sequences of {bn}-token tiles; the buffers hold {b} "
+                         f"sequences of {buf.cfg['BLOCK_N']}: build it from the padded lengths with the same settings")
+    if n_p > P1 or n_s > buf.segs.shape[0]:
+        raise RuntimeError(f"a plan of {n_p - 1} programs and {n_s} segments exceeds the graph's buffers "
+                           f"({buf.n_programs}, {buf.segs.shape[0]}): run with cuda_graphs=False")
+    if buf.copied is not None: buf.copied.synchronize()              # the last step's copy has read the host twin
+    hst, c = buf.host_np, P1 + buf.segs.numel()
+    hst[:n_p] = prog_ptr; hst[n_p:P1] = n_s
+    hst[P1:P1 + 4 * n_s] = segs.ravel(); hst[c:] = seq_ptr
+    buf.flat.copy_(buf.host, non_blocking=True)
+    if buf.flat.is_cuda:
+        if buf.copied is None: buf.copied = torch.cuda.Event()
+        buf.copied.record()
+    buf.n_split = n_split
+
 def _route_plan(route: str, lens: list[int], h: int, device) -> DecodePlan:
-    "The plan of FP8 kernel `route` for these lengths: 03e's `fp8g_plan` ('gluon') or 03b's `mla_decode_plan` ('triton')."
-    return fp8g_plan(lens, h, 1, device) if route == "gluon" else mla_decode_plan(lens, h, 1, device, fp8=True)
+    "The plan of kernel `route` for these lengths: 03e's `fp8g_plan` ('gluon'), 03b's `mla_decode_plan` for FP8 ('triton') or bf16 ('bf16'), built by `fast_plan`."
+    return fast_plan(route, lens, h, device)
+
+@patch
+def _plan_route(self: LLMEngine) -> str | None:
+    "Which planned kernel the engine's decode graphs may take: the FP8 route's, 'bf16' (03b's balanced kernel), or None."
+    return self.fp8_route if self.fp8_route in ("gluon", "triton") else ("bf16" if self.bf16_plan else None)
 
 @patch
 def _step_plan(self: LLMEngine, lens: list[int]) -> DecodePlan:
-    "The plan of the engine's FP8 kernel for these lengths (`_route_plan`)."
-    return _route_plan(self.fp8_route, lens, self.model.config.num_attention_heads, self.device)
+    "The plan of the engine's planned kernel for these lengths (`_route_plan`)."
+    return _route_plan(self._plan_route(), lens, self.model.config.num_attention_heads, self.device)
 
 @patch
 def _graph_plan(self: LLMEngine, b: int) -> DecodePlan:
-    """Fixed-size plan buffers for a captured FP8 decode of `b` sequences. 03b: a grid of 4 x SMs programs (its plan takes
-    1-2 per SM). 03e: SMs / head blocks programs, `fp8g_plan`'s grid; its buffers hold more segments than sequences, so
-    the launcher always takes its partials-and-combine path, whatever the step's plan cuts."""
-    h, sms = self.model.config.num_attention_heads, _num_sms(self.device)
-    cap = 4 * sms if self.fp8_route == "triton" else max(1, sms // -(-h // _fp8g_shape(1, h)[0]))   # 03e: fp8g_plan's programs
-    plan = plan_buffers(b, cap, self._step_plan([1] * b).cfg, self.max_model_len, self.device)
+    """Fixed-size plan buffers for a captured planned decode of `b` sequences. 03b's FP8 kernel: a grid of 4 x SMs programs
+    (its plan takes 1-2 per SM). 03e and 03b's bf16 kernel: their plan's own grid (`plan_spec`); the buffers hold more
+    segments than sequences, so the launchers always take their partials-and-combine path, whatever the step's plan cuts."""
+    route, h = self._plan_route(), self.model.config.num_attention_heads
+    cfg, _, programs = plan_spec(route, h, 1, self.device)
+    cap = 4 * _num_sms(self.device) if route == "triton" else programs
+    plan = plan_buffers(b, cap, cfg, self.max_model_len, self.device)
     self._fill_plan(plan, [1] * b)
     return plan
 
 @patch
 def _fill_plan(self: LLMEngine, plan: DecodePlan, lens: list[int]):
-    "This step's plan (the route's kernel, its defaults) copied into a captured graph's buffers (`fill_plan`)."
-    fill_plan(plan, _route_plan(self.fp8_route, lens, self.model.config.num_attention_heads, self.device))
-
+    "This step's plan (the route's kernel, its defaults) written into a captured graph's buffers (`fill_plan_fast`)."
+    fill_plan_fast(plan, self._plan_route(), lens, self.model.config.num_attention_heads)
 
 # %% ../nbs/06a_engine.ipynb #13558ff8
 def render_chat(messages: list[dict]) -> str:

@@ -107,16 +107,15 @@ def test_graph_plan_buffers_equal_the_steps_plan():
     kv, bt, sl = make_paged_cache_fp8(lens, 16, r, dr, dev, tile=32)
     q = torch.randn(3, 1, h, r + dr, generator=torch.Generator().manual_seed(1)).bfloat16().to(dev)
     fake = types.SimpleNamespace(model=types.SimpleNamespace(config=types.SimpleNamespace(num_attention_heads=h)), device=torch.device(dev),
-                                 fp8_route="triton")                                # 03b's kernel: its plan
+                                 fp8_route="triton", _plan_route=lambda: "triton")  # 03b's kernel: its plan
     own = mla_decode_plan(lens, h, 1, dev, fp8=True)
     cap = own.n_programs + 5                                                         # a bigger grid than the plan uses
-    z = lambda *s: torch.zeros(*s, dtype=torch.int32, device=dev)
-    static = DecodePlan(z(cap + 1), z(cap + 3, 4), z(4), cap, 128, own.cfg)
+    static = E.plan_buffers(3, cap, own.cfg, 128, dev)                               # one int32 buffer + its host twin
     LLMEngine._fill_plan(fake, static, lens)
     assert static.segs.shape[0] > len(lens)                                          # the combine kernel always runs
     o, l = mla_decode_fp8(q, kv, bt, sl, 0.2, r, plan=static, impl="triton", tile=32)
     o2, l2 = mla_decode_fp8(q, kv, bt, sl, 0.2, r, plan=own, impl="triton", tile=32)
-    small = DecodePlan(z(2), z(3, 4), z(4), 1, 128, own.cfg)
+    small = E.plan_buffers(3, 1, own.cfg, 128, dev)
     with pytest.raises(RuntimeError, match="cuda_graphs=False"): LLMEngine._fill_plan(fake, small, lens)
     ro, rl = mla_decode_fp8_ref(q, kv, bt, sl, 0.2, r, 32)
     assert torch.equal(o, o2) and torch.equal(l, l2)

@@ -127,7 +127,7 @@ def test_gluon_route_with_plan_on_cpu(monkeypatch):
     assert torch.equal(a, b)
 
 
-def planned_step_check(device="cuda", graphs=True):
+def planned_step_check(device="cuda", graphs=True, kv_cache_dtype="fp8"):
     """A tiny model with ic_1b's 512 + 64 latent (16 heads, bf16) as an FP8 engine on pages of 64, a random cache and a
     ragged step of 7 sequences (a graph bucket of 8): the step eagerly with the plan, with the split grid and by the
     oracle, and (graphs) replayed from both captured graphs, the rule's pick through `_run_graph`. Returns relative errors."""
@@ -136,8 +136,10 @@ def planned_step_check(device="cuda", graphs=True):
     model = InfiniteContextForCausalLM(cfg).to(device, torch.bfloat16).eval()
     lens, P, b = [16000, 300, 64, 5000, 1000, 130, 2500], 64, 8
     nb = [-(-n // P) for n in lens]
-    eng = LLMEngine(model, max_model_len=16384 + P, kv_cache_dtype="fp8", num_blocks=2 + sum(nb) + b, max_num_seqs=b, page_size=P)
-    assert eng.fp8_route == "gluon", eng.fp8_route
+    fp8 = kv_cache_dtype == "fp8"
+    eng = LLMEngine(model, max_model_len=16384 + P, kv_cache_dtype=kv_cache_dtype, num_blocks=2 + sum(nb) + b, max_num_seqs=b, page_size=P)
+    assert eng.fp8_route == "gluon" if fp8 else eng.bf16_plan, (eng.fp8_route, eng.bf16_plan)
+    rule = E.fp8_decode_schedule if fp8 else E.bf16_decode_schedule   # bf16: 03b's balanced kernel against 03's splits
     g = torch.Generator(device=device).manual_seed(0)
     n_rows = eng.kv_cache.shape[1] * P
     for kv in eng.kv_cache:
@@ -154,17 +156,20 @@ def planned_step_check(device="cuda", graphs=True):
     kv0 = eng.kv_cache.clone()                        # each step writes its new rows: every run starts from the same cache
     def run(fn):
         eng.kv_cache.copy_(kv0); return fn().float().clone()
-    out = dict(rule_eager=E.fp8_decode_schedule(lens, 16, 1, max(lens), E._num_sms(device)))
-    plan = E.fp8g_plan(lens, 16, 1, device)
+    out = dict(rule_eager=rule(lens, 16, 1, max(lens), E._num_sms(device)))
+    plan = E.fp8g_plan(lens, 16, 1, device) if fp8 else E.fast_plan("bf16", lens, 16, device)
     lp = run(lambda: E.decode_step(model, eng.kv_cache, batch, plan=plan))
     ls = run(lambda: E.decode_step(model, eng.kv_cache, batch, plan=E._SPLITS))
     with pytest.MonkeyPatch.context() as mp:          # the oracle: 03b's dequantising reference, on the same bytes
         mp.setattr(E, "fp8_decode_route", lambda *a, **k: "ref")
+        mp.setattr(E, "bf16_decode_route", lambda *a, **k: False)                       # bf16: 03's oracle, no plan
+        mla = E.mla_decode
+        mp.setattr(E, "mla_decode", lambda *a, **k: mla(*a, **{**k, "impl": "ref"}))
         lo = run(lambda: E.decode_step(model, eng.kv_cache, batch))
     out.update(plan=str(plan), plan_vs_oracle=rel(lp, lo), splits_vs_oracle=rel(ls, lo), plan_vs_splits=rel(lp, ls))
     if graphs:
         eng.capture_cuda_graphs(buckets=(b,))
-        out["rule_graph"] = E.fp8_decode_schedule(lens + [1], 16, 1, eng.max_model_len, E._num_sms(device))
+        out["rule_graph"] = rule(lens + [1], 16, 1, eng.max_model_len, E._num_sms(device))
         n0 = eng.stats["plan_graph_steps"]
         lg = run(lambda: eng._run_graph(batch))                                   # the rule's graph
         out["graph_took_plan"] = eng.stats["plan_graph_steps"] - n0
@@ -180,7 +185,7 @@ def planned_step_check(device="cuda", graphs=True):
         n0 = eng.stats["plan_graph_steps"]
         run(lambda: eng._run_graph(ub))
         out["uniform_graph_took_plan"] = eng.stats["plan_graph_steps"] - n0
-        out["rule_uniform"] = E.fp8_decode_schedule(uni, 16, 1, eng.max_model_len, E._num_sms(device))
+        out["rule_uniform"] = rule(uni, 16, 1, eng.max_model_len, E._num_sms(device))
     return out
 
 
@@ -200,4 +205,21 @@ def test_planned_step_on_gpu():
 def test_planned_step_eager_on_gpu():
     "One planned decode step eagerly (what compute-sanitizer memcheck runs)."
     r = planned_step_check("cuda", graphs=False)
+    assert r["plan_vs_oracle"] < 3e-2, r
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="03b's balanced kernel in the engine: a CUDA GPU")
+def test_bf16_planned_step_on_gpu():
+    "bf16: 03b's balanced plan, 03's splits and the oracle agree, eagerly and from both graphs; _run_graph follows the rule."
+    r = planned_step_check("cuda", graphs=True, kv_cache_dtype="auto")
+    assert r["rule_eager"] == r["rule_graph"] == "plan" and r["graph_took_plan"] == 1, r
+    assert r["uniform_graph_took_plan"] == (r["rule_uniform"] == "plan"), r
+    for k in ("plan_vs_oracle", "splits_vs_oracle", "graph_plan_vs_oracle", "graph_splits_vs_oracle"): assert r[k] < 3e-2, r
+    for k in ("graph_rule_vs_eager_plan", "graph_plan_vs_eager_plan", "graph_splits_vs_eager_splits"): assert r[k] < 1e-2, r
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="03b's balanced kernel in the engine: a CUDA GPU")
+def test_bf16_planned_step_eager_on_gpu():
+    "One planned bf16 decode step eagerly (what compute-sanitizer memcheck runs)."
+    r = planned_step_check("cuda", graphs=False, kv_cache_dtype="auto")
     assert r["plan_vs_oracle"] < 3e-2, r

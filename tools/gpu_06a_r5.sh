@@ -1,0 +1,18 @@
+# One H100 call, route5 lane (session 8): 06a's decode steps with the host plan cut (numpy into pinned buffers, one copy)
+# and bf16 routed to 03b's token-balanced kernel where `bf16_decode_schedule` picks it. tools/gpu_03b_cells.py runs, in
+# one process, the setup cell (ic_1b in bf16, copy bandwidth; its stored output stays the earlier run's), the decode-step
+# table (`def ragged_graph_step(`: bf16 03 vs 03b plan, FP8 split grid vs plan, CUDA graphs and through `_run_graph`;
+# then the bf16 kernels alone on 11 shapes against the rule) and the engine check (`planned_step_check(`: FP8 and bf16,
+# plan vs splits vs oracle, eager and graphs; memcheck of one planned bf16 step; the route5 tests on the GPU). Store the
+# two cells' outputs with
+#   python tools/adopt_outputs.py $OUT/cells_06a.ipynb nbs/06a_engine.ipynb --only gpu    (drop the setup cell's entry first)
+# Run from the repository root (fastcore/transformers from .whl/ if the box lacks them). Tested on CPU at tiny size with
+# fake graphs first (runs/smoke_gpu.py in the route5 worktree).
+export PYTHONPATH=$PWD TRITON_INTERPRET=0
+T0=$(date +%s); el() { echo "[t=$(( $(date +%s) - T0 ))s] $*"; }
+nvidia-smi --query-gpu=name,clocks.max.sm,memory.total --format=csv,noheader
+python -c "import fastcore, transformers, pytest" 2>/dev/null || python -m pip install -q --no-index --find-links .whl fastcore transformers==5.24.0 > $OUT/pip.txt 2>&1
+el "deps $?"
+timeout ${ENGINE_S:-200} python tools/gpu_03b_cells.py nbs/06a_engine.ipynb $OUT/cells_06a.ipynb "measure_copy_bandwidth(2 << 30)" \
+  "def ragged_graph_step(" "planned_step_check(" --pre "from infinitecontext.mla import tiny, ic_1b" -p profile=gpu -p out_dir=$OUT > $OUT/cells_06a.txt 2>&1
+el "06a cells exit $?"; grep -v "^ *$" $OUT/cells_06a.txt | grep -v "^\[{\|^{" | tail -c 7000
