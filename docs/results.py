@@ -323,14 +323,18 @@ def rows() -> list[Row]:
              r"\n\s*1 x 1048576\s+64\s+fp8\s+gluon\s+[\d,]+\s+(?P<f1m>[\d.]+)\s+[\d.]+\s+[\d.]+\s+\d+\s+(?P<x1m>[\d.]+x)",
              r"bf16 (?P<bt>[\d,]+) tokens \([\d.]+ GB\), FP8 (?P<ft>[\d,]+) tokens \([\d.]+ GB\): (?P<cx>[\d.]+x)"],
             "(no claim)"),
-        Row("ic_1b decode step on a ragged batch (48 x 0.5k-16k) with an FP8 latent cache: 03e's split grid or its token-balanced "
-            "plan, picked per step by the engine's cost rule (CUDA graphs, pages of 64, an H100)", "06a_engine",
+        Row("ic_1b decode step on a ragged batch (48 x 0.5k-16k), FP8 and bf16 caches: the split grid or a token-balanced plan, "
+            "picked per step by the engine's cost rules (CUDA graphs, pages of 64, an H100)", "06a_engine",
             r"cache schedule\s+rule\s+graph ms",
-            "FP8 with the plan {p} ms ({px} the split grid's {s} ms; bf16 {b} ms); the rule picks the plan here and the split grid "
-            "at 64 x 8k (FP8 splits {s64} ms vs plan {p64} ms)",
-            [r"ragged 48 x 0.5k-16k\s+bf16\s+03 bf16\s+(?P<b>[\d.]+)",
+            "FP8 with 03e's plan {p} ms ({pr} ms through `_run_graph`, host plan included; split grid {s} ms); bf16 with 03b's plan "
+            "{bp} ms vs 03's splits {b} ms; at 64 x 8k the rules keep the split grids (FP8 {s64} vs plan {p64} ms; bf16 {b64} vs "
+            "plan {bp64} ms)",
+            [r"ragged 48 x 0.5k-16k\s+bf16\s+03\s+(?P<b>[\d.]+)",
+             r"ragged 48 x 0.5k-16k\s+bf16\s+03b plan\s+pick\s+(?P<bp>[\d.]+)",
              r"ragged 48 x 0.5k-16k\s+fp8\s+splits\s+(?P<s>[\d.]+)",
-             r"ragged 48 x 0.5k-16k\s+fp8\s+plan\s+pick\s+(?P<p>[\d.]+)\s+[\d.]+x\s+(?P<px>[\d.]+x)",
+             r"ragged 48 x 0.5k-16k\s+fp8\s+plan\s+pick\s+(?P<p>[\d.]+)\s+(?P<pr>[\d.]+)",
+             r"\n64 x 8k\s+bf16\s+03\s+pick\s+(?P<b64>[\d.]+)",
+             r"\n64 x 8k\s+bf16\s+03b plan\s+(?P<bp64>[\d.]+)",
              r"\n64 x 8k\s+fp8\s+splits\s+pick\s+(?P<s64>[\d.]+)",
              r"\n64 x 8k\s+fp8\s+plan\s+(?P<p64>[\d.]+)"],
             "(no claim)"),
