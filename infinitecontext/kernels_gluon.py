@@ -717,6 +717,10 @@ def _gluon_desc(t: torch.Tensor, blk: tuple, reuse: bool = True):
     return d
 
 # %% ../nbs/03d_decode_gluon.ipynb #e8b4f4c1
+def _mask_rule(mask_last: int | None, rows: int) -> int:
+    "`mask_last` of a launch with `rows` = s_q * h query rows: as given, or (None) 1 where they fill the 64-row tile, else 0."
+    return int(mask_last) if mask_last is not None else int(rows >= 64)
+
 def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed queries, bf16
                      kv_cache: torch.Tensor,      # (num_blocks, page_size, 576) bf16, page_size a multiple of 64
                      block_table: torch.Tensor,   # (b, max_blocks) int32
@@ -754,9 +758,10 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                      named_bars: bool | None = None, # P ready / P free as hardware named barriers of the two warpgroups (FlashMLA's
                                                   # hand-off: bar.arrive / bar.sync) instead of mbarriers; None (the default since
                                                   # 12:20 UTC): wherever the schedule has them (order 3, reg_p 2, no async_pv, producer)
-                     mask_last: int = 0,          # the causal/length mask: 0 as 03 (two compares and an and a score); 1 only on a tile
-                                                  # that needs it (a split's last at s_q 1), rebuilt there; 2 one compare a score
-                                                  # against its row's bound min(causal limit, split end)
+                     mask_last: int | None = None, # the causal/length mask: 0 on every tile (two compares and an and a score); 1 only
+                                                  # on a tile that needs it (a split's last at s_q 1), rebuilt there; 2 one compare a
+                                                  # score against its row's bound; None (the default): 1 where the
+                                                  # 64-row tile is full of query rows (s_q * h >= 64), else 0
                      ex2_bf16: bool = False,      # P = 2^x as bf16 pairs (cvt.rn.bf16x2.f32 + ex2.approx.ftz.bf16x2), the row sum from that P
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with two ping-pong math warpgroups (Gluon, sm_90): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
@@ -779,7 +784,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     if named_bars is None: named_bars = named_ok
     if named_bars and not named_ok: raise ValueError("named_bars=True is built on the default schedule: pass order=3, reg_p=2, async_pv=False, producer=True with it")
     if late_stats and int(reg_p) != 2: raise ValueError(f"late_stats=True stores the statistics after the own product is issued, which needs reg_p=2, got reg_p={reg_p}")
-    if int(mask_last) not in (0, 1, 2): raise ValueError(f"mask_last must be 0 (False), 1 (True: the last tile only) or 2 (a row bound), got {mask_last!r}")
+    if mask_last is not None and int(mask_last) not in (0, 1, 2): raise ValueError(f"mask_last must be 0 (False), 1 (True: the last tile only) or 2 (a row bound), got {mask_last!r}")
     if impl == "model": return gluon_schedule_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, split_rule, rescale_tau)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03c's mla_decode_wide")
@@ -792,6 +797,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     q, block_table, cache_seqlens = q.contiguous(), block_table.contiguous(), cache_seqlens.contiguous()
     if max_seqlen is None: max_seqlen = int(cache_seqlens.max())
     M, r = s_q * h, kv_lora_rank
+    mask_last = _mask_rule(mask_last, M)
     S = (_splits_cached if reuse else _splits_for)(b, s_q, h, max_seqlen, q.device, num_splits, split_rule)
     out = torch.empty(b, s_q, h, r, dtype=q.dtype, device=q.device)
     lse = torch.empty(b, h, s_q, dtype=torch.float32, device=q.device)
@@ -831,6 +837,8 @@ def gluon_report(direct: bool = True, **variant) -> dict:
     fn = _mla_decode_gluon
     consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=3, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False, QPE_SMEM=True, PRODUCER=True, FOLD_SCALE=False, RESCALE_TAU=0.0, LATE_STATS=False, NAMED_BARS=False, MASK_LAST=0, EX2_BF16=False)
     consts.update({k.upper(): v for k, v in variant.items() if k != "split_rule"})
+    if variant.get("mask_last") is None:                              # the host's default at 128 heads (64 query rows a tile)
+        consts["MASK_LAST"] = _mask_rule(None, 128)
     if variant.get("named_bars") is None:                             # the host's default: named barriers where the schedule has them
         consts["NAMED_BARS"] = consts["ORDER"] == 3 and consts["REG_P"] == 2 and not consts["ASYNC_PV"] and consts["PRODUCER"]  # the split rule is the host's        # e.g. order=0, chunked=False, self_load=False
     lay = lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
@@ -904,6 +912,7 @@ GLUON_VARIANTS = {                                 # the schedule's switches; th
     "default, last-tile mask + folded scale": dict(mask_last=1, fold_scale=True),   # scale folded; P from ex2.approx.ftz.bf16x2
     "default, packed bf16 exp2": dict(ex2_bf16=True),              # pairs (the row sum from that bf16 P); with the last-tile mask
     "default, last-tile mask + packed exp2 + folded scale": dict(mask_last=1, ex2_bf16=True, fold_scale=True),
+    "12:20 default (mask on every tile)": dict(mask_last=0),       # the default before the mask rule (mask_last=None)
 }
 NEW_VARIANTS = {k: v for k, v in GLUON_VARIANTS.items()            # this section's candidates and the rows they are compared with
                 if k.startswith(("q_pe", "no producer")) and k not in ("q_pe in smem, order 3", "q_pe in smem, chunk barriers", "q_pe in smem, one-wave splits",
