@@ -1,4 +1,4 @@
-"""03c put FlashMLA's tile into Triton and stopped at 0.48x FlashMLA: one tile's chain took 4.2 µs per SM because plain Triton runs the softmax with the tensor cores idle. Here we write FlashMLA's schedule ourselves in Triton's Gluon dialect (explicit layouts, shared memory, `wgmma`, mbarriers, TMA, `warp_specialize`): two math warpgroups alternate 64-token tiles, each publishes its P and running max in shared memory, and each multiplies every tile's P into its own 256 of the 512 value columns, while a producer warp streams the pages by TMA. With only two tiles of shared memory, *when* a warpgroup hands a buffer back decides the speed: releasing it right after its last product, not after the next softmax, takes the kernel from 0.60x to 0.71x FlashMLA. Then each warpgroup multiplies its *own* tile's P from registers, issued asynchronously before it stores P for the other one, with the score products as nine asynchronous `wgmma`s: together (not either alone) they halve the register spills and take the kernel to 0.82x FlashMLA at 64 x 8k, 128 heads. Three more levers, measured and kept as switches, all lose: loading (and scoring) first the half of a buffer that is freed first, FlashMLA's refill point (tile $t-1$'s product in flight under our first score products, its half handed back the moment it retires) and (in a run whose split launches were unstable) a split rule that fills one wave with fewer tiles per program; the first two double the register spills. Then registers: $q_{pe}$ read from shared memory, in the room of a second $P$ buffer the hand-offs turn out not to need, with tile $t-1$ applied before the own scores (order 3) is the new default, 0.87x FlashMLA at 64 x 8k and 0.85x at 4 x 128k (0.84x and 0.82x in later rounds of the same call) and ahead of it at 16 heads; a launch without the producer warp (255 registers a thread, FlashMLA's budget) and FlashMLA's refill point with the registers freed both lose. Then, timed in three rounds at five shapes, the one-wave split rule, 6-7.5% faster than 03c's where the two differ, became the default: 0.86x FlashMLA at 4 x 128k and 0.86x-0.88x at 64 x 8k in the median round, 0.82x in the worst, so 0.85x holds in the median round, not in every one. Then the hand-offs: $P$ ready and $P$ free as hardware named barriers of the two warpgroups (FlashMLA's `bar.arrive`/`bar.sync`, emitted as inline PTX) instead of mbarriers became the default: 0.87x-0.89x FlashMLA at 64 x 8k and 0.89x-0.90x at 4 x 128k in every round of one call, 0.83x-0.87x in a second call on a slower card, so the kernel now sits at the 0.85x line and the call-to-call spread decides the side; the scale folded into exp2's FMA, the statistics stored with $P$ and a lazy output rescale (whose warpgroup vote spills) were measured and stay switches. A pure-torch model of the exact schedule is checked against 03's oracle on CPU, an event model shows the release point, the kernel is compiled for sm_90a offline and measured on an H100 beside 03, 03c, FlashMLA and its own variants.
+"""03c put FlashMLA's tile into Triton and stopped at 0.48x FlashMLA: one tile's chain took 4.2 µs per SM because plain Triton runs the softmax with the tensor cores idle. Here we write FlashMLA's schedule ourselves in Triton's Gluon dialect (explicit layouts, shared memory, `wgmma`, mbarriers, TMA, `warp_specialize`): two math warpgroups alternate 64-token tiles, each publishes its P and running max in shared memory, and each multiplies every tile's P into its own 256 of the 512 value columns, while a producer warp streams the pages by TMA. With only two tiles of shared memory, *when* a warpgroup hands a buffer back decides the speed: releasing it right after its last product, not after the next softmax, takes the kernel from 0.60x to 0.71x FlashMLA. Then each warpgroup multiplies its *own* tile's P from registers, issued asynchronously before it stores P for the other one, with the score products as nine asynchronous `wgmma`s: together (not either alone) they halve the register spills and take the kernel to 0.82x FlashMLA at 64 x 8k, 128 heads. Three more levers, measured and kept as switches, all lose: loading (and scoring) first the half of a buffer that is freed first, FlashMLA's refill point (tile $t-1$'s product in flight under our first score products, its half handed back the moment it retires) and (in a run whose split launches were unstable) a split rule that fills one wave with fewer tiles per program; the first two double the register spills. Then registers: $q_{pe}$ read from shared memory, in the room of a second $P$ buffer the hand-offs turn out not to need, with tile $t-1$ applied before the own scores (order 3) is the new default, 0.87x FlashMLA at 64 x 8k and 0.85x at 4 x 128k (0.84x and 0.82x in later rounds of the same call) and ahead of it at 16 heads; a launch without the producer warp (255 registers a thread, FlashMLA's budget) and FlashMLA's refill point with the registers freed both lose. Then, timed in three rounds at five shapes, the one-wave split rule, 6-7.5% faster than 03c's where the two differ, became the default: 0.86x FlashMLA at 4 x 128k and 0.86x-0.88x at 64 x 8k in the median round, 0.82x in the worst, so 0.85x holds in the median round, not in every one. Then the hand-offs: $P$ ready and $P$ free as hardware named barriers of the two warpgroups (FlashMLA's `bar.arrive`/`bar.sync`, emitted as inline PTX) instead of mbarriers became the default: 0.87x-0.89x FlashMLA at 64 x 8k and 0.89x-0.90x at 4 x 128k in every round of one call, 0.83x-0.87x in a second call on a slower card, so the kernel now sits at the 0.85x line and the call-to-call spread decides the side; the scale folded into exp2's FMA, the statistics stored with $P$ and a lazy output rescale (whose warpgroup vote spills) were measured and stay switches. Then the mask: a tile that every query row sees whole needs none, which at one query token is every tile but a split's last, so where the query rows fill the 64-row tile only the tiles that need it compute it (the default since the mask section: faster at every 128-head shape by the medians of two calls, 0.85x FlashMLA in every round in one of them); packed bf16 `exp2` and a one-compare row bound lost. A pure-torch model of the exact schedule is checked against 03's oracle on CPU, an event model shows the release point, the kernel is compiled for sm_90a offline and measured on an H100 beside 03, 03c, FlashMLA and its own variants.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_gluon.html.md"""
 
@@ -308,6 +308,59 @@ if gluon is not None:
 # %% ../nbs/03d_decode_gluon.ipynb #6a7c9e21
 if gluon is not None:
     @gluon.jit
+    def _ex2_bf16(x):
+        "2^x of fp32 `x` as bf16, two at a time: one cvt.rn.bf16x2.f32 and one ex2.approx.ftz.bf16x2 (sm_90) per pair."
+        return gl.inline_asm_elementwise("{ .reg .b32 t; cvt.rn.bf16x2.f32 t, $2, $1; ex2.approx.ftz.bf16x2 $0, t; }",
+                                         "=r,f,f", [x], dtype=gl.bfloat16, is_pure=True, pack=2)
+
+    @gluon.jit
+    def _softmax_g128(s, m_i, limit, cols, tok0, end, seqlen, row0, H, S_Q, sm_scale_log2, S_LAYOUT: gl.constexpr, ABLATE: gl.constexpr,
+                      FOLD_SCALE: gl.constexpr, RESCALE_TAU: gl.constexpr, MASK_LAST: gl.constexpr, EX2_BF16: gl.constexpr):
+        "`_softmax_tile`, or with MASK_LAST 1 the mask only on a tile that needs it (rebuilt there), 2 one compare a score; EX2_BF16: bf16 P from packed exp2."
+        if MASK_LAST != 0 or EX2_BF16:
+            if MASK_LAST == 1:                                            # every row sees tokens < seqlen - S_Q + 1 and < end: a tile
+                if tok0 + 64 > gl.minimum(end, seqlen - S_Q + 1):         # inside both needs no mask (at s_q 1: all but the last)
+                    c2 = gl.arange(0, 64, layout=gl.SliceLayout(0, S_LAYOUT))
+                    qi2 = (row0 + gl.arange(0, 64, layout=gl.SliceLayout(1, S_LAYOUT))) // H
+                    toks = tok0 + c2
+                    s = gl.where((toks[None, :] < (seqlen - S_Q + 1 + qi2)[:, None]) & (toks < end)[None, :], s, float("-inf"))
+            elif MASK_LAST == 2:                                          # no branch: each row's bound (its causal limit and the
+                bound = gl.minimum(limit, end) - tok0                     # split's end) taken once, one compare a score
+                s = gl.where(cols[None, :] < bound[:, None], s, float("-inf"))
+            else:
+                toks = tok0 + cols
+                s = gl.where((toks[None, :] < limit[:, None]) & (toks < end)[None, :], s, float("-inf"))
+            if FOLD_SCALE:                                                # raw max, scaled once per row; s * c - m as one FMA
+                m_t = gl.max(s, 1) * sm_scale_log2
+            else:
+                s = s * sm_scale_log2
+                m_t = gl.max(s, 1)
+            m_new = gl.maximum(m_i, m_t)
+            if RESCALE_TAU > 0:
+                m_new = gl.where(m_t > m_i + RESCALE_TAU, m_new, m_i)
+            m_sub = gl.where(m_new == float("-inf"), 0.0, m_new)
+            alpha = gl.exp2(m_i - m_sub)
+            if FOLD_SCALE:
+                x = s * sm_scale_log2 - m_sub[:, None]
+            else:
+                x = s - m_sub[:, None]
+            if EX2_BF16:                                                  # P in bf16 straight from the MUFU; the row sum from that
+                if ABLATE == 2:                                           # same bf16 P (numerator and denominator agree)
+                    p = x.to(gl.bfloat16)
+                else:
+                    p = _ex2_bf16(x)
+                rs = gl.sum(p.to(gl.float32), 1)
+            else:
+                if ABLATE == 2:
+                    p = x
+                else:
+                    p = gl.exp2(x)
+                rs = gl.sum(p, 1)
+        else:
+            m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, tok0, end, sm_scale_log2, ABLATE, FOLD_SCALE, RESCALE_TAU)
+        return m_new, alpha, p, rs
+
+    @gluon.jit
     def _gl_math(q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                  kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                  stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
@@ -316,7 +369,8 @@ if gluon is not None:
                  ORDER: gl.constexpr, CHUNKED: gl.constexpr, SELF_LOAD: gl.constexpr, SYNC_QK: gl.constexpr, ABLATE: gl.constexpr,
                  REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, OWN_FIRST: gl.constexpr = False,
                  QPE_SMEM: gl.constexpr = False, FOLD_SCALE: gl.constexpr = False, RESCALE_TAU: gl.constexpr = 0.0,
-                 LATE_STATS: gl.constexpr = False, NAMED_BARS: gl.constexpr = False):
+                 LATE_STATS: gl.constexpr = False, NAMED_BARS: gl.constexpr = False,
+                 MASK_LAST: gl.constexpr = 0, EX2_BF16: gl.constexpr = False):
         "Math warpgroup W: scores + softmax of tiles W, W+2, ...; P @ V for its R/2 value columns of every tile."
         HALF: gl.constexpr = R // 2
         s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, 64, 16])
@@ -411,7 +465,10 @@ if gluon is not None:
                 s = _scores(q_smem, q_pe, kv_lo, kv_hi, kr_smem, ready, W, (t // 2) & 1, s, CHUNKED, SYNC_QK, OWN_FIRST and W == 1)
             alpha = gl.full([64], 1.0, gl.float32, row_l)               # our tile's softmax: rescale, P, row sum, new max
             rs = gl.zeros([64], gl.float32, row_l)
-            p = gl.zeros([64, 64], gl.float32, s_layout)
+            if EX2_BF16:                                                  # (P comes out of the exp2 in bf16)
+                p = gl.zeros([64, 64], gl.bfloat16, s_layout)
+            else:
+                p = gl.zeros([64, 64], gl.float32, s_layout)
             p16 = gl.zeros([64, 64], gl.bfloat16, s_layout)
             m_new = m_i
             if t >= 1 and ORDER < 3:                                      # the other warpgroup's statistics of tile t - 1 (with its P
@@ -426,7 +483,7 @@ if gluon is not None:
                     acc = warpgroup_mma(p_other, v_mine.index(1 - W), o * gl.convert_layout(a_prev, orow_l)[:, None],
                                         is_async=True)
                     if t < n_tiles:
-                        m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE, FOLD_SCALE, RESCALE_TAU)
+                        m_new, alpha, p, rs = _softmax_g128(s, m_i, limit, cols, (tile0 + t) * 64, end, seqlen, row0, H, S_Q, sm_scale_log2, s_layout, ABLATE, FOLD_SCALE, RESCALE_TAU, MASK_LAST, EX2_BF16)
                     o = warpgroup_mma_wait(0, deps=(acc,))                # then hand its P and our half back
                     _bar_sync()
                     mbarrier.arrive(p_free.index(1 - W), count=1)
@@ -440,9 +497,9 @@ if gluon is not None:
             if t < n_tiles:                                               # own tile: softmax; publish m, alpha, row sum, then P
                 if ASYNC_PV and ORDER == 1:                               # (done under tile t - 1's product unless t == 0)
                     if t == 0:
-                        m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE, FOLD_SCALE, RESCALE_TAU)
+                        m_new, alpha, p, rs = _softmax_g128(s, m_i, limit, cols, (tile0 + t) * 64, end, seqlen, row0, H, S_Q, sm_scale_log2, s_layout, ABLATE, FOLD_SCALE, RESCALE_TAU, MASK_LAST, EX2_BF16)
                 else:
-                    m_new, alpha, p, rs = _softmax_tile(s, m_i, limit, cols, (tile0 + t) * 64, end, sm_scale_log2, ABLATE, FOLD_SCALE, RESCALE_TAU)
+                    m_new, alpha, p, rs = _softmax_g128(s, m_i, limit, cols, (tile0 + t) * 64, end, seqlen, row0, H, S_Q, sm_scale_log2, s_layout, ABLATE, FOLD_SCALE, RESCALE_TAU, MASK_LAST, EX2_BF16)
                 if not (LATE_STATS and REG_P == 2):                        # (LATE_STATS: stored with P, after our product is issued)
                     m_smem.index(W).store(m_new)
                     a_smem.index(W).store(alpha)
@@ -593,7 +650,8 @@ if gluon is not None:
                           REG_P: gl.constexpr = 0, ASYNC_PV: gl.constexpr = False, MATH_REGS: gl.constexpr = 232,
                           OWN_FIRST: gl.constexpr = False, QPE_SMEM: gl.constexpr = False,
                           PRODUCER: gl.constexpr = True, FOLD_SCALE: gl.constexpr = False, RESCALE_TAU: gl.constexpr = 0.0,
-                          LATE_STATS: gl.constexpr = False, NAMED_BARS: gl.constexpr = False):
+                          LATE_STATS: gl.constexpr = False, NAMED_BARS: gl.constexpr = False,
+                          MASK_LAST: gl.constexpr = 0, EX2_BF16: gl.constexpr = False):
         pid_m, pid_b, pid_s = gl.program_id(0), gl.program_id(1), gl.program_id(2)
         row0 = pid_m * 64
         seqlen, tile0, end, n_tiles, bt_row = _split_tiles(SEQ, BT, pid_b, pid_s, stride_btb, NUM_SPLITS)
@@ -610,11 +668,11 @@ if gluon is not None:
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS, MASK_LAST, EX2_BF16)),
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS, MASK_LAST, EX2_BF16)),
                 (_gl_loader, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, bt_row, tile0, n_tiles, PAGE, CHUNKED, SELF_LOAD, ABLATE, OWN_FIRST)),
             ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])   # registers per thread: both math warpgroups MATH_REGS, the loader the rest
         else:                                             # no producer warp: tiles 0 and 1 issued here, each warpgroup refills its own
@@ -623,11 +681,11 @@ if gluon is not None:
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 0, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS, MASK_LAST, EX2_BF16)),
                 (_gl_math, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi, st_ready, p_ready, p_free,
                         kv_desc, bt_row, Q, OUT, LSE, OP, LP, sm_scale_log2, row0, pid_b, pid_s, tile0, n_tiles, end, seqlen, H, S_Q, M,
                         stride_qb, stride_qs, stride_qh, stride_ob, stride_os, stride_oh, stride_lb, stride_lh,
-                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS)),
+                        stride_opb, stride_ops, stride_opm, stride_lpb, stride_lps, 1, R, DR, PAGE, DIRECT, ORDER, CHUNKED, SELF_LOAD or not PRODUCER, SYNC_QK, ABLATE, REG_P, ASYNC_PV, OWN_FIRST, QPE_SMEM, FOLD_SCALE, RESCALE_TAU, LATE_STATS, NAMED_BARS, MASK_LAST, EX2_BF16)),
             ], [4], [256])
 
 # %% ../nbs/03d_decode_gluon.ipynb #a7c3d9e1
@@ -659,6 +717,10 @@ def _gluon_desc(t: torch.Tensor, blk: tuple, reuse: bool = True):
     return d
 
 # %% ../nbs/03d_decode_gluon.ipynb #e8b4f4c1
+def _mask_rule(mask_last: int | None, rows: int) -> int:
+    "`mask_last` of a launch with `rows` = s_q * h query rows: as given, or (None) 1 where they fill the 64-row tile, else 0."
+    return int(mask_last) if mask_last is not None else int(rows >= 64)
+
 def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed queries, bf16
                      kv_cache: torch.Tensor,      # (num_blocks, page_size, 576) bf16, page_size a multiple of 64
                      block_table: torch.Tensor,   # (b, max_blocks) int32
@@ -696,6 +758,11 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
                      named_bars: bool | None = None, # P ready / P free as hardware named barriers of the two warpgroups (FlashMLA's
                                                   # hand-off: bar.arrive / bar.sync) instead of mbarriers; None (the default since
                                                   # 12:20 UTC): wherever the schedule has them (order 3, reg_p 2, no async_pv, producer)
+                     mask_last: int | None = None, # the causal/length mask: 0 on every tile (two compares and an and a score); 1 only
+                                                  # on a tile that needs it (a split's last at s_q 1), rebuilt there; 2 one compare a
+                                                  # score against its row's bound; None (the default): 1 where the
+                                                  # 64-row tile is full of query rows (s_q * h >= 64), else 0
+                     ex2_bf16: bool = False,      # P = 2^x as bf16 pairs (cvt.rn.bf16x2.f32 + ex2.approx.ftz.bf16x2), the row sum from that P
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with two ping-pong math warpgroups (Gluon, sm_90): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and _capability(q.device)[0] == 9
@@ -717,6 +784,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     if named_bars is None: named_bars = named_ok
     if named_bars and not named_ok: raise ValueError("named_bars=True is built on the default schedule: pass order=3, reg_p=2, async_pv=False, producer=True with it")
     if late_stats and int(reg_p) != 2: raise ValueError(f"late_stats=True stores the statistics after the own product is issued, which needs reg_p=2, got reg_p={reg_p}")
+    if mask_last is not None and int(mask_last) not in (0, 1, 2): raise ValueError(f"mask_last must be 0 (False), 1 (True: the last tile only) or 2 (a row bound), got {mask_last!r}")
     if impl == "model": return gluon_schedule_model(q, kv_cache, block_table, cache_seqlens, softmax_scale, kv_lora_rank, num_splits, split_rule, rescale_tau)
     if impl != "gluon": raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if not hopper: raise RuntimeError("the Gluon kernel needs an sm_90 (Hopper) GPU and a Triton with Gluon; use impl='model' or 03c's mla_decode_wide")
@@ -729,6 +797,7 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
     q, block_table, cache_seqlens = q.contiguous(), block_table.contiguous(), cache_seqlens.contiguous()
     if max_seqlen is None: max_seqlen = int(cache_seqlens.max())
     M, r = s_q * h, kv_lora_rank
+    mask_last = _mask_rule(mask_last, M)
     S = (_splits_cached if reuse else _splits_for)(b, s_q, h, max_seqlen, q.device, num_splits, split_rule)
     out = torch.empty(b, s_q, h, r, dtype=q.dtype, device=q.device)
     lse = torch.empty(b, h, s_q, dtype=torch.float32, device=q.device)
@@ -744,7 +813,8 @@ def mla_decode_gluon(q: torch.Tensor,             # (b, s_q, h, 576) absorbed qu
         out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1),
         op.stride(0), op.stride(1) if not direct else 0, op.stride(2) if not direct else 0, lp.stride(0), lp.stride(1) if not direct else 0,
         h, s_q, M, S, R=r, DR=d - r, PAGE=page, DIRECT=direct, ORDER=order, CHUNKED=chunked, SELF_LOAD=self_load, SYNC_QK=sync_qk, REG_P=int(reg_p), ASYNC_PV=async_pv, MATH_REGS=math_regs, OWN_FIRST=own_first, QPE_SMEM=qpe_smem, PRODUCER=producer, ABLATE=ablate,
-        FOLD_SCALE=fold_scale, RESCALE_TAU=float(rescale_tau), LATE_STATS=late_stats, NAMED_BARS=named_bars, num_warps=4)
+        FOLD_SCALE=fold_scale, RESCALE_TAU=float(rescale_tau), LATE_STATS=late_stats, NAMED_BARS=named_bars,
+        MASK_LAST=int(mask_last), EX2_BF16=ex2_bf16, num_warps=4)
     if not direct:                                                    # 03's log-sum-exp combine of the splits
         _mla_decode_combine[(M, b)](op, lp, out, lse, op.stride(0), op.stride(1), op.stride(2), lp.stride(0), lp.stride(1),
                                     out.stride(0), out.stride(1), out.stride(2), lse.stride(0), lse.stride(1), h, r, S,
@@ -765,8 +835,10 @@ def gluon_report(direct: bool = True, **variant) -> dict:
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
     fn = _mla_decode_gluon
-    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=3, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False, QPE_SMEM=True, PRODUCER=True, FOLD_SCALE=False, RESCALE_TAU=0.0, LATE_STATS=False, NAMED_BARS=False)
+    consts = dict(R=512, DR=64, PAGE=64, DIRECT=direct, ORDER=3, CHUNKED=False, SELF_LOAD=False, SYNC_QK=False, ABLATE=0, REG_P=2, ASYNC_PV=False, MATH_REGS=232, OWN_FIRST=False, QPE_SMEM=True, PRODUCER=True, FOLD_SCALE=False, RESCALE_TAU=0.0, LATE_STATS=False, NAMED_BARS=False, MASK_LAST=0, EX2_BF16=False)
     consts.update({k.upper(): v for k, v in variant.items() if k != "split_rule"})
+    if variant.get("mask_last") is None:                              # the host's default at 128 heads (64 query rows a tile)
+        consts["MASK_LAST"] = _mask_rule(None, 128)
     if variant.get("named_bars") is None:                             # the host's default: named barriers where the schedule has them
         consts["NAMED_BARS"] = consts["ORDER"] == 3 and consts["REG_P"] == 2 and not consts["ASYNC_PV"] and consts["PRODUCER"]  # the split rule is the host's        # e.g. order=0, chunked=False, self_load=False
     lay = lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
@@ -835,6 +907,12 @@ GLUON_VARIANTS = {                                 # the schedule's switches; th
     "default, named-barrier hand-offs": dict(named_bars=True),     # max grew by more than 2^8; P ready / free as bar.arrive +
     "default, named barriers + folded scale": dict(named_bars=True, fold_scale=True),   # bar.sync (FlashMLA's): the default since 12:20
     "09:37 default (mbarrier hand-offs)": dict(named_bars=False),  # the default before it
+    "default, mask on the last tile": dict(mask_last=1),           # the per-tile softmax of the named-barrier default: the mask
+    "default, mask as a row bound": dict(mask_last=2),             # only where a tile needs it, or one compare a score; with the
+    "default, last-tile mask + folded scale": dict(mask_last=1, fold_scale=True),   # scale folded; P from ex2.approx.ftz.bf16x2
+    "default, packed bf16 exp2": dict(ex2_bf16=True),              # pairs (the row sum from that bf16 P); with the last-tile mask
+    "default, last-tile mask + packed exp2 + folded scale": dict(mask_last=1, ex2_bf16=True, fold_scale=True),
+    "12:20 default (mask on every tile)": dict(mask_last=0),       # the default before the mask rule (mask_last=None)
 }
 NEW_VARIANTS = {k: v for k, v in GLUON_VARIANTS.items()            # this section's candidates and the rows they are compared with
                 if k.startswith(("q_pe", "no producer")) and k not in ("q_pe in smem, order 3", "q_pe in smem, chunk barriers", "q_pe in smem, one-wave splits",

@@ -374,3 +374,34 @@ def test_range_desc_argument():
     q, kv, bt, sl = _inputs([70, 200], 16, 1)
     with pytest.raises(ValueError, match="desc must be 0, 1 or 2"):
         mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, impl="model", desc=3)
+
+
+# --- g128m ---
+# The per-tile softmax switches of the 128-head kernel: the mask only on a tile that needs it (mask_last, the default rule
+# where the query rows fill the tile), one row bound, P from packed bf16 exp2.
+G128M = ["the default", "12:20 default (mask on every tile)", "default, mask on the last tile", "default, mask as a row bound",
+         "default, last-tile mask + folded scale", "default, packed bf16 exp2", "default, last-tile mask + packed exp2 + folded scale"]
+
+
+def test_mask_rule_and_errors():
+    from infinitecontext.kernels_gluon import _mask_rule
+    assert [_mask_rule(None, m) for m in (1, 16, 63, 64, 128, 256)] == [0, 0, 0, 1, 1, 1]   # full 64-row tiles only
+    assert [_mask_rule(v, 16) for v in (0, 1, 2, True, False)] == [0, 1, 2, 1, 0]          # a given value is kept
+    q, kv, bt, sl = _inputs([300, 129], 128, 1)
+    with pytest.raises(ValueError, match="mask_last"):
+        mla_decode_gluon(q, kv, bt, sl, 192 ** -0.5, mask_last=3)
+    o, l = mla_decode_gluon(q, kv, bt, sl, 192 ** -0.5, mask_last=2, impl="model")        # the model takes every value
+    e = compare(o, l, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))
+    assert e["cos"] > 0.9999 and e["lse"] < 1e-3, e
+
+
+@pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
+@pytest.mark.parametrize("variant", G128M)
+@pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
+def test_g128m_variants_on_gpu(lens, h, s_q, splits, variant):
+    from infinitecontext.kernels_gluon import GLUON_VARIANTS
+    q, kv, bt, sl = _inputs(lens, h, s_q, "cuda")
+    o, l = mla_decode_gluon(q, kv, bt, sl, 192 ** -0.5, num_splits=splits, **GLUON_VARIANTS[variant])
+    assert not o.isnan().any() and not l.isnan().any()
+    e = compare(o, l, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))
+    assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
