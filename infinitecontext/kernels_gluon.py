@@ -26,9 +26,9 @@ except ImportError:  # pragma: no cover - a Triton without Gluon: the schedule m
 # %% auto #0
 __all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'RAGGED_SHAPES', 'PLANNERS', 'PLAN_SWEEP', 'RANGE_PLANNERS',
            'RANGE_SWEEP', 'gluon_schedule_model', 'schedule_timeline', 'plot_timeline', 'mla_decode_gluon',
-           'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch', 'GluonPlan', 'gluon_plan',
-           'gluon_planned_model', 'mla_decode_gluon_planned', 'gluon_planned_report', 'gpu_check_planned',
-           'bench_gluon_ragged', 'gluon_segs_model']
+           'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch', 'paired_summary', 'bench_paired',
+           'GluonPlan', 'gluon_plan', 'gluon_planned_model', 'mla_decode_gluon_planned', 'gluon_planned_report',
+           'gpu_check_planned', 'bench_gluon_ragged', 'gluon_segs_model']
 
 # %% ../nbs/03d_decode_gluon.ipynb #44ad0f0a
 def _splits_for(b, s_q, h, max_seqlen, device, num_splits=None, split_rule: str = "fill") -> int:
@@ -1051,6 +1051,62 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
     elif "--check" in sys.argv: print("correct:", gpu_check_gluon())
     elif "--launch" in sys.argv: bench_gluon_launch(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"))
     else: bench_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"))
+
+# %% ../nbs/03d_decode_gluon.ipynb #pair0002
+def paired_summary(ratios,               # per group: the reference's time over ours (above 1: we are faster)
+                   goal: float = 0.85) -> dict:
+    "The distribution of per-group speed ratios: count, median, 10th/90th percentiles (nearest rank), minimum, share at or above `goal`."
+    import statistics
+    r = sorted(float(x) for x in ratios)
+    if not r: raise ValueError("paired_summary needs at least one ratio: run bench_paired with groups >= 1")
+    rank = lambda f: r[min(len(r) - 1, max(0, round(f * (len(r) - 1))))]
+    return dict(n=len(r), median=statistics.median(r), p10=rank(0.1), p90=rank(0.9), min=r[0],
+                share_at_goal=sum(x >= goal for x in r) / len(r))
+
+# %% ../nbs/03d_decode_gluon.ipynb #pair0003
+def bench_paired(shapes=((64, 8192, 128), (4, 131072, 128)),   # (batch, cached tokens, heads), bf16 cache, pages of 64
+                 variants=("the default",),   # `GLUON_VARIANTS` names, each timed against FlashMLA
+                 groups: int = 31,            # back-to-back groups: FlashMLA and every variant once each, order rotating
+                 rep: int = 25,               # ms of `do_bench` per sample
+                 goal: float = 0.85, out_dir=None, flashmla_dir=None) -> list[dict]:
+    "Per shape and variant: FlashMLA's time over ours in `groups` back-to-back groups (`paired_summary`); print a table, write bench_paired.json."
+    import datetime
+    from infinitecontext.infra import write_json_atomic
+    from infinitecontext.kernels_fp8 import _flashmla
+    from infinitecontext.kernels_wide import _wide_inputs
+    unknown = [v for v in variants if v not in GLUON_VARIANTS]
+    if unknown: raise ValueError(f"bench_paired: unknown variants {unknown}; pick names from GLUON_VARIANTS")
+    if groups < 1 or rep < 1: raise ValueError(f"bench_paired needs groups >= 1 and rep >= 1 ms, got {groups}, {rep}")
+    fm, gpu = _flashmla(flashmla_dir), torch.cuda.get_device_name()
+    if fm is None: raise RuntimeError("bench_paired times against FlashMLA: build it (../shared/device/flashmla.sh) and pass flashmla_dir")
+    print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | torch {torch.__version__} | triton {triton.__version__} | "
+          f"bf16, page 64 | {groups} groups of back-to-back do_bench ({rep} ms each), order rotating | ratio = FlashMLA ms / ours")
+    hdr = (f"{'shape':>15} {'variant':>36} {'ours ms: median (min-max)':>26} {'FlashMLA ms':>22} {'ratio: median':>14} "
+           f"{'p10':>6} {'p90':>6} {'min':>6} {f'>= {goal}x':>9}")
+    print(hdr); print("-" * len(hdr))
+    rows = []
+    for b, s, h in shapes:
+        kv, bt, sl, q = _wide_inputs(b, s, h, 64)
+        sc, label, kc = 192 ** -0.5, f"{b} x {s // 1024}k, h{h}", kv.view(kv.shape[0], 64, 1, 576)
+        _, _, meta, nsp = fm.dense_decode_fwd(q, kc, 512, sl, bt, sc, False, None, None)
+        fns = {"FlashMLA": lambda: fm.dense_decode_fwd(q, kc, 512, sl, bt, sc, False, meta, nsp)[:2]}
+        for v in variants:
+            fns[v] = lambda kw=dict(GLUON_VARIANTS[v]): mla_decode_gluon(q, kv, bt, sl, sc, max_seqlen=s, validate=False, **kw)
+        for fn in fns.values(): fn()                                    # compiled before the first group
+        names, t = list(fns), {p: [] for p in fns}
+        for g in range(groups):
+            for p in names[g % len(names):] + names[:g % len(names)]:
+                t[p].append(triton.testing.do_bench(fns[p], warmup=5, rep=rep, return_mode="median"))
+        med = lambda v: sorted(v)[len(v) // 2]
+        span = lambda v: f"{med(v):.4f} ({min(v):.4f}-{max(v):.4f})"
+        for v in variants:
+            sm = paired_summary([f / o for f, o in zip(t["FlashMLA"], t[v])], goal)
+            rows.append(dict(shape=label, b=b, s=s, h=h, variant=v, ms=t[v], flashmla_ms=t["FlashMLA"], **sm))
+            print(f"{label:>15} {v[:36]:>36} {span(t[v]):>26} {span(t['FlashMLA']):>22} {sm['median']:>13.3f}x "
+                  f"{sm['p10']:>5.3f}x {sm['p90']:>5.3f}x {sm['min']:>5.3f}x {sm['share_at_goal']:>8.0%}")
+        del kv, q; torch.cuda.empty_cache()
+    if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_paired.json", dict(gpu=gpu, groups=groups, rep_ms=rep, goal=goal, rows=rows))
+    return rows
 
 # %% ../nbs/03d_decode_gluon.ipynb #ra900001
 import heapq

@@ -405,3 +405,21 @@ def test_g128m_variants_on_gpu(lens, h, s_q, splits, variant):
     assert not o.isnan().any() and not l.isnan().any()
     e = compare(o, l, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))
     assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
+
+
+# --- integrator: paired samples ---
+def test_paired_summary_cancels_a_common_drift_and_reports_the_goal_share():
+    from infinitecontext.kernels_gluon import paired_summary
+    drift = [0.9, 1.2, 1.0, 1.1, 0.95]
+    sm = paired_summary([0.26 * d / (0.30 * d) for d in drift], goal=0.85)
+    assert sm["n"] == 5 and abs(sm["median"] - 0.26 / 0.30) < 1e-12 and abs(sm["min"] - sm["median"]) < 1e-12
+    assert sm["share_at_goal"] == 1.0                                  # 0.867 >= 0.85 in every group
+    sm = paired_summary([0.80, 0.84, 0.86, 0.90, 0.95], goal=0.85)
+    assert sm["median"] == 0.86 and sm["min"] == 0.80 and sm["p10"] == 0.80 and sm["p90"] == 0.95 and sm["share_at_goal"] == 0.6
+    with pytest.raises(ValueError, match="at least one ratio"): paired_summary([])
+
+
+def test_bench_paired_rejects_unknown_variants_before_touching_the_gpu():
+    from infinitecontext.kernels_gluon import bench_paired
+    with pytest.raises(ValueError, match="GLUON_VARIANTS"): bench_paired(variants=("no such variant",))
+    with pytest.raises(ValueError, match="groups >= 1"): bench_paired(groups=0)
