@@ -26,9 +26,9 @@ except ImportError:  # pragma: no cover - a Triton without Gluon: the schedule m
 # %% auto #0
 __all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'RAGGED_SHAPES', 'PLANNERS', 'PLAN_SWEEP', 'RANGE_PLANNERS',
            'RANGE_SWEEP', 'gluon_schedule_model', 'schedule_timeline', 'plot_timeline', 'mla_decode_gluon',
-           'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch', 'paired_summary', 'bench_paired',
-           'GluonPlan', 'gluon_plan', 'gluon_planned_model', 'mla_decode_gluon_planned', 'gluon_planned_report',
-           'gpu_check_planned', 'bench_gluon_ragged', 'gluon_segs_model']
+           'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch', 'paired_summary', 'paired_times',
+           'bench_paired', 'GluonPlan', 'gluon_plan', 'gluon_planned_model', 'mla_decode_gluon_planned',
+           'gluon_planned_report', 'gpu_check_planned', 'bench_gluon_ragged', 'gluon_segs_model']
 
 # %% ../nbs/03d_decode_gluon.ipynb #44ad0f0a
 def _splits_for(b, s_q, h, max_seqlen, device, num_splits=None, split_rule: str = "fill") -> int:
@@ -1063,6 +1063,19 @@ def paired_summary(ratios,               # per group: the reference's time over 
     return dict(n=len(r), median=statistics.median(r), p10=rank(0.1), p90=rank(0.9), min=r[0],
                 share_at_goal=sum(x >= goal for x in r) / len(r))
 
+# %% ../nbs/03d_decode_gluon.ipynb #pair0007
+def paired_times(fns: dict,          # provider -> a callable that launches it once (compiled on the first call here)
+                 groups: int = 31,   # back-to-back groups: every provider once each, the order rotating group to group
+                 rep: int = 25) -> dict:   # ms of `do_bench` per sample
+    "Median ms per sample of each provider in `groups` back-to-back groups (L2 flushed before every call): provider -> list."
+    if not fns or groups < 1 or rep < 1: raise ValueError(f"paired_times needs providers, groups >= 1 and rep >= 1, got {len(fns)}, {groups}, {rep}")
+    for fn in fns.values(): fn()                                        # compiled before the first group
+    names, t = list(fns), {p: [] for p in fns}
+    for g in range(groups):
+        for p in names[g % len(names):] + names[:g % len(names)]:
+            t[p].append(triton.testing.do_bench(fns[p], warmup=5, rep=rep, return_mode="median"))
+    return t
+
 # %% ../nbs/03d_decode_gluon.ipynb #pair0003
 def bench_paired(shapes=((64, 8192, 128), (4, 131072, 128)),   # (batch, cached tokens, heads), bf16 cache, pages of 64
                  variants=("the default",),   # `GLUON_VARIANTS` names, each timed against FlashMLA
@@ -1092,11 +1105,7 @@ def bench_paired(shapes=((64, 8192, 128), (4, 131072, 128)),   # (batch, cached 
         fns = {"FlashMLA": lambda: fm.dense_decode_fwd(q, kc, 512, sl, bt, sc, False, meta, nsp)[:2]}
         for v in variants:
             fns[v] = lambda kw=dict(GLUON_VARIANTS[v]): mla_decode_gluon(q, kv, bt, sl, sc, max_seqlen=s, validate=False, **kw)
-        for fn in fns.values(): fn()                                    # compiled before the first group
-        names, t = list(fns), {p: [] for p in fns}
-        for g in range(groups):
-            for p in names[g % len(names):] + names[:g % len(names)]:
-                t[p].append(triton.testing.do_bench(fns[p], warmup=5, rep=rep, return_mode="median"))
+        t = paired_times(fns, groups, rep)
         med = lambda v: sorted(v)[len(v) // 2]
         span = lambda v: f"{med(v):.4f} ({min(v):.4f}-{max(v):.4f})"
         for v in variants:

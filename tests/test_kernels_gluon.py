@@ -423,3 +423,5 @@ def test_bench_paired_rejects_unknown_variants_before_touching_the_gpu():
     from infinitecontext.kernels_gluon import bench_paired
     with pytest.raises(ValueError, match="GLUON_VARIANTS"): bench_paired(variants=("no such variant",))
     with pytest.raises(ValueError, match="groups >= 1"): bench_paired(groups=0)
+    from infinitecontext.kernels_gluon import paired_times
+    with pytest.raises(ValueError, match="needs providers"): paired_times({})
