@@ -25,10 +25,10 @@ except ImportError:  # pragma: no cover - a Triton without Gluon: the schedule m
 
 # %% auto #0
 __all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'RAGGED_SHAPES', 'PLANNERS', 'PLAN_SWEEP', 'RANGE_PLANNERS',
-           'RANGE_SWEEP', 'RANGE_TRIMS', 'RANGE_SHAPES', 'gluon_schedule_model', 'schedule_timeline', 'plot_timeline',
-           'mla_decode_gluon', 'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch', 'GluonPlan',
-           'gluon_plan', 'gluon_planned_model', 'mla_decode_gluon_planned', 'gluon_planned_report', 'gpu_check_planned',
-           'bench_gluon_ragged', 'gluon_segs_model']
+           'RANGE_SWEEP', 'RANGE_TRIMS', 'RANGE_SHAPES', 'RANGE_CONFIRM', 'gluon_schedule_model', 'schedule_timeline',
+           'plot_timeline', 'mla_decode_gluon', 'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch',
+           'GluonPlan', 'gluon_plan', 'gluon_planned_model', 'mla_decode_gluon_planned', 'gluon_planned_report',
+           'gpu_check_planned', 'bench_gluon_ragged', 'gluon_segs_model']
 
 # %% ../nbs/03d_decode_gluon.ipynb #44ad0f0a
 def _splits_for(b, s_q, h, max_seqlen, device, num_splits=None, split_rule: str = "fill") -> int:
@@ -1210,7 +1210,7 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
                              planner: str = "lpt",        # with plan=None: gluon_plan's rule
                              reuse: bool = True,          # reuse TMA descriptors across calls
                              desc: int = 2,               # the 'range' kernel's wgmma descriptors: 2 rebuilt per tile (default), 0 hoisted (the 13:00 kernel, for A/B timing), 1 K/V and P only
-                             pdl: int = 0,                # 'range': the combine launched with PDL, the kernel's trigger 1 at its start, 2 at its end; 0 plain
+                             pdl: int | None = None,      # 'range': the combine launched with PDL, the kernel's trigger 1 at its start, 2 at its end; 0 plain; None: 1 at <= 64 query rows, else 0
                              whole: bool = False,         # 'range': a segment that is a whole sequence writes out, lse itself (the combine skips it)
                             ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with 03d's kernel on a token-balanced plan (ragged batches): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
@@ -1218,7 +1218,7 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
     impl = impl or ("gluon" if hopper else "model")
     if impl not in ("gluon", "model"): raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if desc not in (0, 1, 2): raise ValueError(f"desc must be 0, 1 or 2 (see 'Descriptors rebuilt per tile'), got {desc!r}")
-    if pdl not in (0, 1, 2) or isinstance(pdl, bool): raise ValueError(f"pdl must be 0 (plain launch), 1 (trigger at the kernel's start) or 2 (at its end), got {pdl!r}")
+    if pdl not in (None, 0, 1, 2) or isinstance(pdl, bool): raise ValueError(f"pdl must be None (by the shape), 0 (plain launch), 1 (trigger at the kernel's start) or 2 (at its end), got {pdl!r}")
     if not isinstance(whole, bool): raise ValueError(f"whole must be True or False, got {whole!r}")
     _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, values=validate)
     b, s_q, h, d = q.shape
@@ -1242,6 +1242,7 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
     qpe_desc = _gluon_desc(q.view(b * M, d), (64, d - r), reuse)
     kv_desc = _gluon_desc(kv_cache.view(nb * page, d), (64, 64), reuse)
     segs = plan.prog_ptr is not None
+    if pdl is None: pdl = 1 if M <= 64 else 0                         # measured faster at 16 heads, mixed at 128 ("Trimming ...")
     pdl = pdl if segs else 0                                          # (the one-segment path launches plainly)
     whole = whole and segs
     if segs:                                                          # 'range': several segments a program (its own kernel)
@@ -1686,8 +1687,9 @@ RANGE_PLANNERS = {"lpt": {}, "range": dict(planner="range")}      # the one-piec
 RANGE_SWEEP = {f"range, overhead {c}": dict(planner="range", overhead_tiles=c) for c in (2, 8)}   # the fixed cost's weight
 
 # %% ../nbs/03d_decode_gluon.ipynb #rp900002
-RANGE_TRIMS = {"lpt": {}, "range": dict(planner="range"),                       # "Trimming what a segment costs": each switch alone
-               "range, pdl 1": dict(planner="range", pdl=1), "range, pdl 2": dict(planner="range", pdl=2),
-               "range, whole": dict(planner="range", whole=True), "range, min 4 tiles": dict(planner="range", min_tiles=4)}
+RANGE_TRIMS = {"lpt": {}, "range": dict(planner="range", pdl=0),               # "Trimming what a segment costs": each switch alone, beside
+               "range, pdl 1": dict(planner="range", pdl=1), "range, pdl 2": dict(planner="range", pdl=2),   # the plain launch
+               "range, whole": dict(planner="range", pdl=0, whole=True), "range, min 4 tiles": dict(planner="range", pdl=0, min_tiles=4)}
 RANGE_SHAPES = RAGGED_SHAPES + [(4, 131072, 128)]                               # the ragged batch, its twin, 64 x 8k h16/h128, 4 x 128k h128
+RANGE_CONFIRM = {"lpt": {}, "range, plain": dict(planner="range", pdl=0), "range (default: PDL)": dict(planner="range")}   # the second call
 

@@ -414,8 +414,8 @@ def test_range_trim_arguments():
     "pdl, whole and min_tiles: a bad value is one clear error."
     from infinitecontext.kernels_gluon import gluon_plan, mla_decode_gluon_planned
     q, kv, bt, sl = _inputs([70, 200], 16, 1)
-    with pytest.raises(ValueError, match="pdl must be 0"): mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, impl="model", pdl=3)
-    with pytest.raises(ValueError, match="pdl must be 0"): mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, impl="model", pdl=True)
+    with pytest.raises(ValueError, match="pdl must be None"): mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, impl="model", pdl=3)
+    with pytest.raises(ValueError, match="pdl must be None"): mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, impl="model", pdl=True)
     with pytest.raises(ValueError, match="whole must be True or False"): mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, impl="model", whole=1)
     with pytest.raises(ValueError, match="min_tiles must be an int"): gluon_plan([70, 200], 16, 1, "cpu", "range", min_tiles=-1)
 
@@ -423,14 +423,14 @@ def test_range_trim_arguments():
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
 @pytest.mark.parametrize("lens,h,s_q", RAGGED + [([3000, 130, 777], 128, 1), ([64, 16384, 513, 9000, 1, 4097], 16, 1)])
 def test_range_trims_on_gpu(lens, h, s_q):
-    "PDL (trigger at the start or the end) gives bit-identical outputs; whole sequences written directly and min_tiles plans match the oracle."
+    "PDL (trigger at the start or the end; the default: at the start at <= 64 query rows) and the plain launch give bit-identical outputs; whole sequences written directly and min_tiles plans match the oracle."
     from infinitecontext.kernels_gluon import gluon_plan, mla_decode_gluon_planned
     q, kv, bt, sl = _inputs(lens, h, s_q, "cuda")
     ref = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
     for programs in (None, 2, 5):
         plan = gluon_plan(sl, h, s_q, "cuda", "range", programs=programs)
         o, l = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan)
-        for pdl in (1, 2):
+        for pdl in (0, 1, 2):                                         # the default (None) is 1 or 2 by the shape
             o2, l2 = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan, pdl=pdl)
             assert torch.equal(o, o2) and torch.equal(l, l2), pdl
         for kw, p in ((dict(whole=True), plan), (dict(whole=True, pdl=1), plan),
