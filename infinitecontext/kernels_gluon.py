@@ -25,10 +25,11 @@ except ImportError:  # pragma: no cover - a Triton without Gluon: the schedule m
 
 # %% auto #0
 __all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'RAGGED_SHAPES', 'PLANNERS', 'PLAN_SWEEP', 'RANGE_PLANNERS',
-           'RANGE_SWEEP', 'gluon_schedule_model', 'schedule_timeline', 'plot_timeline', 'mla_decode_gluon',
-           'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch', 'paired_summary', 'paired_times',
-           'bench_paired', 'GluonPlan', 'gluon_plan', 'gluon_planned_model', 'mla_decode_gluon_planned',
-           'gluon_planned_report', 'gpu_check_planned', 'bench_gluon_ragged', 'gluon_segs_model']
+           'RANGE_SWEEP', 'RANGE_TRIMS', 'RANGE_SHAPES', 'RANGE_CONFIRM', 'gluon_schedule_model', 'schedule_timeline',
+           'plot_timeline', 'mla_decode_gluon', 'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch',
+           'paired_summary', 'paired_times', 'bench_paired', 'GluonPlan', 'gluon_plan', 'gluon_planned_model',
+           'mla_decode_gluon_planned', 'gluon_planned_report', 'gpu_check_planned', 'bench_gluon_ragged',
+           'gluon_segs_model']
 
 # %% ../nbs/03d_decode_gluon.ipynb #44ad0f0a
 def _splits_for(b, s_q, h, max_seqlen, device, num_splits=None, split_rule: str = "fill") -> int:
@@ -1158,11 +1159,13 @@ def gluon_plan(cache_seqlens,                 # (b,) lengths: a list, or a tenso
                overhead_tiles: float = 4,     # a program's fixed cost in tile-times (Q load, pipeline fill, partial store)
                programs: int | None = None,   # programs that run at once (default: SMs / 64-row head blocks)
                pieces: int | None = None,     # 'lpt': this many pieces (at least one a sequence) instead of the model's choice
+               min_tiles: int = 0,            # 'range': an end piece of a cut sequence shorter than this joins its neighbour (0: none)
               ) -> GluonPlan:
     "Cut a batch's 64-token tiles into pieces (one per program) so that the SMs finish together: FlashMLA's balance, one segment a program."
     lens = tuple(int(x) for x in torch.as_tensor(cache_seqlens).reshape(-1).tolist())
     if not lens or min(lens) < 1: raise ValueError(f"cache_seqlens must be a non-empty list of lengths >= 1, got {list(lens[:8])}")
     if planner not in ("lpt", "wave", "uniform", "range"): raise ValueError(f"planner must be 'lpt', 'wave', 'uniform' or 'range', got {planner!r}")
+    if not isinstance(min_tiles, int) or min_tiles < 0: raise ValueError(f"min_tiles must be an int >= 0 (tiles of 64 tokens), got {min_tiles!r}")
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     n_mb = -(-(s_q * h) // 64)
     P = programs or max(1, _num_sms(device) // n_mb)
@@ -1170,7 +1173,7 @@ def gluon_plan(cache_seqlens,                 # (b,) lengths: a list, or a tenso
     sizes_of = lambda k: [[t // kk + (j < t % kk) for j in range(kk)] for t, kk in zip(tiles, k)]   # near-equal whole tiles
     prog_ptr = None
     if planner == "range":                                            # the section "Several segments a program"
-        pieces, prog = _range_pieces(tiles, P, overhead_tiles)
+        pieces, prog = _range_pieces(tiles, P, overhead_tiles, min_tiles)
         prog_ptr = [0] * (prog[-1] + 2)
         for j in prog: prog_ptr[j + 1] += 1
         for j in range(prog[-1] + 1): prog_ptr[j + 1] += prog_ptr[j]
@@ -1287,11 +1290,9 @@ if triton is not None and gluon is not None:
     import triton.language as tl
 
     @triton.jit
-    def _gl_combine_planned(OP, LP, OUT, LSE, SEQ_PTR, stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, M,
-                            R: tl.constexpr, BLOCK_S: tl.constexpr):
-        "Row `row` of sequence b: the log-sum-exp merge of its partials, slots SEQ_PTR[b] .. SEQ_PTR[b+1]-1 (one slot: a copy)."
-        row, b = tl.program_id(0), tl.program_id(1)
-        lo, hi = tl.load(SEQ_PTR + b), tl.load(SEQ_PTR + b + 1)
+    def _gl_combine_row(OP, LP, OUT, LSE, lo, hi, row, b, stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, M,
+                        R: tl.constexpr, BLOCK_S: tl.constexpr):
+        "Row `row` of sequence b: the log-sum-exp merge of its partial slots lo .. hi-1 (one slot: a copy)."
         qi, hh = row // H, row % H
         offs_r = tl.arange(0, R)
         mx = tl.full([BLOCK_S], float("-inf"), tl.float32)
@@ -1313,6 +1314,21 @@ if triton is not None and gluon is not None:
         t_safe = tl.where(t == 0.0, 1.0, t)
         tl.store(OUT + b.to(tl.int64) * stride_ob + qi * stride_os + hh * stride_oh + offs_r, (acc / t_safe).to(OUT.dtype.element_ty))
         tl.store(LSE + b * stride_lb + hh * stride_lh + qi, tl.where(t == 0.0, float("-inf"), m + tl.log(t_safe)))
+
+    @triton.jit
+    def _gl_combine_planned(OP, LP, OUT, LSE, SEQ_PTR, stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, M,
+                            R: tl.constexpr, BLOCK_S: tl.constexpr, SKIP1: tl.constexpr = False, PDL: tl.constexpr = False):
+        "Row `row` of sequence b: the merge of slots SEQ_PTR[b] .. SEQ_PTR[b+1]-1 (SKIP1: one slot was written to OUT by the kernel; PDL: launched early, waits for it)."
+        row, b = tl.program_id(0), tl.program_id(1)
+        lo, hi = tl.load(SEQ_PTR + b), tl.load(SEQ_PTR + b + 1)          # the plan: a host copy, not the grid before
+        if SKIP1:
+            if hi - lo > 1:
+                if PDL: tl.extra.cuda.gdc_wait()                          # the partials of the grid before first
+                _gl_combine_row(OP, LP, OUT, LSE, lo, hi, row, b, stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, M, R, BLOCK_S)
+        else:
+            if PDL: tl.extra.cuda.gdc_wait()
+            _gl_combine_row(OP, LP, OUT, LSE, lo, hi, row, b, stride_ob, stride_os, stride_oh, stride_lb, stride_lh, H, M, R, BLOCK_S)
+
 
 # %% ../nbs/03d_decode_gluon.ipynb #ra900004
 def _check_plan(plan, b: int, h: int, s_q: int, cache_seqlens, device):
@@ -1338,12 +1354,16 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
                              planner: str = "lpt",        # with plan=None: gluon_plan's rule
                              reuse: bool = True,          # reuse TMA descriptors across calls
                              desc: int = 2,               # the 'range' kernel's wgmma descriptors: 2 rebuilt per tile (default), 0 hoisted (the 13:00 kernel, for A/B timing), 1 K/V and P only
+                             pdl: int | None = None,      # 'range': the combine launched with PDL, the kernel's trigger 1 at its start, 2 at its end; 0 plain; None: 1 at <= 64 query rows, else 0
+                             whole: bool = False,         # 'range': a segment that is a whole sequence writes out, lse itself (the combine skips it)
                             ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with 03d's kernel on a token-balanced plan (ragged batches): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and _capability(q.device)[0] == 9
     impl = impl or ("gluon" if hopper else "model")
     if impl not in ("gluon", "model"): raise ValueError(f"impl must be 'gluon', 'model' or None, got {impl!r}")
     if desc not in (0, 1, 2): raise ValueError(f"desc must be 0, 1 or 2 (see 'Descriptors rebuilt per tile'), got {desc!r}")
+    if pdl not in (None, 0, 1, 2) or isinstance(pdl, bool): raise ValueError(f"pdl must be None (by the shape), 0 (plain launch), 1 (trigger at the kernel's start) or 2 (at its end), got {pdl!r}")
+    if not isinstance(whole, bool): raise ValueError(f"whole must be True or False, got {whole!r}")
     _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, values=validate)
     b, s_q, h, d = q.shape
     nb, page = kv_cache.shape[:2]
@@ -1365,10 +1385,17 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
     q_desc = _gluon_desc(q.view(b * M, d), (64, r), reuse)
     qpe_desc = _gluon_desc(q.view(b * M, d), (64, d - r), reuse)
     kv_desc = _gluon_desc(kv_cache.view(nb * page, d), (64, 64), reuse)
-    if plan.prog_ptr is not None:                                     # 'range': several segments a program (its own kernel)
+    segs = plan.prog_ptr is not None
+    if pdl is None: pdl = 1 if M <= 64 else 0                         # measured faster at 16 heads, mixed at 128 ("Trimming ...")
+    pdl = pdl if segs else 0                                          # (the one-segment path launches plainly)
+    whole = whole and segs
+    if segs:                                                          # 'range': several segments a program (its own kernel)
+        wk = dict(OUT=out, LSE=lse, stride_ob=out.stride(0), stride_os=out.stride(1), stride_oh=out.stride(2),
+                  stride_lb=lse.stride(0), stride_lh=lse.stride(1)) if whole else {}
         _mla_decode_gluon_segs[(-(-M // 64), plan.prog_ptr.shape[0] - 1)](
             q_desc, qpe_desc, kv_desc, block_table, cache_seqlens, plan.table, plan.prog_ptr, op, lp, softmax_scale * 1.4426950408889634,
-            block_table.stride(0), h, s_q, M, R=r, DR=d - r, PAGE=page, DESC=desc, num_warps=4)
+            block_table.stride(0), h, s_q, M, R=r, DR=d - r, PAGE=page, DESC=desc, num_warps=4,
+            **({"PDL": pdl} if pdl else {}), **({"WHOLE": True, **wk} if whole else {}))
     else:
         _mla_decode_gluon_planned[(-(-M // 64), n_seg)](
             q, q_desc, qpe_desc, kv_desc, block_table, cache_seqlens, plan.table, out, lse, op, lp, softmax_scale * 1.4426950408889634,
@@ -1376,15 +1403,16 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
             h, s_q, M, R=r, DR=d - r, PAGE=page, DIRECT=direct, num_warps=4)
     if not direct:
         _gl_combine_planned[(M, b)](op, lp, out, lse, plan.seq_ptr, out.stride(0), out.stride(1), out.stride(2),
-                                    lse.stride(0), lse.stride(1), h, M, R=r, BLOCK_S=16, num_warps=4)
+                                    lse.stride(0), lse.stride(1), h, M, R=r, BLOCK_S=16, num_warps=4,
+                                    **({"SKIP1": True} if whole else {}), **({"PDL": True, "launch_pdl": True} if pdl else {}))
     return out, lse
 
 # %% ../nbs/03d_decode_gluon.ipynb #ra900005
-def gluon_planned_report(direct: bool = False, segs: bool = False, desc: int = 2) -> dict:
+def gluon_planned_report(direct: bool = False, segs: bool = False, desc: int = 2, pdl: int = 0, whole: bool = False) -> dict:
     "Compile the planned kernel (`segs`: the multi-segment one) for sm_90a without a GPU (as `gluon_report`): registers, spills, shared memory, wgmma/TMA counts."
     import re, subprocess, warnings
     if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):     # as `gluon_report`: the interpreter's @jit helpers do not
-        code = f"import json; from infinitecontext.kernels_gluon import gluon_planned_report; print(json.dumps(gluon_planned_report({direct!r}, {segs!r}, {desc!r})))"
+        code = f"import json; from infinitecontext.kernels_gluon import gluon_planned_report; print(json.dumps(gluon_planned_report({direct!r}, {segs!r}, {desc!r}, {pdl!r}, {whole!r})))"
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "TRITON_INTERPRET": "0"})
         if r.returncode: raise RuntimeError(f"the offline compile failed:\n{r.stderr[-3000:]}")
         rep = json.loads(r.stdout.strip().splitlines()[-1])          # compile: compile in a child process without it
@@ -1394,6 +1422,8 @@ def gluon_planned_report(direct: bool = False, segs: bool = False, desc: int = 2
     from triton.experimental.gluon._runtime import GluonASTSource
     fn, lay = _mla_decode_gluon_segs if segs else _mla_decode_gluon_planned, lambda s: repr(gl.NVMMASharedLayout.get_default_for(s, gl.bfloat16))
     consts = dict(R=512, DR=64, PAGE=64, MATH_REGS=232, **(dict(DESC=desc) if segs else dict(DIRECT=direct)))
+    if segs: consts.update(PDL=pdl, WHOLE=whole)                      # the switches of "Trimming a segment" (defaults: today's kernel)
+    if segs and not whole: consts.update({n: None for n in ("OUT", "LSE", "stride_ob", "stride_os", "stride_oh", "stride_lb", "stride_lh")})
     ty = dict(Q="*bf16", BT="*i32", SEQ="*i32", PLAN="*i32", PROG="*i32", OUT="*bf16", LSE="*fp32", OP="*fp32", LP="*fp32", sm_scale_log2="fp32",
               q_desc=f"tensordesc<bf16[64, 512],{lay([64, 512])}>", qpe_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>",
               kv_desc=f"tensordesc<bf16[64, 64],{lay([64, 64])}>")
@@ -1413,6 +1443,9 @@ PLANNERS = {"lpt": {}, "wave": dict(planner="wave"), "uniform": dict(planner="un
 PLAN_SWEEP = {**{f"lpt, {n} pieces": dict(pieces=n) for n in (176, 220, 330, 396, 528)},            # the ragged shapes also time
               "lpt, overhead 2": dict(overhead_tiles=2), "lpt, overhead 8": dict(overhead_tiles=8)}  # other piece counts
 
+_CALL_KEYS = ("desc", "pdl", "whole")                               # planner entries may also hold mla_decode_gluon_planned's switches
+_split_kw = lambda kw: ({k: v for k, v in kw.items() if k not in _CALL_KEYS}, {k: v for k, v in kw.items() if k in _CALL_KEYS})
+
 def gpu_check_planned(small: bool = False, planners={**PLANNERS, "uncut": dict(pieces=1)}, device="cuda") -> bool:
     "The planned kernel against 03's oracle on the GPU: gpu_check_gluon's cases and ragged ones, each planner (uncut: the direct launch), SMs' or 5 programs a wave."
     cases = [([1000], 16, 1), ([70, 200, 64, 1], 16, 1), ([3000, 130, 777], 128, 1), ([500, 64], 1, 2), ([4096, 1300], 128, 2),
@@ -1426,8 +1459,9 @@ def gpu_check_planned(small: bool = False, planners={**PLANNERS, "uncut": dict(p
         worst, n = None, 0
         for pl, kw in planners.items():
             for progs in (None, 5):
-                plan = gluon_plan(sl, h, s_q, device, programs=progs, **kw)
-                e = compare(*mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan), ro, rl)
+                pk, ck = _split_kw(kw)
+                plan = gluon_plan(sl, h, s_q, device, programs=progs, **pk)
+                e = compare(*mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan, **ck), ro, rl)
                 ok = e["cos"] > 0.9999 and e["lse"] < 1e-2
                 ok_all &= ok; n += 1
                 if not ok: print(f"  FAIL {pl}, programs {progs}: {e}")
@@ -1458,9 +1492,10 @@ def bench_gluon_ragged(shapes=RAGGED_SHAPES, planners=PLANNERS, sweep=PLAN_SWEEP
         p03b = mla_decode_plan(seqlens, h, 1, device)                 # plans outside the timed region, as FlashMLA's metadata
         fns["03b balanced"] = lambda: mla_decode_balanced(q, kv, bt, sl, sc, 512, p03b, impl="triton", validate=False)
         fns["03d default"] = lambda: mla_decode_gluon(q, kv, bt, sl, sc, max_seqlen=smax, validate=False)
-        plans = {pl: gluon_plan(seqlens, h, 1, device, **kw) for pl, kw in {**planners, **(sweep if str(key[0]).startswith("ragged") else {})}.items()}
+        kws = {pl: _split_kw(kw) for pl, kw in {**planners, **(sweep if str(key[0]).startswith("ragged") else {})}.items()}
+        plans = {pl: gluon_plan(seqlens, h, 1, device, **pk) for pl, (pk, _) in kws.items()}
         for pl, p in plans.items():
-            fns[f"03d planned {pl}"] = lambda p=p: mla_decode_gluon_planned(q, kv, bt, sl, sc, plan=p, validate=False)
+            fns[f"03d planned {pl}"] = lambda p=p, ck=kws[pl][1]: mla_decode_gluon_planned(q, kv, bt, sl, sc, plan=p, validate=False, **ck)
         ref = fns["03d default"]()
         print(f"{label}: " + "; ".join(f"{pl} {p.table.shape[0]} segments, model {p.model}, out rel to default "
                                       f"{compare(*fns[f'03d planned {pl}'](), *ref)['rel']:.1e}" for pl, p in plans.items()))
@@ -1483,8 +1518,8 @@ def bench_gluon_ragged(shapes=RAGGED_SHAPES, planners=PLANNERS, sweep=PLAN_SWEEP
     return rows
 
 # %% ../nbs/03d_decode_gluon.ipynb #rs900001
-def _range_pieces(tiles: list, programs: int, overhead: float) -> tuple[list, list]:
-    "03b's cut of the token line: sequence i is `tiles[i] + overhead` long, the line cut into `programs` payloads of whole tiles (sizes differ by at most one); (pieces, program of each)."
+def _range_pieces(tiles: list, programs: int, overhead: float, min_tiles: int = 0) -> tuple[list, list]:
+    "03b's cut of the token line: sequence i is `tiles[i] + overhead` long, the line cut into `programs` payloads of whole tiles (sizes differ by at most one); (pieces, program of each). `min_tiles`: a first or last piece of a cut sequence shorter than this joins its neighbour (FlashMLA's minimum piece)."
     ov = max(0, round(overhead))                                      # the fixed cost sits after each sequence's tiles, as in 03b
     seq0 = [0]
     for t in tiles: seq0.append(seq0[-1] + t + ov)                    # where each sequence starts on the line; seq0[-1]: the total
@@ -1497,6 +1532,18 @@ def _range_pieces(tiles: list, programs: int, overhead: float) -> tuple[list, li
             hi = min(t, -(-((j + 1) * T) // programs) - seq0[i])
             pieces.append((i, lo, hi - lo)); prog.append(j)
             lo = hi
+    if min_tiles > 1:                                                 # fewer cut sequences: a short end piece joins its neighbour
+        k = 0                                                         # (the first into the second, in the second's program; the
+        while k < len(pieces):                                        # last into the one before, in that one's program)
+            z = k
+            while z < len(pieces) and pieces[z][0] == pieces[k][0]: z += 1   # sequence pieces[k][0]: pieces k .. z-1
+            while z - k > 1 and pieces[k][2] < min_tiles:
+                i, lo, n = pieces[k]; pieces[k + 1] = (i, lo, n + pieces[k + 1][2])
+                del pieces[k], prog[k]; z -= 1
+            while z - k > 1 and pieces[z - 1][2] < min_tiles:
+                i, lo, n = pieces[z - 2]; pieces[z - 2] = (i, lo, n + pieces[z - 1][2])
+                del pieces[z - 1], prog[z - 1]; z -= 1
+            k = z
     ids = {j: k for k, j in enumerate(sorted(set(prog)))}             # a payload inside an overhead holds no tiles: renumber
     return pieces, [ids[j] for j in prog]
 
@@ -1599,7 +1646,8 @@ if gluon is not None:
     @gluon.jit
     def _gl_math_segs(q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi,
                       p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M,
-                      W: gl.constexpr, R: gl.constexpr, DESC: gl.constexpr = 2):
+                      W: gl.constexpr, R: gl.constexpr, DESC: gl.constexpr = 2, WHOLE: gl.constexpr = False,
+                      OUT=None, LSE=None, stride_ob=0, stride_os=0, stride_oh=0, stride_lb=0, stride_lh=0):
         "Math warpgroup W of a multi-segment program: the global tiles gt with gt % 2 == W (scores, softmax, P), P @ V of every tile."
         HALF: gl.constexpr = R // 2
         s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1], instr_shape=[16, 64, 16])
@@ -1683,11 +1731,25 @@ if gluon is not None:
                     mbarrier.arrive(q_free, count=1)
             l_safe = gl.where(l_i == 0.0, 1.0, l_i)                       # the segment's partial: our half (W == 0: the lse)
             o = o / gl.convert_layout(l_safe, orow_l)[:, None]
-            optr = OP + slot * (M * R) + orows * R
-            gl.store(optr[:, None] + ocols[None, :], o, mask=(orows < M)[:, None])
-            if W == 0:
-                lse = gl.where(l_i == 0.0, float("-inf"), (m_i + gl.log2(l_safe)) * 0.6931471805599453)
-                gl.store(LP + slot * M + rows, lse, mask=rows < M)
+            if WHOLE:                                                     # the segment is its whole sequence: out, lse directly
+                if (tile0 == 0) & (end == gl.load(SEQ + seq)):            # (the combine skips one-slot sequences)
+                    wptr = OUT + seq * stride_ob + (orows // H) * stride_os + (orows % H) * stride_oh
+                    gl.store(wptr[:, None] + ocols[None, :], o.to(gl.bfloat16), mask=(orows < M)[:, None])
+                    if W == 0:
+                        wlse = gl.where(l_i == 0.0, float("-inf"), (m_i + gl.log2(l_safe)) * 0.6931471805599453)
+                        gl.store(LSE + seq * stride_lb + (rows % H) * stride_lh + rows // H, wlse, mask=rows < M)
+                else:
+                    optr = OP + slot * (M * R) + orows * R
+                    gl.store(optr[:, None] + ocols[None, :], o, mask=(orows < M)[:, None])
+                    if W == 0:
+                        lse = gl.where(l_i == 0.0, float("-inf"), (m_i + gl.log2(l_safe)) * 0.6931471805599453)
+                        gl.store(LP + slot * M + rows, lse, mask=rows < M)
+            else:
+                optr = OP + slot * (M * R) + orows * R
+                gl.store(optr[:, None] + ocols[None, :], o, mask=(orows < M)[:, None])
+                if W == 0:
+                    lse = gl.where(l_i == 0.0, float("-inf"), (m_i + gl.log2(l_safe)) * 0.6931471805599453)
+                    gl.store(LP + slot * M + rows, lse, mask=rows < M)
             g += n_tiles
 
     @gluon.jit
@@ -1718,10 +1780,19 @@ if gluon is not None:
             g += n_tiles
 
     @gluon.jit
+    def _gdc_launch_dependents(x):
+        "Hopper's `griddepcontrol.launch_dependents`: a grid launched after this one with PDL may start (`x`: any scalar, the asm's input)."
+        gl.inline_asm_elementwise("griddepcontrol.launch_dependents;\n mov.b32 $0, 0;", "=r,r", [x], dtype=gl.int32, is_pure=False, pack=1)
+
+    @gluon.jit
     def _mla_decode_gluon_segs(q_desc, qpe_desc, kv_desc, BT, SEQ, PLAN, PROG, OP, LP, sm_scale_log2, stride_btb, H, S_Q, M,
-                               R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, MATH_REGS: gl.constexpr = 232, DESC: gl.constexpr = 2):
+                               R: gl.constexpr, DR: gl.constexpr, PAGE: gl.constexpr, MATH_REGS: gl.constexpr = 232, DESC: gl.constexpr = 2,
+                               PDL: gl.constexpr = 0, WHOLE: gl.constexpr = False,
+                               OUT=None, LSE=None, stride_ob=None, stride_os=None, stride_oh=None, stride_lb=None, stride_lh=None):
         pid_m, pid_p = gl.program_id(0), gl.program_id(1)
         row0 = pid_m * 64
+        if PDL == 1:                                                      # PDL: the combine's grid may launch (and wait) from now
+            _gdc_launch_dependents(row0)
         seg_lo = gl.load(PROG + pid_p)                                    # this program's segments: PLAN rows seg_lo .. seg_hi - 1
         seg_hi = gl.load(PROG + pid_p + 1)
         seq0 = gl.load(PLAN + seg_lo * 4)
@@ -1732,15 +1803,37 @@ if gluon is not None:
         _tma_load(qpe_desc, [seq0 * M + row0, R], q_bar, qpe_smem)
         _tma_load(q_desc, [seq0 * M + row0, 0], q_bar, q_smem)
         mbarrier.wait(q_bar, 0)
-        gl.warp_specialize([
-            (_gl_math_segs, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi,
-                             p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M, 0, R, DESC)),
-            (_gl_math_segs, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi,
-                             p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M, 1, R, DESC)),
-            (_gl_loader_segs, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, q_desc, qpe_desc, q_smem, qpe_smem, q_bar, q_free,
-                               PLAN, BT, stride_btb, row0, M, seg_lo, seg_hi, R, PAGE)),
-        ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])
+        if WHOLE:                                                         # (the same partitions, with where a whole sequence's output goes)
+            gl.warp_specialize([
+                (_gl_math_segs, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi,
+                                 p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M, 0, R, DESC,
+                                 True, OUT, LSE, stride_ob, stride_os, stride_oh, stride_lb, stride_lh)),
+                (_gl_math_segs, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi,
+                                 p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M, 1, R, DESC,
+                                 True, OUT, LSE, stride_ob, stride_os, stride_oh, stride_lb, stride_lh)),
+                (_gl_loader_segs, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, q_desc, qpe_desc, q_smem, qpe_smem, q_bar, q_free,
+                                   PLAN, BT, stride_btb, row0, M, seg_lo, seg_hi, R, PAGE)),
+            ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])
+        else:
+            gl.warp_specialize([
+                (_gl_math_segs, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi,
+                                 p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M, 0, R, DESC)),
+                (_gl_math_segs, (q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi,
+                                 p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M, 1, R, DESC)),
+                (_gl_loader_segs, (kv_desc, kv_lo, kv_hi, kr_smem, ready, free_lo, free_hi, q_desc, qpe_desc, q_smem, qpe_smem, q_bar, q_free,
+                                   PLAN, BT, stride_btb, row0, M, seg_lo, seg_hi, R, PAGE)),
+            ], [4, 1], [MATH_REGS, 504 - 2 * MATH_REGS])
+        if PDL == 2:                                                      # PDL, late: once every program is past its last tile
+            _gdc_launch_dependents(row0)
 
 # %% ../nbs/03d_decode_gluon.ipynb #rs900005
 RANGE_PLANNERS = {"lpt": {}, "range": dict(planner="range")}      # the one-piece plan against several segments a program
 RANGE_SWEEP = {f"range, overhead {c}": dict(planner="range", overhead_tiles=c) for c in (2, 8)}   # the fixed cost's weight
+
+# %% ../nbs/03d_decode_gluon.ipynb #rp900002
+RANGE_TRIMS = {"lpt": {}, "range": dict(planner="range", pdl=0),               # "Trimming what a segment costs": each switch alone, beside
+               "range, pdl 1": dict(planner="range", pdl=1), "range, pdl 2": dict(planner="range", pdl=2),   # the plain launch
+               "range, whole": dict(planner="range", pdl=0, whole=True), "range, min 4 tiles": dict(planner="range", pdl=0, min_tiles=4)}
+RANGE_SHAPES = RAGGED_SHAPES + [(4, 131072, 128)]                               # the ragged batch, its twin, 64 x 8k h16/h128, 4 x 128k h128
+RANGE_CONFIRM = {"lpt": {}, "range, plain": dict(planner="range", pdl=0), "range (default: PDL)": dict(planner="range")}   # the second call
+

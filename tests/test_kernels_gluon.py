@@ -425,3 +425,67 @@ def test_bench_paired_rejects_unknown_variants_before_touching_the_gpu():
     with pytest.raises(ValueError, match="groups >= 1"): bench_paired(groups=0)
     from infinitecontext.kernels_gluon import paired_times
     with pytest.raises(ValueError, match="needs providers"): paired_times({})
+
+# --- rangepdl ---
+# trimming what a segment of the 'range' plan costs: a minimum piece (fewer cut sequences), PDL for the combine, whole sequences direct
+@pytest.mark.parametrize("min_tiles", [2, 4, 8])
+def test_range_min_tiles_plan(min_tiles):
+    "min_tiles: the plan's invariants hold, no cut sequence keeps an end piece shorter than min_tiles, fewer segments; 0 is today's plan."
+    from infinitecontext.kernels_fp8 import _bench_shape
+    from infinitecontext.kernels_gluon import gluon_plan
+    for lens, programs in ((_bench_shape(("ragged", 48, 16))[1], 132), ([16384, 512, 9000, 65, 64, 3000], 5), ([70, 200, 64, 1], 3)):
+        base, plan = gluon_plan(lens, 16, 1, "cpu", "range", programs=programs), gluon_plan(lens, 16, 1, "cpu", "range", programs=programs, min_tiles=min_tiles)
+        assert torch.equal(base.table, gluon_plan(lens, 16, 1, "cpu", "range", programs=programs, min_tiles=0).table)
+        _check_plan_invariants(plan, lens)
+        table, pp, sp = plan.table.tolist(), plan.prog_ptr.tolist(), plan.seq_ptr.tolist()
+        assert pp[0] == 0 and pp[-1] == len(table) and all(a < z for a, z in zip(pp, pp[1:])) and len(pp) - 1 <= programs
+        assert [(s, t0) for s, t0, *_ in table] == sorted((s, t0) for s, t0, *_ in table), "the line in order"
+        for i in range(len(lens)):
+            if sp[i + 1] - sp[i] > 1:                                 # a cut sequence: no short piece at either end
+                n = [-(-(end - t0 * 64) // 64) for s, t0, end, _ in table if s == i]
+                assert n[0] >= min_tiles and n[-1] >= min_tiles, (i, n)
+        assert plan.table.shape[0] <= base.table.shape[0]
+    assert gluon_plan(_bench_shape(("ragged", 48, 16))[1], 16, 1, "cpu", "range", programs=132, min_tiles=4).table.shape[0] < 176
+
+
+def test_range_min_tiles_model_matches_oracle():
+    "The multi-segment model (barrier phases asserted inside) on min_tiles plans against the oracle, NaN slots, shuffled pages."
+    from infinitecontext.kernels_gluon import gluon_plan, mla_decode_gluon_planned
+    torch.set_num_threads(1)
+    for lens, h, s_q in (([70, 200, 64, 1], 16, 1), ([129, 500, 70, 300], 16, 2)):
+        q, kv, bt, sl = _inputs(lens, h, s_q)
+        ref = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
+        plan = gluon_plan(sl, h, s_q, "cpu", "range", programs=3, min_tiles=2)
+        e = compare(*mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan, pdl=1, whole=True), *ref)
+        assert e["cos"] > 0.9999 and e["lse"] < 1e-3, e
+
+
+def test_range_trim_arguments():
+    "pdl, whole and min_tiles: a bad value is one clear error."
+    from infinitecontext.kernels_gluon import gluon_plan, mla_decode_gluon_planned
+    q, kv, bt, sl = _inputs([70, 200], 16, 1)
+    with pytest.raises(ValueError, match="pdl must be None"): mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, impl="model", pdl=3)
+    with pytest.raises(ValueError, match="pdl must be None"): mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, impl="model", pdl=True)
+    with pytest.raises(ValueError, match="whole must be True or False"): mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, impl="model", whole=1)
+    with pytest.raises(ValueError, match="min_tiles must be an int"): gluon_plan([70, 200], 16, 1, "cpu", "range", min_tiles=-1)
+
+
+@pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
+@pytest.mark.parametrize("lens,h,s_q", RAGGED + [([3000, 130, 777], 128, 1), ([64, 16384, 513, 9000, 1, 4097], 16, 1)])
+def test_range_trims_on_gpu(lens, h, s_q):
+    "PDL (trigger at the start or the end; the default: at the start at <= 64 query rows) and the plain launch give bit-identical outputs; whole sequences written directly and min_tiles plans match the oracle."
+    from infinitecontext.kernels_gluon import gluon_plan, mla_decode_gluon_planned
+    q, kv, bt, sl = _inputs(lens, h, s_q, "cuda")
+    ref = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
+    for programs in (None, 2, 5):
+        plan = gluon_plan(sl, h, s_q, "cuda", "range", programs=programs)
+        o, l = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan)
+        for pdl in (0, 1, 2):                                         # the default (None) is 1 or 2 by the shape
+            o2, l2 = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan, pdl=pdl)
+            assert torch.equal(o, o2) and torch.equal(l, l2), pdl
+        for kw, p in ((dict(whole=True), plan), (dict(whole=True, pdl=1), plan),
+                      ({}, gluon_plan(sl, h, s_q, "cuda", "range", programs=programs, min_tiles=4))):
+            o3, l3 = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=p, **kw)
+            assert not o3.isnan().any() and not l3.isnan().any()
+            e = compare(o3, l3, *ref)
+            assert e["cos"] > 0.9999 and e["lse"] < 1e-2, (programs, kw, e)
