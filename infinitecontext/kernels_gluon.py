@@ -25,11 +25,11 @@ except ImportError:  # pragma: no cover - a Triton without Gluon: the schedule m
 
 # %% auto #0
 __all__ = ['GLUON_SHAPES', 'GLUON_VARIANTS', 'NEW_VARIANTS', 'RAGGED_SHAPES', 'PLANNERS', 'PLAN_SWEEP', 'RANGE_PLANNERS',
-           'RANGE_SWEEP', 'RANGE_TRIMS', 'RANGE_SHAPES', 'RANGE_CONFIRM', 'gluon_schedule_model', 'schedule_timeline',
-           'plot_timeline', 'mla_decode_gluon', 'gluon_report', 'gpu_check_gluon', 'bench_gluon', 'bench_gluon_launch',
-           'paired_summary', 'paired_times', 'bench_paired', 'GluonPlan', 'gluon_plan', 'gluon_planned_model',
-           'mla_decode_gluon_planned', 'gluon_planned_report', 'gpu_check_planned', 'bench_gluon_ragged',
-           'gluon_segs_model']
+           'RANGE_SWEEP', 'RANGE_TRIMS', 'RANGE_SHAPES', 'RANGE_CONFIRM', 'RANGE_PAIRED', 'gluon_schedule_model',
+           'schedule_timeline', 'plot_timeline', 'mla_decode_gluon', 'gluon_report', 'gpu_check_gluon', 'bench_gluon',
+           'bench_gluon_launch', 'paired_summary', 'paired_times', 'bench_paired', 'GluonPlan', 'gluon_plan',
+           'gluon_planned_model', 'mla_decode_gluon_planned', 'gluon_planned_report', 'gpu_check_planned',
+           'bench_gluon_ragged', 'gluon_segs_model', 'bench_range_paired']
 
 # %% ../nbs/03d_decode_gluon.ipynb #44ad0f0a
 def _splits_for(b, s_q, h, max_seqlen, device, num_splits=None, split_rule: str = "fill") -> int:
@@ -1156,16 +1156,21 @@ def gluon_plan(cache_seqlens,                 # (b,) lengths: a list, or a tenso
                planner: str = "lpt",          # 'lpt' pieces for one or more waves, longest first, the count by the model;
                                               # 'wave' one wave (pieces = programs); 'uniform' 03d's split (the same count per sequence);
                                               # 'range' one contiguous range of the token line per program, several segments each
-               overhead_tiles: float = 4,     # a program's fixed cost in tile-times (Q load, pipeline fill, partial store)
+               overhead_tiles: float | None = None,   # a piece's fixed cost in tile-times (Q load, pipeline fill, partial store); None: 4,
+                                              # or 0 for 'range' (measured on paired samples: "Tuning the `range` plan")
                programs: int | None = None,   # programs that run at once (default: SMs / 64-row head blocks)
                pieces: int | None = None,     # 'lpt': this many pieces (at least one a sequence) instead of the model's choice
                min_tiles: int = 0,            # 'range': an end piece of a cut sequence shorter than this joins its neighbour (0: none)
+               order: str = "given",          # 'range': the sequences' order on the line, 'given' (the batch's) or 'longest' (first)
               ) -> GluonPlan:
     "Cut a batch's 64-token tiles into pieces (one per program) so that the SMs finish together: FlashMLA's balance, one segment a program."
     lens = tuple(int(x) for x in torch.as_tensor(cache_seqlens).reshape(-1).tolist())
     if not lens or min(lens) < 1: raise ValueError(f"cache_seqlens must be a non-empty list of lengths >= 1, got {list(lens[:8])}")
     if planner not in ("lpt", "wave", "uniform", "range"): raise ValueError(f"planner must be 'lpt', 'wave', 'uniform' or 'range', got {planner!r}")
     if not isinstance(min_tiles, int) or min_tiles < 0: raise ValueError(f"min_tiles must be an int >= 0 (tiles of 64 tokens), got {min_tiles!r}")
+    if overhead_tiles is None: overhead_tiles = 0 if planner == "range" else 4
+    if not isinstance(overhead_tiles, (int, float)) or overhead_tiles < 0: raise ValueError(f"overhead_tiles must be a number >= 0 (tile-times), got {overhead_tiles!r}")
+    if order not in ("given", "longest"): raise ValueError(f"order must be 'given' or 'longest' (the 'range' line's sequence order), got {order!r}")
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     n_mb = -(-(s_q * h) // 64)
     P = programs or max(1, _num_sms(device) // n_mb)
@@ -1173,7 +1178,9 @@ def gluon_plan(cache_seqlens,                 # (b,) lengths: a list, or a tenso
     sizes_of = lambda k: [[t // kk + (j < t % kk) for j in range(kk)] for t, kk in zip(tiles, k)]   # near-equal whole tiles
     prog_ptr = None
     if planner == "range":                                            # the section "Several segments a program"
-        pieces, prog = _range_pieces(tiles, P, overhead_tiles, min_tiles)
+        line = sorted(range(len(tiles)), key=lambda i: -tiles[i]) if order == "longest" else list(range(len(tiles)))
+        pieces, prog = _range_pieces([tiles[i] for i in line], P, overhead_tiles, min_tiles)
+        pieces = [(line[i], t0, n) for i, t0, n in pieces]            # back to the batch's sequence numbers
         prog_ptr = [0] * (prog[-1] + 2)
         for j in prog: prog_ptr[j + 1] += 1
         for j in range(prog[-1] + 1): prog_ptr[j + 1] += prog_ptr[j]
@@ -1356,6 +1363,8 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
                              desc: int = 2,               # the 'range' kernel's wgmma descriptors: 2 rebuilt per tile (default), 0 hoisted (the 13:00 kernel, for A/B timing), 1 K/V and P only
                              pdl: int | None = None,      # 'range': the combine launched with PDL, the kernel's trigger 1 at its start, 2 at its end; 0 plain; None: 1 at <= 64 query rows, else 0
                              whole: bool = False,         # 'range': a segment that is a whole sequence writes out, lse itself (the combine skips it)
+                             combine_warps: int = 4,      # the combine's warps per program (one program per query row and sequence)
+                             combine_block: int = 16,     # partial slots the combine reads at once (a power of two)
                             ) -> tuple[torch.Tensor, torch.Tensor]:
     "MLA decode with 03d's kernel on a token-balanced plan (ragged batches): out (b, s_q, h, 512) in q's dtype, lse (b, h, s_q) fp32."
     hopper = gluon is not None and q.is_cuda and _capability(q.device)[0] == 9
@@ -1364,6 +1373,8 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
     if desc not in (0, 1, 2): raise ValueError(f"desc must be 0, 1 or 2 (see 'Descriptors rebuilt per tile'), got {desc!r}")
     if pdl not in (None, 0, 1, 2) or isinstance(pdl, bool): raise ValueError(f"pdl must be None (by the shape), 0 (plain launch), 1 (trigger at the kernel's start) or 2 (at its end), got {pdl!r}")
     if not isinstance(whole, bool): raise ValueError(f"whole must be True or False, got {whole!r}")
+    if combine_warps not in (1, 2, 4, 8) or combine_block not in (1, 2, 4, 8, 16, 32):
+        raise ValueError(f"combine_warps must be 1, 2, 4 or 8 and combine_block a power of two from 1 to 32, got {combine_warps!r}, {combine_block!r}")
     _check_inputs(q, kv_cache, block_table, cache_seqlens, kv_lora_rank, values=validate)
     b, s_q, h, d = q.shape
     nb, page = kv_cache.shape[:2]
@@ -1403,7 +1414,7 @@ def mla_decode_gluon_planned(q: torch.Tensor,             # (b, s_q, h, 576) abs
             h, s_q, M, R=r, DR=d - r, PAGE=page, DIRECT=direct, num_warps=4)
     if not direct:
         _gl_combine_planned[(M, b)](op, lp, out, lse, plan.seq_ptr, out.stride(0), out.stride(1), out.stride(2),
-                                    lse.stride(0), lse.stride(1), h, M, R=r, BLOCK_S=16, num_warps=4,
+                                    lse.stride(0), lse.stride(1), h, M, R=r, BLOCK_S=combine_block, num_warps=combine_warps,
                                     **({"SKIP1": True} if whole else {}), **({"PDL": True, "launch_pdl": True} if pdl else {}))
     return out, lse
 
@@ -1443,7 +1454,7 @@ PLANNERS = {"lpt": {}, "wave": dict(planner="wave"), "uniform": dict(planner="un
 PLAN_SWEEP = {**{f"lpt, {n} pieces": dict(pieces=n) for n in (176, 220, 330, 396, 528)},            # the ragged shapes also time
               "lpt, overhead 2": dict(overhead_tiles=2), "lpt, overhead 8": dict(overhead_tiles=8)}  # other piece counts
 
-_CALL_KEYS = ("desc", "pdl", "whole")                               # planner entries may also hold mla_decode_gluon_planned's switches
+_CALL_KEYS = ("desc", "pdl", "whole", "combine_warps", "combine_block")   # planner entries may also hold mla_decode_gluon_planned's switches
 _split_kw = lambda kw: ({k: v for k, v in kw.items() if k not in _CALL_KEYS}, {k: v for k, v in kw.items() if k in _CALL_KEYS})
 
 def gpu_check_planned(small: bool = False, planners={**PLANNERS, "uncut": dict(pieces=1)}, device="cuda") -> bool:
@@ -1460,7 +1471,7 @@ def gpu_check_planned(small: bool = False, planners={**PLANNERS, "uncut": dict(p
         for pl, kw in planners.items():
             for progs in (None, 5):
                 pk, ck = _split_kw(kw)
-                plan = gluon_plan(sl, h, s_q, device, programs=progs, **pk)
+                plan = gluon_plan(sl, h, s_q, device, **{"programs": progs, **pk})   # (an entry's own program count wins)
                 e = compare(*mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=plan, **ck), ro, rl)
                 ok = e["cos"] > 0.9999 and e["lse"] < 1e-2
                 ok_all &= ok; n += 1
@@ -1837,3 +1848,71 @@ RANGE_TRIMS = {"lpt": {}, "range": dict(planner="range", pdl=0),               #
 RANGE_SHAPES = RAGGED_SHAPES + [(4, 131072, 128)]                               # the ragged batch, its twin, 64 x 8k h16/h128, 4 x 128k h128
 RANGE_CONFIRM = {"lpt": {}, "range, plain": dict(planner="range", pdl=0), "range (default: PDL)": dict(planner="range")}   # the second call
 
+
+# %% ../nbs/03d_decode_gluon.ipynb #rng30002
+RANGE_PAIRED = {"c 4 (the 15:16 default)": dict(planner="range", overhead_tiles=4),    # the reference: the plan of pair0102's call
+                "c 4, again": dict(planner="range", overhead_tiles=4),                 # the same launch twice: the noise floor
+                **{f"c {c}" + " (the new default)" * (c == 0): dict(planner="range", **({"overhead_tiles": c} if c else {}))
+                   for c in (0, 2, 6, 8)},                                             # a segment's cost on the line
+                **{f"c 4, {p} programs": dict(planner="range", overhead_tiles=4, programs=p) for p in (131, 130, 128)},   # SMs left to the combine
+                "c 4, longest first": dict(planner="range", overhead_tiles=4, order="longest"),       # the line's order
+                "c 4, pdl 2": dict(planner="range", overhead_tiles=4, pdl=2),                          # the trigger after the last tile
+                "c 4, combine 2 warps, 8 slots": dict(planner="range", overhead_tiles=4, combine_warps=2, combine_block=8)}   # a lighter combine
+
+def bench_range_paired(variants: dict = RANGE_PAIRED,   # label -> gluon_plan / mla_decode_gluon_planned keywords; the first: the reference
+                       shapes=(("ragged", 48, 16), ("ragged-total", 48, 16), (64, 8192, 16)),   # 03b's _bench_shape keys
+                       top: int = 3,        # on every shape after the first: the reference and the first shape's `top` best variants
+                       groups: int = 31, rep: int = 25, out_dir=None, flashmla_dir=None, device="cuda") -> list[dict]:
+    "Paired samples (`paired_times`) of planned-kernel variants beside FlashMLA, eager and each from its own CUDA graph: per-group ratios to FlashMLA and to the first variant."
+    import datetime, statistics
+    from infinitecontext.infra import write_json_atomic
+    from infinitecontext.kernels_fp8 import _bench_inputs, _bench_shape, _flashmla
+    if not variants or top < 0 or groups < 1 or rep < 1:
+        raise ValueError(f"bench_range_paired needs variants, top >= 0, groups >= 1 and rep >= 1, got {len(variants)}, {top}, {groups}, {rep}")
+    fm = _flashmla(flashmla_dir)
+    if fm is None: raise RuntimeError("bench_range_paired times against FlashMLA: build it (../shared/device/flashmla.sh) and pass flashmla_dir")
+    gpu, ref = torch.cuda.get_device_name() if device == "cuda" else device, next(iter(variants))
+    print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | triton {triton.__version__} | bf16, page 64, shuffled pages | "
+          f"{groups} groups of back-to-back do_bench ({rep} ms each), order rotating | vs FlashMLA: its ms over ours; vs default: {ref!r}'s over ours, same group")
+    hdr = (f"{'shape':>31} {'variant':>30} {'mode':>5} {'segs':>4} {'ms':>7} {'FlashMLA':>8} {'vs FlashMLA: median':>19} {'p10':>7} {'p90':>7} "
+           f"{'>= 1.00x':>8} {'vs default: median':>18} {'p10':>7}")
+    rows, keep = [], list(variants)
+    for si, key in enumerate(shapes):
+        label, lens, h = _bench_shape(key)
+        kv, _, bt, sl, q = _bench_inputs(lens, h, 64, dev=device)
+        sc, kc = 192 ** -0.5, kv.view(kv.shape[0], 64, 1, 576)
+        _, _, meta, nsp = fm.dense_decode_fwd(q, kc, 512, sl, bt, sc, False, None, None)
+        eager, plans = {"FlashMLA": lambda: fm.dense_decode_fwd(q, kc, 512, sl, bt, sc, False, meta, nsp)[:2]}, {}
+        for v in keep:
+            pk, ck = _split_kw(variants[v])
+            plans[v] = gluon_plan(lens, h, 1, device, **pk)
+            eager[v] = lambda p=plans[v], ck=ck: mla_decode_gluon_planned(q, kv, bt, sl, sc, plan=p, validate=False, **ck)
+        base = eager[ref]()
+        worst = max(compare(*eager[v](), *base)["rel"] for v in keep)   # the same output, up to the partials' rounding
+        fns = dict(eager)
+        for name, fn in eager.items():                                  # each also replayed from its own CUDA graph
+            fn(); torch.cuda.synchronize(); g = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(g): fn()
+            fns[f"{name}, graph"] = g.replay
+        t = paired_times(fns, groups, rep)
+        print(f"\n{label}: {len(keep)} variants, outputs within rel {worst:.1e} of {ref!r}\n{hdr}\n{'-' * len(hdr)}")
+        gain = {}
+        for mode, sfx in (("eager", ""), ("graph", ", graph")):
+            for v in keep:
+                mine = t[v + sfx]
+                sm = paired_summary([f / o for f, o in zip(t["FlashMLA" + sfx], mine)], goal=1.0)
+                dv = paired_summary([r / o for r, o in zip(t[ref + sfx], mine)], goal=1.0)
+                gain[v] = min(gain.get(v, 9.0), dv["median"])
+                rows.append(dict(shape=label, variant=v, mode=mode, segments=plans[v].table.shape[0], programs=plans[v].prog_ptr.shape[0] - 1
+                                 if plans[v].prog_ptr is not None else None, ms=mine, flashmla_ms=t["FlashMLA" + sfx], **sm,
+                                 vs_default=dict(median=dv["median"], p10=dv["p10"], p90=dv["p90"], share_at_1=dv["share_at_goal"])))
+                print(f"{label[:31]:>31} {v[:30]:>30} {mode:>5} {plans[v].table.shape[0]:>4} {statistics.median(mine):>7.4f} "
+                      f"{statistics.median(t['FlashMLA' + sfx]):>8.4f} {sm['median']:>18.4f}x {sm['p10']:>6.4f}x {sm['p90']:>6.4f}x "
+                      f"{sm['share_at_goal']:>8.0%} {dv['median']:>17.4f}x {dv['p10']:>6.4f}x")
+        if si == 0:                                                     # the best of the first shape, by the worse of eager and graph
+            best = sorted((v for v in keep if variants[v] != variants[ref]), key=lambda v: -gain[v])[:top]
+            print(f"best on {label} (the worse of eager and graph vs default): " + ", ".join(f"{v} {gain[v]:.4f}x" for v in best))
+            keep = [ref] + best
+        del kv, q, fns, eager, plans; torch.cuda.empty_cache()
+    if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_range_paired.json", dict(gpu=gpu, groups=groups, rep_ms=rep, rows=rows))
+    return rows

@@ -489,3 +489,64 @@ def test_range_trims_on_gpu(lens, h, s_q):
             assert not o3.isnan().any() and not l3.isnan().any()
             e = compare(o3, l3, *ref)
             assert e["cos"] > 0.9999 and e["lse"] < 1e-2, (programs, kw, e)
+
+
+# --- rng3 ---
+def _covers(plan, lens):
+    "Every token of every sequence in exactly one segment of the plan."
+    segs = sorted((i, t0 * 64, end) for i, t0, end, _ in plan.table.tolist())
+    for i, n in enumerate(lens):
+        mine = [s for s in segs if s[0] == i]
+        assert mine[0][1] == 0 and mine[-1][2] == n and all(a[2] == b[1] for a, b in zip(mine, mine[1:])), (i, mine)
+
+
+def test_range_default_overhead_and_order():
+    "'range' cuts the line with c = 0 by default (lpt keeps 4); order='longest' puts the longest sequence first; both plans cover every token once."
+    from infinitecontext.kernels_fp8 import _bench_shape
+    from infinitecontext.kernels_gluon import gluon_plan
+    lens = _bench_shape(("ragged", 48, 16))[1]
+    base = gluon_plan(lens, 16, 1, "cpu", "range", programs=132)
+    assert torch.equal(base.table, gluon_plan(lens, 16, 1, "cpu", "range", programs=132, overhead_tiles=0).table)
+    assert not torch.equal(base.table, gluon_plan(lens, 16, 1, "cpu", "range", programs=132, overhead_tiles=4).table)
+    assert torch.equal(gluon_plan(lens, 16, 1, "cpu").table, gluon_plan(lens, 16, 1, "cpu", overhead_tiles=4).table)
+    longest = gluon_plan(lens, 16, 1, "cpu", "range", programs=132, order="longest")
+    assert longest.table[0, 0].item() == max(range(len(lens)), key=lambda i: (lens[i], -i))
+    for p in (base, longest): _covers(p, lens)
+    with pytest.raises(ValueError, match="order must be 'given' or 'longest'"): gluon_plan(lens, 16, 1, "cpu", "range", order="short")
+    with pytest.raises(ValueError, match="overhead_tiles must be a number >= 0"): gluon_plan(lens, 16, 1, "cpu", "range", overhead_tiles=-1)
+
+
+@pytest.mark.parametrize("lens,h,s_q", [([70, 200, 64, 1, 900], 16, 1), ([300, 129, 700], 128, 1), ([100, 400, 1300, 64], 16, 2)])
+def test_range_longest_first_model_matches_oracle(lens, h, s_q):
+    torch.set_num_threads(1)
+    from infinitecontext.kernels_gluon import gluon_plan, mla_decode_gluon_planned
+    q, kv, bt, sl = _inputs(lens, h, s_q)
+    ref = mla_decode_ref(q.float(), kv.float(), bt, sl, 192 ** -0.5)
+    for programs in (1, 2, 3):
+        plan = gluon_plan(sl, h, s_q, "cpu", "range", programs=programs, order="longest")
+        e = compare(*mla_decode_gluon_planned(q.float(), kv.float(), bt, sl, 192 ** -0.5, plan=plan), *ref)
+        assert e["cos"] > 0.9999 and e["lse"] < 1e-3, (programs, e)
+
+
+def test_range_combine_and_bench_arguments():
+    "combine_warps / combine_block and bench_range_paired: a bad value is one clear error."
+    from infinitecontext.kernels_gluon import bench_range_paired, mla_decode_gluon_planned
+    q, kv, bt, sl = _inputs([70, 200], 16, 1)
+    with pytest.raises(ValueError, match="combine_warps must be"): mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, impl="model", combine_warps=3)
+    with pytest.raises(ValueError, match="combine_warps must be"): mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, impl="model", combine_block=12)
+    with pytest.raises(ValueError, match="top >= 0"): bench_range_paired(top=-1)
+    with pytest.raises(ValueError, match="needs variants"): bench_range_paired(variants={})
+
+
+@pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
+@pytest.mark.parametrize("lens,h,s_q", [([70, 200, 64, 1], 16, 1), ([3000, 130, 777], 128, 1), ([64, 16384, 513, 9000, 1, 4097], 16, 1), ([100, 4000], 16, 2)])
+def test_range_paired_variants_on_gpu(lens, h, s_q):
+    "RANGE_PAIRED's launches (c, program counts, the line's order, the late trigger, the lighter combine) against the oracle."
+    from infinitecontext.kernels_gluon import RANGE_PAIRED, _split_kw, gluon_plan, mla_decode_gluon_planned
+    q, kv, bt, sl = _inputs(lens, h, s_q, "cuda")
+    ref = mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)
+    for name, kw in RANGE_PAIRED.items():
+        pk, ck = _split_kw(kw)
+        o, l = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=gluon_plan(sl, h, s_q, "cuda", **{"programs": 5, **pk}), **ck)
+        e = compare(o, l, *ref)
+        assert e["cos"] > 0.9999 and e["lse"] < 1e-2, (name, e)
