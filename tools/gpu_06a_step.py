@@ -1,6 +1,6 @@
 """One engine's CUDA-graph decode step, timed in a fresh process (06a's decode-step table, cell 7a4e0011, runs it once per
 shape and cache format). In one process, an engine built after another engine had been freed replayed its graphs
-0.45-0.56 ms slower than the same engine built first, with the same kernels and the same eager kernel times, whichever
+0.44-0.59 ms slower than the same engine built first, with the same kernels and the same eager kernel times, whichever
 commit built it (tools/gpu_06a_r5fix_ab.py; session 8's device log): so every engine is measured as the first and only
 one of its process, as a server runs it.
 
