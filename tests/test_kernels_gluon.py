@@ -142,6 +142,16 @@ def test_offline_compile_sm90a():
     assert nop["shared_kb"] <= 227 and nop["tma_loads"] > rep["tma_loads"], (nop, rep)   # refills issued by both warpgroups
 
 
+def _variant_matches_oracle(lens, h, s_q, splits, variant):
+    "One GLUON_VARIANTS entry on the GPU against 03's oracle: no NaN from the poisoned slots, cos > 0.9999, lse within 1e-2."
+    from infinitecontext.kernels_gluon import GLUON_VARIANTS
+    q, kv, bt, sl = _inputs(lens, h, s_q, "cuda")
+    o, l = mla_decode_gluon(q, kv, bt, sl, 192 ** -0.5, num_splits=splits, **GLUON_VARIANTS[variant])
+    assert not o.isnan().any() and not l.isnan().any()
+    e = compare(o, l, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))
+    assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
+
+
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
 @pytest.mark.parametrize("variant", ["first version (order 0)", "the default", "04:09 default (sync scores, smem P)", "async scores (order 1)",
                                      "2 + async + chunks + self-refill", "1 + register P", "1 + async t-1 + register P first",
@@ -157,12 +167,7 @@ def test_offline_compile_sm90a():
                                      "09:37 default (mbarrier hand-offs)", "default, 03c's fill splits"])
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
 def test_gluon_kernel_on_gpu(lens, h, s_q, splits, variant):
-    from infinitecontext.kernels_gluon import GLUON_VARIANTS
-    q, kv, bt, sl = _inputs(lens, h, s_q, "cuda")
-    o, l = mla_decode_gluon(q, kv, bt, sl, 192 ** -0.5, num_splits=splits, **GLUON_VARIANTS[variant])
-    assert not o.isnan().any() and not l.isnan().any()
-    e = compare(o, l, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))
-    assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
+    _variant_matches_oracle(lens, h, s_q, splits, variant)
 
 
 @pytest.mark.skipif(not HOPPER, reason="the Gluon kernel needs an sm_90 GPU")
@@ -399,12 +404,7 @@ def test_mask_rule_and_errors():
 @pytest.mark.parametrize("variant", G128M)
 @pytest.mark.parametrize("lens,h,s_q,splits", CASES + [([3000, 130, 777], 128, 1, None), ([4096, 1300], 128, 2, 1)])
 def test_g128m_variants_on_gpu(lens, h, s_q, splits, variant):
-    from infinitecontext.kernels_gluon import GLUON_VARIANTS
-    q, kv, bt, sl = _inputs(lens, h, s_q, "cuda")
-    o, l = mla_decode_gluon(q, kv, bt, sl, 192 ** -0.5, num_splits=splits, **GLUON_VARIANTS[variant])
-    assert not o.isnan().any() and not l.isnan().any()
-    e = compare(o, l, *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5))
-    assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
+    _variant_matches_oracle(lens, h, s_q, splits, variant)
 
 
 # --- integrator: paired samples ---
