@@ -1655,6 +1655,15 @@ if gluon is not None:
     _smem_at = _smem_at_39 if hasattr(gl.shared_memory_descriptor, "reinterpret") else _smem_at_36
 
     @gluon.jit
+    def _gl_store_partial(OP, LP, slot, o, l_i, m_i, l_safe, orows, ocols, rows, M, R: gl.constexpr, W: gl.constexpr):
+        "A segment's partial into slot `slot` for the combine: warpgroup W's half of O, and (W == 0) the rows' lse in natural log."
+        optr = OP + slot * (M * R) + orows * R
+        gl.store(optr[:, None] + ocols[None, :], o, mask=(orows < M)[:, None])
+        if W == 0:
+            lse = gl.where(l_i == 0.0, float("-inf"), (m_i + gl.log2(l_safe)) * 0.6931471805599453)
+            gl.store(LP + slot * M + rows, lse, mask=rows < M)
+
+    @gluon.jit
     def _gl_math_segs(q_smem, kv_lo, kv_hi, kr_smem, p_smem, qpe_smem, m_smem, a_smem, r_smem, ready, free_lo, free_hi,
                       p_ready, p_free, q_bar, q_free, PLAN, SEQ, OP, LP, sm_scale_log2, row0, seg_lo, seg_hi, H, S_Q, M,
                       W: gl.constexpr, R: gl.constexpr, DESC: gl.constexpr = 2, WHOLE: gl.constexpr = False,
@@ -1750,17 +1759,9 @@ if gluon is not None:
                         wlse = gl.where(l_i == 0.0, float("-inf"), (m_i + gl.log2(l_safe)) * 0.6931471805599453)
                         gl.store(LSE + seq * stride_lb + (rows % H) * stride_lh + rows // H, wlse, mask=rows < M)
                 else:
-                    optr = OP + slot * (M * R) + orows * R
-                    gl.store(optr[:, None] + ocols[None, :], o, mask=(orows < M)[:, None])
-                    if W == 0:
-                        lse = gl.where(l_i == 0.0, float("-inf"), (m_i + gl.log2(l_safe)) * 0.6931471805599453)
-                        gl.store(LP + slot * M + rows, lse, mask=rows < M)
+                    _gl_store_partial(OP, LP, slot, o, l_i, m_i, l_safe, orows, ocols, rows, M, R, W)
             else:
-                optr = OP + slot * (M * R) + orows * R
-                gl.store(optr[:, None] + ocols[None, :], o, mask=(orows < M)[:, None])
-                if W == 0:
-                    lse = gl.where(l_i == 0.0, float("-inf"), (m_i + gl.log2(l_safe)) * 0.6931471805599453)
-                    gl.store(LP + slot * M + rows, lse, mask=rows < M)
+                _gl_store_partial(OP, LP, slot, o, l_i, m_i, l_safe, orows, ocols, rows, M, R, W)
             g += n_tiles
 
     @gluon.jit
