@@ -1057,12 +1057,12 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
 def paired_summary(ratios,               # per group: the reference's time over ours (above 1: we are faster)
                    goal: float = 0.85) -> dict:
     "The distribution of per-group speed ratios: count, median, 10th/90th percentiles (nearest rank), minimum, share at or above `goal`."
-    import statistics
-    r = sorted(float(x) for x in ratios)
-    if not r: raise ValueError("paired_summary needs at least one ratio: run bench_paired with groups >= 1")
-    rank = lambda f: r[min(len(r) - 1, max(0, round(f * (len(r) - 1))))]
-    return dict(n=len(r), median=statistics.median(r), p10=rank(0.1), p90=rank(0.9), min=r[0],
-                share_at_goal=sum(x >= goal for x in r) / len(r))
+    import numpy as np
+    r = np.asarray([float(x) for x in ratios])
+    if not r.size: raise ValueError("paired_summary needs at least one ratio: run bench_paired with groups >= 1")
+    p10, p90 = np.quantile(r, [0.1, 0.9], method="nearest")
+    return dict(n=int(r.size), median=float(np.median(r)), p10=float(p10), p90=float(p90), min=float(r.min()),
+                share_at_goal=float((r >= goal).mean()))
 
 # %% ../nbs/03d_decode_gluon.ipynb #pair0007
 def paired_times(fns: dict,          # provider -> a callable that launches it once (compiled on the first call here)
