@@ -115,7 +115,19 @@ def rows() -> list[Row]:
              r"64 x 8k\s+bf16 \(03's cache\), 3 boxes\s+ring 2: (?P<bt>[\d.]+) ms\s+(?P<btb>[\d.]+) TB/s",
              r"device copy (?P<cp>[\d.]+) TB/s"],
             "(no claim; 1.8x 03's bf16 kernel asks for more than the bytes' ratio, 1152 / 656 = 1.756x; 03 took 0.228 ms in the "
-            "09:40 call, so 1.8x is 0.127 ms: less than the bytes alone take on this grid)")] + [
+            "09:40 call, so 1.8x is 0.127 ms: less than the bytes alone take on this grid)"),
+        Row("FP8 decode against the bare read of its own bytes, 64 x 8k, h16, in paired samples (31 groups; the read on 03e's split "
+            "grid, and with work stealing: 132 programs claiming chunks of 16 tiles, 264 programs chunks of 8 on page-planar pages)",
+            "03e_decode_fp8_gluon", r"paired groups of CUDA-graph replays",
+            "03e's kernel {k}x 03's bf16 kernel ({b} ms); the bare read {s}x on 03b's rows, {sp}x on page-planar pages; with work "
+            "stealing {w}x and {wp}x; 1.8x needs <= {need} ms",
+            [r"64 x 8k: 03's bf16 kernel (?P<b>[\d.]+) ms \(median sample\), so 1\.8x needs <= (?P<need>[\d.]+) ms",
+             r"64 x 8k:[^\n]*\n(?:.*\n)*?\s+03e default\s+[\d.]+ ms \([^)]*\) \| x 03: median (?P<k>[\d.]+)",
+             r"64 x 8k:[^\n]*\n(?:.*\n)*?\s+stream, 03e's grid, interleaved\s+[\d.]+ ms \([^)]*\) \| x 03: median (?P<s>[\d.]+)",
+             r"64 x 8k:[^\n]*\n(?:.*\n)*?\s+stream, 03e's grid, page-planar\s+[\d.]+ ms \([^)]*\) \| x 03: median (?P<sp>[\d.]+)",
+             r"64 x 8k:[^\n]*\n(?:.*\n)*?\s+steal, interleaved, 132 programs, chunks of 16\s+[\d.]+ ms \([^)]*\) \| x 03: median (?P<w>[\d.]+)",
+             r"64 x 8k:[^\n]*\n(?:.*\n)*?\s+steal, page-planar, 264 programs, chunks of 8\s+[\d.]+ ms \([^)]*\) \| x 03: median (?P<wp>[\d.]+)"],
+            "(the lesson's goal, 1.8x, not met: no schedule of the bare read of these bytes reaches it on this H100)")] + [
         Row(f"MLA decode over the FP8 cache, one program an SM over 03b's token-balanced plan (03e `schedule='plan'`, opt-in), {shape}",
             "03e_decode_fp8_gluon", r"kernel time = CUDA-graph replay, median of 3 alternating rounds",
             "plan {p} ms = {px} 03's bf16 kernel ({b} ms) on the same batch; with page-planar pages {pp} ms = {ppx}; "

@@ -1,4 +1,4 @@
-"""03b stores the latent cache in FlashMLA's FP8 format (656 bytes a token instead of 1,152) but decodes it slower than 03's bf16 kernel reads twice the bytes. Here we write an FP8 decode kernel in Triton's Gluon dialect: a producer warp streams e4m3 half-tiles by TMA, a dequantising warpgroup turns them into bf16 tiles in shared memory (exactly: the scales are powers of two) with integer byte shifts and one bf16x2 `fma` per two values, and a math warpgroup multiplies them on the tensor cores with the operands swapped, so that 16 heads need no padding to wgmma's 64 rows. A torch model of the exact schedule and an emulation of the byte shifts are checked on CPU, the kernels compile for sm_90a offline, and on an H100 the kernel is correct, memcheck-clean and 1.49-1.57x faster than 03's bf16 kernel at 16 heads on uniform batches (kernel time), against the goal of 1.8x. Two asynchronous schedules of the math warpgroup are correct but no faster: about 307 KB of shared-memory traffic a tile, not the products' synchronisation, is what is left. Computing the scores from the dequantising warpgroup's registers (`math=3`) cuts that traffic by 56 KB and is correct, but slower (0.199 ms against 0.154 at 64 x 8k): its synchronous products and two-byte loads lengthen the dequantiser's chain. Three later variants test that account, and all are correct and memcheck-clean: the scores as e4m3 products straight from the TMA'd bytes with $Q$ in two e4m3 terms (`qk='e4m3x2'`: 31 KB less traffic, accurate, within -0.8% to +1.6% of the default), the block table read a tile ahead, and a deeper ring. None moves the time, so the default stays. On the HBM side, a probe that only streams the kernel's own TMA tiles takes 0.131 ms at 64 x 8k, already above the 0.129 ms that 1.8x needs in the same run: DRAM reads exactly the bytes needed, the number of copies does not matter, and the misaligned 656-byte rows cost twice the L2 requests. A page-planar layout (`layout='planar'`, with its converters and writer) streams 2.7% faster and is correct, but gains only 0.3-2.2% in the kernel over two calls, so 03b's interleaved format stays the default. Time against tiles per program and per-program time stamps then locate the rest: the stream already runs at the copy's speed once started (1.80 µs a tile a program, 2.99 TB/s) and loses about 15 µs a launch to its first bytes (5.2 µs) and uneven ends; the kernel is bound in its SMs (1.98-1.99 µs a tile, the same with half the SMs idle). A kernel that walks 03b's token-balanced plan on one program an SM (`schedule='plan'`) is correct and memcheck-clean, 1.72x 03's kernel on a ragged batch (1.14x by the default) and takes 5-7% less time with one or eight long sequences, but 4% more on the uniform batches the default already spreads evenly, so it stays opt-in. 1.8x at 64 x 8k is out of reach here: the bare stream of this kernel's tiles is 1.75x 03's kernel in the same run (1.79x on page-planar pages).
+"""03b stores the latent cache in FlashMLA's FP8 format (656 bytes a token instead of 1,152) but decodes it slower than 03's bf16 kernel reads twice the bytes. Here we write an FP8 decode kernel in Triton's Gluon dialect: a producer warp streams e4m3 half-tiles by TMA, a dequantising warpgroup turns them into bf16 tiles in shared memory (exactly: the scales are powers of two) with integer byte shifts and one bf16x2 `fma` per two values, and a math warpgroup multiplies them on the tensor cores with the operands swapped, so that 16 heads need no padding to wgmma's 64 rows. A torch model of the exact schedule and an emulation of the byte shifts are checked on CPU, the kernels compile for sm_90a offline, and on an H100 the kernel is correct, memcheck-clean and 1.49-1.57x faster than 03's bf16 kernel at 16 heads on uniform batches (kernel time), against the goal of 1.8x. Two asynchronous schedules of the math warpgroup are correct but no faster: about 307 KB of shared-memory traffic a tile, not the products' synchronisation, is what is left. Computing the scores from the dequantising warpgroup's registers (`math=3`) cuts that traffic by 56 KB and is correct, but slower (0.199 ms against 0.154 at 64 x 8k): its synchronous products and two-byte loads lengthen the dequantiser's chain. Three later variants test that account, and all are correct and memcheck-clean: the scores as e4m3 products straight from the TMA'd bytes with $Q$ in two e4m3 terms (`qk='e4m3x2'`: 31 KB less traffic, accurate, within -0.8% to +1.6% of the default), the block table read a tile ahead, and a deeper ring. None moves the time, so the default stays. On the HBM side, a probe that only streams the kernel's own TMA tiles takes 0.131 ms at 64 x 8k, already above the 0.129 ms that 1.8x needs in the same run: DRAM reads exactly the bytes needed, the number of copies does not matter, and the misaligned 656-byte rows cost twice the L2 requests. A page-planar layout (`layout='planar'`, with its converters and writer) streams 2.7% faster and is correct, but gains only 0.3-2.2% in the kernel over two calls, so 03b's interleaved format stays the default. Time against tiles per program and per-program time stamps then locate the rest: the stream already runs at the copy's speed once started (1.80 µs a tile a program, 2.99 TB/s) and loses about 15 µs a launch to its first bytes (5.2 µs) and uneven ends; the kernel is bound in its SMs (1.98-1.99 µs a tile, the same with half the SMs idle). A kernel that walks 03b's token-balanced plan on one program an SM (`schedule='plan'`) is correct and memcheck-clean, 1.72x 03's kernel on a ragged batch (1.14x by the default) and takes 5-7% less time with one or eight long sequences, but 4% more on the uniform batches the default already spreads evenly, so it stays opt-in. A stream with work stealing (persistent programs claiming chunks of tiles from one atomic counter that the last program resets; correct, memcheck-clean) is 0.9-2.4% slower than the split grid: the programs' uneven ends were not idle bandwidth. 1.8x at 64 x 8k is out of reach on this H100 with this format: in paired samples no schedule of the bare read of the kernel's own bytes gets there (1.749x 03's kernel on 03b's rows, 1.795x on page-planar pages), and the kernel is at 1.492x in the same groups.
 
 Docs: https://infinitecontext.github.io/infinitecontext/decode_fp8_gluon.html.md"""
 
@@ -8,6 +8,7 @@ Docs: https://infinitecontext.github.io/infinitecontext/decode_fp8_gluon.html.md
 from __future__ import annotations
 import functools, json, math, os, sys
 from pathlib import Path
+from typing import NamedTuple
 import torch
 from .kernels import _num_sms, compare, mla_decode, pick_splits
 from .kernels_fp8 import (_check_fp8, dequantize_latent, fp8_row_bytes, make_paged_cache_fp8, quantize_latent,
@@ -31,10 +32,12 @@ except ImportError:  # pragma: no cover
 # %% auto #0
 __all__ = ['QK_TERMS', 'E4M3_BF16_FMA_PTX', 'E4M3_SHIFT_SCALE', 'FP8G_VARIANTS', 'FP8G_DEFAULT', 'FP8G_MATH3', 'FP8G_QK',
            'FP8G_BTA', 'FP8G_PLANAR', 'FP8G_PLANAR2', 'FP8G_QK_ABLATIONS', 'FP8G_ABLATIONS', 'FP8G_SHAPES',
-           'PROBE_LAYOUTS', 'FP8G_PLAN', 'FP8G_PLAN_SHAPES', 'fp8_gluon_model', 'q_e4m3_pow2', 'e4m3_shift_bf16',
-           'mla_decode_fp8_gluon', 'fp8_gluon_report', 'gpu_check_fp8_gluon', 'bench_fp8_gluon', 'planar_rows',
-           'fp8_cache_to_planar', 'fp8_cache_from_planar', 'write_fp8_cache_planar', 'probe_args', 'stream_probe',
-           'bench_stream_probe', 'fit_line', 'program_timeline', 'bench_fixed_cost', 'fp8g_plan', 'bench_fp8_plan']
+           'PROBE_LAYOUTS', 'FP8G_PLAN', 'FP8G_PLAN_SHAPES', 'STEAL_LAYOUTS', 'fp8_gluon_model', 'q_e4m3_pow2',
+           'e4m3_shift_bf16', 'mla_decode_fp8_gluon', 'fp8_gluon_report', 'gpu_check_fp8_gluon', 'bench_fp8_gluon',
+           'planar_rows', 'fp8_cache_to_planar', 'fp8_cache_from_planar', 'write_fp8_cache_planar', 'probe_args',
+           'stream_probe', 'bench_stream_probe', 'fit_line', 'program_timeline', 'bench_fixed_cost', 'fp8g_plan',
+           'bench_fp8_plan', 'StealPlan', 'steal_plan', 'steal_trace', 'stream_probe_steal', 'gpu_check_steal',
+           'bench_steal']
 
 # %% ../nbs/03e_decode_fp8_gluon.ipynb #b7fd47b7
 def _fp8g_shape(s_q, h):
@@ -1085,6 +1088,17 @@ if gluon is not None:
             _tma_load(c_desc, [p * C_MUL + C_ADD + j, C_COL], ready.index(st), c_smem.index(st * NC + i))
 
     @gluon.jit
+    def _probe_ring(a_desc, b_desc, c_desc, NA: gl.constexpr, AW: gl.constexpr, NB: gl.constexpr, NC: gl.constexpr, STAGES: gl.constexpr):
+        "The probe's ring: STAGES slots of NA + NB + NC boxes of the three views, and one initialised mbarrier a slot."
+        a_smem = gl.allocate_shared_memory(a_desc.dtype, [STAGES * NA, 64, AW], a_desc.layout)
+        b_smem = gl.allocate_shared_memory(b_desc.dtype, [STAGES * NB + 1, 64, b_desc.block_type.shape[1]], b_desc.layout)
+        c_smem = gl.allocate_shared_memory(c_desc.dtype, [STAGES * NC + 1, 64, c_desc.block_type.shape[1]], c_desc.layout)
+        ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
+        for i in gl.static_range(STAGES):
+            mbarrier.init(ready.index(i), count=1)
+        return a_smem, b_smem, c_smem, ready
+
+    @gluon.jit
     def _stream_probe(a_desc, b_desc, c_desc, BT, SEQ, stride_btb, NUM_SPLITS,
                       A_MUL: gl.constexpr, A_ADD: gl.constexpr, NA: gl.constexpr, AW: gl.constexpr,
                       B_MUL: gl.constexpr, B_ADD: gl.constexpr, NB: gl.constexpr,
@@ -1096,12 +1110,7 @@ if gluon is not None:
         if STAMP:
             _stamp(TS, pid_b * NUM_SPLITS + pid_s, 0)
         seqlen, tile0, end, n_tiles, bt_row = _split_tiles(SEQ, BT, pid_b, pid_s, stride_btb, NUM_SPLITS)
-        a_smem = gl.allocate_shared_memory(a_desc.dtype, [STAGES * NA, 64, AW], a_desc.layout)
-        b_smem = gl.allocate_shared_memory(b_desc.dtype, [STAGES * NB + 1, 64, b_desc.block_type.shape[1]], b_desc.layout)
-        c_smem = gl.allocate_shared_memory(c_desc.dtype, [STAGES * NC + 1, 64, c_desc.block_type.shape[1]], c_desc.layout)
-        ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-        for i in gl.static_range(STAGES):
-            mbarrier.init(ready.index(i), count=1)
+        a_smem, b_smem, c_smem, ready = _probe_ring(a_desc, b_desc, c_desc, NA, AW, NB, NC, STAGES)
         for i in gl.static_range(STAGES):
             if i < n_tiles:
                 _probe_issue(a_desc, b_desc, c_desc, a_smem, b_smem, c_smem, ready, bt_row, tile0 + i, i,
@@ -1577,3 +1586,237 @@ if __name__ == "__main__" and "ipykernel" not in sys.modules:
               "03e async, S first (math=2)", "03e S from registers (math=3)", *FP8G_PLANAR, *FP8G_PLAN, *(k for k, v in (FP8G_QK | FP8G_BTA).items() if v.get("qk", "bf16") != "e4m3"), "03e row scales (dq=2)", "03e v1 (one warpgroup)") if k in V}))
     elif "--check" in sys.argv: print("correct:", gpu_check_fp8_gluon(variants={k: v for k, v in V.items() if v.get("qk") != "e4m3"}))
     else: bench_fp8_gluon(out_dir=os.environ.get("OUT", "."), flashmla_dir=os.environ.get("FLASHMLA_DIR"), variants=V, ablations=A)
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #ws900002
+class StealPlan(NamedTuple):
+    "A work-stealing launch's host-built state: the chunk table, the tiles a chunk, and the counter the launch leaves at zero."
+    chunks: torch.Tensor    # (n_chunks, 2) int32: sequence, first tile
+    ch: int                 # tiles a chunk
+    counter: torch.Tensor   # (2,) int32: the next chunk to claim, the programs done
+
+def steal_plan(cache_seqlens,        # (b,) lengths: a list, or a tensor (one host sync)
+               ch: int = 8,          # tiles a chunk: what a program claims at a time
+               device=None) -> StealPlan:
+    "Every sequence's 64-token tiles cut into chunks of `ch`, in sequence order, one row (sequence, first tile) each; a zeroed counter."
+    if isinstance(ch, bool) or not isinstance(ch, int) or ch < 1: raise ValueError(f"ch is the tiles a chunk and must be an int >= 1, got {ch!r}")
+    lens = [int(x) for x in (cache_seqlens.tolist() if torch.is_tensor(cache_seqlens) else cache_seqlens)]
+    if not lens or min(lens) < 0: raise ValueError(f"cache_seqlens must be one length >= 0 per sequence, got {lens[:8]}")
+    rows = [(b, u) for b, n in enumerate(lens) for u in range(0, -(-n // 64), ch)]
+    return StealPlan(torch.tensor(rows, dtype=torch.int32, device=device).reshape(-1, 2), ch, torch.zeros(2, dtype=torch.int32, device=device))
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #ws900004
+def steal_trace(cache_seqlens, ch: int = 8, programs: int = 4, stages: int = 2, seed: int = 0) -> dict:
+    """The work-stealing probe's loop in Python, programs taking turns at random (one step of the kernel's loop a turn): each
+    claims chunks from one counter (the next one claimed ahead), issues tiles into its ring of `stages` while a slot is free
+    and a claimed tile is left, else consumes the oldest; the last program out resets the counter.
+    Returns what each program loaded, in order ((sequence, tile) pairs), the fullest ring seen and the counter after."""
+    import random
+    if programs < 1 or stages < 1: raise ValueError(f"steal_trace needs programs >= 1 and stages >= 1, got {programs}, {stages}")
+    plan = steal_plan(cache_seqlens, ch)
+    chunks = plan.chunks.tolist()
+    tiles = [-(-int(x) // 64) for x in (cache_seqlens.tolist() if torch.is_tensor(cache_seqlens) else cache_seqlens)]
+    cnt = plan.counter.tolist()                                  # [next chunk, programs done]
+    loaded, ring = [[] for _ in range(programs)], [0]
+    def claim():
+        cnt[0] += 1; return cnt[0] - 1
+    def chunk_tiles(c):                                          # (sequence, first tile, tiles): 0 tiles past the table
+        if c >= len(chunks): return 0, 0, 0
+        b, u0 = chunks[c]
+        return b, u0, min(tiles[b] - u0, ch)
+    def program(p):
+        ic = claim(); yield
+        nx = claim(); yield
+        ib, iu, inn = chunk_tiles(ic)
+        io = issued = consumed = 0
+        while consumed < issued or inn > 0:
+            if inn > 0 and issued - consumed < stages:           # a free slot and a claimed tile: issue it
+                loaded[p].append((ib, iu + io)); issued += 1; io += 1
+                ring[0] = max(ring[0], issued - consumed)
+                if io == inn:                                    # chunk done: move to the claimed one, claim the next
+                    ib, iu, inn = chunk_tiles(nx); io = 0
+                    if inn > 0: nx = claim()
+            else:                                                # ring full or nothing left to issue: the oldest arrives
+                consumed += 1
+            yield
+        cnt[1] += 1
+        if cnt[1] == programs: cnt[0] = cnt[1] = 0               # the last program out resets the counter
+    rng, live = random.Random(seed), [program(p) for p in range(programs)]
+    while live:
+        g = rng.choice(live)
+        try: next(g)
+        except StopIteration: live.remove(g)
+    return dict(loaded=loaded, ring_max=ring[0], counter=cnt)
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #ws900008
+if gluon is not None:
+    @gluon.jit
+    def _claim(CNT):
+        "One thread adds 1 to the int32 at CNT; every thread gets the old value (the chunk it claimed)."
+        lay: gl.constexpr = gl.BlockedLayout([1], [32], [4], [0])
+        z = gl.arange(0, 128, layout=lay)
+        v = gl.atomic_add(CNT + z * 0, gl.full([128], 1, gl.int32, lay), mask=z == 0)
+        return gl.max(gl.where(z == 0, v, -1), axis=0)
+
+    @gluon.jit
+    def _chunk_tiles(CHUNKS, SEQ, c, n_chunks, CH: gl.constexpr):
+        "Chunk c of the table: its sequence, first tile and tile count (0 tiles past the table's end)."
+        ok = c < n_chunks
+        cc = gl.where(ok, c, 0)
+        b, u0 = gl.load(CHUNKS + cc * 2), gl.load(CHUNKS + cc * 2 + 1)
+        n = gl.minimum(gl.cdiv(gl.load(SEQ + b), 64) - u0, CH)
+        return b, u0, gl.where(ok, n, 0)
+
+    @gluon.jit
+    def _stream_probe_steal(a_desc, b_desc, c_desc, BT, SEQ, stride_btb, CHUNKS, n_chunks, CNT,
+                            A_MUL: gl.constexpr, A_ADD: gl.constexpr, NA: gl.constexpr, AW: gl.constexpr,
+                            B_MUL: gl.constexpr, B_ADD: gl.constexpr, NB: gl.constexpr,
+                            C_MUL: gl.constexpr, C_ADD: gl.constexpr, NC: gl.constexpr, C_COL: gl.constexpr,
+                            PAGE: gl.constexpr, STAGES: gl.constexpr, CH: gl.constexpr,
+                            TS=None, STAMP: gl.constexpr = 0, SEEN=None, seen_stride=0, CHECK: gl.constexpr = 0):
+        """The probe with work stealing: a persistent program claims chunks of CH tiles from the counter CNT[0] (one ahead) until
+        the table is empty, streaming them through its ring of STAGES; the last program out resets CNT[0:2] for the next launch.
+        STAMP 1: start, first tile, end (ns) and SM to TS (programs, 4). CHECK 1: each issued tile adds 1 to SEEN[b, tile]."""
+        pid = gl.program_id(0)
+        if STAMP:
+            _stamp(TS, pid, 0)
+        a_smem, b_smem, c_smem, ready = _probe_ring(a_desc, b_desc, c_desc, NA, AW, NB, NC, STAGES)
+        ic = _claim(CNT)                                                  # the chunk to issue, and the next one, claimed ahead
+        nx = _claim(CNT)
+        ib, iu, inn = _chunk_tiles(CHUNKS, SEQ, ic, n_chunks, CH)
+        io = 0
+        issued = 0
+        consumed = 0
+        while (consumed < issued) | (inn > 0):
+            if (inn > 0) & (issued - consumed < STAGES):                  # a free slot and a claimed tile: issue it
+                _probe_issue(a_desc, b_desc, c_desc, a_smem, b_smem, c_smem, ready, BT + ib * stride_btb, iu + io, issued % STAGES,
+                             A_MUL, A_ADD, NA, AW, B_MUL, B_ADD, NB, C_MUL, C_ADD, NC, C_COL, PAGE)
+                if CHECK:
+                    _claim(SEEN + ib * seen_stride + iu + io)
+                issued += 1
+                io += 1
+                if io == inn:                                             # chunk done: move to the claimed one, claim the next
+                    ib, iu, inn = _chunk_tiles(CHUNKS, SEQ, nx, n_chunks, CH)
+                    io = 0
+                    if inn > 0:
+                        nx = _claim(CNT)
+            else:                                                         # ring full or nothing left to issue: the oldest arrives
+                st = consumed % STAGES
+                mbarrier.wait(ready.index(st), (consumed // STAGES) & 1)
+                if STAMP:
+                    if consumed == 0:
+                        _stamp(TS, pid, 1)
+                _bar_sync()
+                consumed += 1
+        if STAMP:
+            _stamp(TS, pid, 2)
+            _stamp(TS, pid, 3)
+        _bar_sync()
+        if _claim(CNT + 1) == gl.num_programs(0) - 1:                     # the last program out: every claim is in, reset
+            lay: gl.constexpr = gl.BlockedLayout([1], [32], [4], [0])
+            z = gl.arange(0, 128, layout=lay)
+            gl.store(CNT + z, gl.zeros([128], gl.int32, lay), mask=z < 2)
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #ws900009
+def stream_probe_steal(name: str, cache, block_table, cache_seqlens,
+                       plan: StealPlan,                       # steal_plan(cache_seqlens, ch), built once (its counter is reused)
+                       programs: int | None = None,           # persistent programs (default: two an SM with a ring of 2, else one)
+                       stages: int = 2,
+                       stamps: torch.Tensor | None = None,    # (programs, 4) int64: each program's start, first tile, end (ns), SM
+                       seen: torch.Tensor | None = None):     # (b, >= tiles of the longest) int32: each loaded tile adds 1
+    "Launch the work-stealing probe once over `cache`: every tile of `plan`'s chunks loaded by TMA and dropped."
+    if not isinstance(plan, StealPlan): raise ValueError("plan must be steal_plan(cache_seqlens, ch), built once for these lengths")
+    if stages < 1: raise ValueError(f"stages must be >= 1, got {stages}")
+    P = programs or (2 if stages <= 2 else 1) * _num_sms(cache.device)
+    if stamps is not None and tuple(stamps.shape) != (P, 4): raise ValueError(f"stamps must be ({P}, 4) int64 (programs x 4), got {tuple(stamps.shape)}")
+    if seen is not None and (seen.dtype != torch.int32 or seen.ndim != 2 or seen.shape[0] != block_table.shape[0]):
+        raise ValueError(f"seen must be ({block_table.shape[0]}, tiles) int32, got {tuple(seen.shape)} {seen.dtype}")
+    descs, kw = probe_args(name, cache)
+    _stream_probe_steal[(P,)](*descs, block_table, cache_seqlens, block_table.stride(0), plan.chunks, plan.chunks.shape[0], plan.counter,
+                              PAGE=cache.shape[1], STAGES=stages, CH=plan.ch, **kw, TS=stamps, STAMP=int(stamps is not None),
+                              SEEN=seen, seen_stride=seen.stride(0) if seen is not None else 0, CHECK=int(seen is not None), num_warps=4)
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #ws900011
+STEAL_LAYOUTS = ("interleaved, 7 copies (03e today)", "page-planar, 6 copies")
+
+def gpu_check_steal(cases=(([8192] * 64, 8, None), ([70, 200, 64, 1, 3000], 1, 7), ([3000, 130, 777], 4, None), ([1 << 20], 32, 300)),
+                    launches: int = 3) -> bool:   # (lengths, tiles a chunk, programs or None for the default)
+    "The work-stealing probe on the GPU: after `launches` launches every tile counted `launches` times, nothing else, counter zero."
+    ok = True
+    for lens, ch, P in cases:
+        pages = [-(-n // 64) for n in lens]
+        cache = torch.zeros(sum(pages), 64, 656, dtype=torch.uint8, device="cuda")
+        perm, bt = torch.randperm(sum(pages), device="cuda").int(), torch.zeros(len(lens), max(pages), dtype=torch.int32, device="cuda")
+        k = 0
+        for i, n in enumerate(pages): bt[i, :n] = perm[k:k + n]; k += n
+        sl, plan = torch.tensor(lens, dtype=torch.int32, device="cuda"), steal_plan(lens, ch, "cuda")
+        want = torch.zeros(len(lens), max(pages), dtype=torch.int32, device="cuda")
+        for i, n in enumerate(pages): want[i, :n] = launches
+        for name in STEAL_LAYOUTS:
+            seen = torch.zeros_like(want)
+            for _ in range(launches): stream_probe_steal(name, cache, bt, sl, plan, programs=P, seen=seen)
+            torch.cuda.synchronize()
+            good = bool(torch.equal(seen, want)) and plan.counter.tolist() == [0, 0]
+            ok &= good
+            print(f"{str(lens)[:24]:<25} chunks of {ch:>2}, {P or 'default':>7} programs, {name[:11]}: {len(plan.chunks):>5} chunks, "
+                  f"{int(seen.sum())} tile loads in {launches} launches (want {int(want.sum())}), counter {plan.counter.tolist()}: {'ok' if good else 'WRONG'}")
+    return ok
+
+# %% ../nbs/03e_decode_fp8_gluon.ipynb #ws900013
+def bench_steal(shapes=((64, 8192), (128, 8192)),
+                chunk_sizes=(4, 8, 16, 32),   # tiles a chunk
+                groups: int = 31, rep: int = 25, out_dir=None) -> list[dict]:
+    "03's bf16 kernel against 03e's default and the stream on 03e's grid or with work stealing: paired CUDA-graph samples, x 03 per group."
+    import datetime
+    from infinitecontext.infra import write_json_atomic
+    from infinitecontext.kernels_fp8 import _bench_inputs
+    from infinitecontext.kernels_gluon import paired_summary, paired_times
+    if groups < 1 or rep < 1: raise ValueError(f"bench_steal needs groups >= 1 and rep >= 1 ms, got {groups}, {rep}")
+    gpu, sms = torch.cuda.get_device_name(), _num_sms("cuda")
+    print(f"{gpu} | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | torch {torch.__version__} | triton {triton.__version__} | "
+          f"{sms} SMs | page 64, 16 heads | {groups} paired groups of CUDA-graph replays ({rep} ms of do_bench each) | x 03 = 03's ms / ours")
+    rows, il, pp = [], *STEAL_LAYOUTS
+    for b, n in shapes:
+        kv, kv8, bt, sl, q = _bench_inputs([n] * b, 16, 64)
+        kvp, sc, label = fp8_cache_to_planar(kv8), 192 ** -0.5, f"{b} x {n // 1024}k"
+        fns = {"bf16 (03)": lambda: mla_decode(q, kv, bt, sl, sc, 512, impl="triton", max_seqlen=n, validate=False),
+               "03e default": lambda: mla_decode_fp8_gluon(q, kv8, bt, sl, sc, max_seqlen=n, validate=False),
+               "stream, 03e's grid, interleaved": lambda: stream_probe(il, kv8, bt, sl, 16, 2, max_seqlen=n),
+               "stream, 03e's grid, page-planar": lambda: stream_probe(pp, kvp, bt, sl, 16, 2, max_seqlen=n)}
+        plans = {}
+        for lay, cache, progs in ((il, kv8, (sms, 2 * sms)), (pp, kvp, (2 * sms,))):
+            for P in progs:
+                for ch in chunk_sizes:
+                    k = f"steal, {'interleaved' if lay == il else 'page-planar'}, {P} programs, chunks of {ch}"
+                    plans[k] = (steal_plan([n] * b, ch, "cuda"), P, lay, cache)
+                    fns[k] = lambda k=k: stream_probe_steal(plans[k][2], plans[k][3], bt, sl, plans[k][0], programs=plans[k][1])
+        graphs = {}
+        for k, f in fns.items():
+            f(); torch.cuda.synchronize()
+            graphs[k] = g = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(g): f()
+        t = paired_times({k: g.replay for k, g in graphs.items()}, groups=groups, rep=rep)
+        base = t["bf16 (03)"]
+        need = sorted(base)[len(base) // 2] / 1.8
+        print(f"{label}: 03's bf16 kernel {sorted(base)[len(base) // 2]:.4f} ms (median sample), so 1.8x needs <= {need:.4f} ms")
+        for k in fns:
+            s = paired_summary([x / y for x, y in zip(base, t[k])], goal=1.8)
+            med = sorted(t[k])[len(t[k]) // 2]
+            rows.append(dict(shape=label, provider=k, ms=t[k], median_ms=med, vs_03=s))
+            print(f"  {k:<48} {med:.4f} ms ({min(t[k]):.4f}-{max(t[k]):.4f}) | x 03: median {s['median']:.3f} "
+                  f"(p10 {s['p10']:.3f}, p90 {s['p90']:.3f}) | groups >= 1.8x: {s['share_at_goal']:.0%}")
+        best = max((r for r in rows if r["shape"] == label and r["provider"].startswith("steal, interleaved")), key=lambda r: r["vs_03"]["median"])
+        for k, launch, P in (("stream, 03e's grid, interleaved", lambda st: stream_probe(il, kv8, bt, sl, 16, 2, max_seqlen=n, stamps=st),
+                              b * _fp8g_splits(b, 1, 16, n, kv8.device)),
+                             (best["provider"], lambda st: stream_probe_steal(il, kv8, bt, sl, plans[best["provider"]][0], programs=plans[best["provider"]][1],
+                                                                              stamps=st), plans[best["provider"]][1])):
+            tl_ = []
+            for i in range(6):
+                st = torch.zeros(P, 4, dtype=torch.int64, device="cuda"); launch(st); torch.cuda.synchronize()
+                if i: tl_.append(program_timeline(st))
+            tm = {x: sorted(d[x] for d in tl_)[len(tl_) // 2] for x in ("programs", "sms", "first_end_us", "median_end_us", "last_end_us", "busy_us")}
+            rows.append(dict(shape=label, provider=k, timeline=tm))
+            print(f"  time stamps, {k}: {tm['programs']} programs on {tm['sms']} SMs, ends {tm['first_end_us']:.1f} .. "
+                  f"{tm['median_end_us']:.1f} .. {tm['last_end_us']:.1f} us (median of 5 launches)")
+        del kv, kv8, kvp, q, graphs; torch.cuda.empty_cache()
+    if out_dir is not None: write_json_atomic(Path(out_dir) / "bench_steal.json", dict(gpu=gpu, rows=rows))
+    return rows

@@ -7,6 +7,8 @@ CPU: Q as the e4m3 scores see it (power-of-two block scales, one or two terms) a
 GPU (sm_90): the warp-specialised kernel (default byte shifts, cvt, row scales, the three other math schedules, e4m3 scores,
 the block table read a tile ahead) and the one-warpgroup first version against the oracle; the e4m3-score variants (one
 term, math=2, a ring of four) against the model of their own Q.
+CPU: the work-stealing loop in Python (every tile once, rings within their slots, the counter reset) and its clear errors;
+GPU: the work-stealing stream probe loads every tile once a launch and leaves its counter at zero.
 """
 import pytest
 import torch
@@ -221,3 +223,39 @@ def test_kernel_plan_matches_fp8_oracle(layout, lens, h, s_q, splits):
         assert e["cos"] > 0.9999 and e["lse"] < 1e-2, e
     with pytest.raises(ValueError, match="fp8g_plan"):
         mla_decode_fp8_gluon(q, kv, bt, sl, 0.1, layout=layout, schedule="plan", plan=fp8g_plan(lens + [64], h, s_q, "cuda"))
+
+
+# --- work stealing (the stream probe with persistent programs and one chunk counter) ---
+@pytest.mark.parametrize("lens,ch,programs,stages", [([8192] * 3, 8, 4, 2), ([70, 200, 64, 1, 0], 1, 6, 2), ([3000, 130, 777], 5, 3, 3),
+                                                     ([1 << 15], 32, 9, 4), ([100, 64], 16, 1, 1)])
+def test_steal_trace_loads_every_tile_once(lens, ch, programs, stages):
+    from collections import Counter
+    from infinitecontext.kernels_fp8_gluon import steal_plan, steal_trace
+    want = Counter((b, u) for b, n in enumerate(lens) for u in range(-(-n // 64)))
+    plan = steal_plan(lens, ch)
+    assert len(plan.chunks) == sum(-(-(-(-n // 64)) // ch) for n in lens) and plan.counter.tolist() == [0, 0]
+    for seed in range(5):
+        tr = steal_trace(lens, ch, programs, stages, seed)
+        assert Counter(x for l in tr["loaded"] for x in l) == want
+        assert tr["ring_max"] <= stages and tr["counter"] == [0, 0]
+        for l in tr["loaded"]:                                  # a program loads whole chunks, each in tile order
+            assert all(b == lb and u == lu + 1 for (lb, lu), (b, u) in zip(l, l[1:]) if u % ch)
+
+
+def test_steal_clear_errors():
+    from infinitecontext.kernels_fp8_gluon import bench_steal, steal_plan, steal_trace, stream_probe_steal
+    for bad in (0, -1, 2.0, True):
+        with pytest.raises(ValueError, match="ch is the tiles a chunk"): steal_plan([64], bad)
+    with pytest.raises(ValueError, match="one length >= 0"): steal_plan([])
+    with pytest.raises(ValueError, match="programs >= 1"): steal_trace([64], 1, 0)
+    cache, bt, sl = torch.zeros(3, 64, 656, dtype=torch.uint8), torch.zeros(2, 2, dtype=torch.int32), torch.tensor([128, 64], dtype=torch.int32)
+    with pytest.raises(ValueError, match="plan must be steal_plan"): stream_probe_steal("page-planar, 6 copies", cache, bt, sl, steal_plan([128, 64]).chunks)
+    with pytest.raises(ValueError, match="seen must be"): stream_probe_steal("page-planar, 6 copies", cache, bt, sl, steal_plan([128, 64]), programs=2,
+                                                                             seen=torch.zeros(3, 2, dtype=torch.int32))
+    with pytest.raises(ValueError, match="rep >= 1"): bench_steal(rep=0)
+
+
+@pytest.mark.skipif(not HOPPER, reason="the Gluon probe needs an sm_90 GPU")
+def test_steal_probe_loads_every_tile_once_gpu():
+    from infinitecontext.kernels_fp8_gluon import gpu_check_steal
+    assert gpu_check_steal(cases=(([70, 200, 64, 1, 3000], 1, 7), ([4096] * 5, 4, None), ([1 << 16], 32, 300)), launches=2)
