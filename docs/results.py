@@ -127,7 +127,7 @@ def rows() -> list[Row]:
              r"64 x 8k:[^\n]*\n(?:.*\n)*?\s+stream, 03e's grid, page-planar\s+[\d.]+ ms \([^)]*\) \| x 03: median (?P<sp>[\d.]+)",
              r"64 x 8k:[^\n]*\n(?:.*\n)*?\s+steal, interleaved, 132 programs, chunks of 16\s+[\d.]+ ms \([^)]*\) \| x 03: median (?P<w>[\d.]+)",
              r"64 x 8k:[^\n]*\n(?:.*\n)*?\s+steal, page-planar, 264 programs, chunks of 8\s+[\d.]+ ms \([^)]*\) \| x 03: median (?P<wp>[\d.]+)"],
-            "(the lesson's goal, 1.8x, not met: no schedule of the bare read of these bytes reaches it on this H100)")] + [
+            "(the lesson's goal, 1.8x, not met: on FlashMLA's rows no schedule of the bare read of these bytes reaches it on this H100; on page-planar pages the read alone sits on the line)")] + [
         Row(f"MLA decode over the FP8 cache, one program an SM over 03b's token-balanced plan (03e `schedule='plan'`, opt-in), {shape}",
             "03e_decode_fp8_gluon", r"kernel time = CUDA-graph replay, median of 3 alternating rounds",
             "plan {p} ms = {px} 03's bf16 kernel ({b} ms) on the same batch; with page-planar pages {pp} ms = {ppx}; "

@@ -259,3 +259,13 @@ def test_steal_clear_errors():
 def test_steal_probe_loads_every_tile_once_gpu():
     from infinitecontext.kernels_fp8_gluon import gpu_check_steal
     assert gpu_check_steal(cases=(([70, 200, 64, 1, 3000], 1, 7), ([4096] * 5, 4, None), ([1 << 16], 32, 300)), launches=2)
+
+
+def test_steal_plan_batch_and_empty():
+    from infinitecontext.kernels_fp8_gluon import steal_plan, stream_probe_steal
+    p = steal_plan([0, 0], 4)
+    assert p.batch == 2 and p.chunks.shape == (0, 2)
+    cache, bt, sl = torch.zeros(1, 64, 656, dtype=torch.uint8), torch.zeros(2, 1, dtype=torch.int32), torch.zeros(2, dtype=torch.int32)
+    assert stream_probe_steal("page-planar, 6 copies", cache, bt, sl, p, programs=2) is None   # nothing to load: no launch at all
+    with pytest.raises(ValueError, match="cut for 3 sequences"): stream_probe_steal("page-planar, 6 copies", cache, bt, sl, steal_plan([64] * 3))
+    with pytest.raises(ValueError, match="programs must be >= 1"): stream_probe_steal("page-planar, 6 copies", cache, bt, sl, p, programs=-1)
