@@ -5,8 +5,8 @@
 # after the timings so that nothing else runs on the GPU while they are measured. The stored `#| gpu` outputs come from
 #   python tools/adopt_outputs.py $OUT/cells_bench.ipynb nbs/03b_decode_fp8.ipynb --only gpu   (and cells_check.ipynb)
 # Run from the repository root with flashmla.tar.xz there (../shared/device/flashmla.sh's .flashmla/, packed).
+source tools/gpu_lib.sh
 export PYTHONPATH=$PWD TRITON_INTERPRET=0
-T0=$(date +%s); el() { echo "[t=$(( $(date +%s) - T0 ))s] $*"; }
 NB=nbs/03b_decode_fp8.ipynb
 tar -xJf flashmla.tar.xz
 (python -c "import sys, time; sys.path.insert(0, '.flashmla'); from build import flashmla; t = time.time(); flashmla(); print('built', round(time.time() - t))" > $OUT/flashmla_build.txt 2>&1; touch $OUT/.fm_done) &

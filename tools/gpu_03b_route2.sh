@@ -10,8 +10,8 @@
 # and the oracle dequantised all of it), so gluon_engine_check's engine takes num_blocks=16 and the stored 06a output
 # is from the 06a part alone (pip install, then the gpu_03b_cells.py line below), run again at 09:29 on the warm machine.
 # Run from the repository root with flashmla.tar.xz (../shared/device/flashmla.sh's .flashmla/, packed) and .whl/ there.
+source tools/gpu_lib.sh
 export PYTHONPATH=$PWD TRITON_INTERPRET=0
-T0=$(date +%s); el() { echo "[t=$(( $(date +%s) - T0 ))s] $*"; }
 tar -xJf flashmla.tar.xz
 (python -c "import sys, time; sys.path.insert(0, '.flashmla'); from build import flashmla; t = time.time(); flashmla(); print('built', round(time.time() - t))" > $OUT/flashmla_build.txt 2>&1; touch $OUT/.fm_done) &
 nvidia-smi --query-gpu=name,clocks.max.sm,memory.total --format=csv,noheader; which compute-sanitizer

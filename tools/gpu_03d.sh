@@ -2,9 +2,9 @@
 # first which register split the default uses (if a second tree ../gpu-src-gluon5b with the default at 240 registers per math
 # thread is there: its variant must be correct on all 7 cases and >= 1% faster at 64 x 8k than 232, else this tree runs),
 # then GPU correctness of every variant in GLUON_VARIANTS vs 03's oracle, the bench in one process, pytest, memcheck, compile report
+source tools/gpu_lib.sh
 export TRITON_INTERPRET=0 ROOT=$PWD
-tar -xJf flashmla.tar.xz
-(python -c "import sys, time; sys.path.insert(0, '.flashmla'); from build import flashmla; t = time.time(); flashmla(); print('built', round(time.time() - t))" > $OUT/flashmla_build.txt 2>&1 &)
+flashmla_build
 nvidia-smi --query-gpu=name,driver_version --format=csv
 if [ -d ../gpu-src-gluon5b ]; then date -u +%H:%M:%S; PYTHONPATH=$PWD timeout 150 python -c "
 from infinitecontext.kernels_gluon import *; from infinitecontext.kernels_gluon import GLUON_SHAPES
@@ -18,7 +18,7 @@ export PYTHONPATH=$PWD; echo "the suite runs in $PWD" | tee $OUT/tree.txt
 date -u +%H:%M:%S; N=$(python -c "from infinitecontext.kernels_gluon import GLUON_VARIANTS; print(len(GLUON_VARIANTS))")
 for i in $(seq 0 $((N - 1))); do timeout 170 python -c "from infinitecontext.kernels_gluon import *; n = list(GLUON_VARIANTS)[$i]; gpu_check_gluon(variants={n: GLUON_VARIANTS[n]})" > $OUT/warm_$i.txt 2>&1 & done; wait
 date -u +%H:%M:%S; timeout 200 python -m infinitecontext.kernels_gluon --check > $OUT/cell_check.txt 2>&1; tail -12 $OUT/cell_check.txt
-date -u +%H:%M:%S; for i in $(seq 60); do grep -q built $OUT/flashmla_build.txt 2>/dev/null && break; sleep 2; done; tail -2 $OUT/flashmla_build.txt
+date -u +%H:%M:%S; flashmla_wait 60
 FLASHMLA_DIR=$ROOT/.flashmla timeout 170 python -m infinitecontext.kernels_gluon > $OUT/cell_bench.txt 2>&1; head -60 $OUT/cell_bench.txt
 date -u +%H:%M:%S; timeout 150 python -m pytest -q -p no:cacheprovider tests/test_kernels_gluon.py > $OUT/pytest_gpu.txt 2>&1 &
 timeout 150 compute-sanitizer --tool memcheck python -m infinitecontext.kernels_gluon --memcheck 2>&1 | tail -c 1500 > $OUT/cell_memcheck.txt; wait

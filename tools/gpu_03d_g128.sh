@@ -3,11 +3,10 @@
 # alone on the GPU three alternating rounds of FlashMLA, the default and each switch at 64 x 8k and 4 x 128k, h128.
 # FlashMLA's JIT build runs in the background; each variant's kernels are compiled (and checked) by one process of its own;
 # only the variants whose check passed are timed (a hung or wrong variant cannot take the rounds with it).
+source tools/gpu_lib.sh
 export TRITON_INTERPRET=0 PYTHONPATH=$PWD
-tar -xJf flashmla.tar.xz
-(python -c "import sys, time; sys.path.insert(0, '.flashmla'); from build import flashmla; t = time.time(); flashmla(); print('built', round(time.time() - t))" > $OUT/flashmla_build.txt 2>&1 &)
-nvidia-smi --query-gpu=name,driver_version --format=csv | tee $OUT/gpu.txt
-date -u +%H:%M:%S
+flashmla_build
+gpu_header
 VARS=${VARS:-'("the default", "default, scale folded into exp2", "default, stats stored with P", "default, folded scale + stats with P", "default, lazy rescale (tau 8)", "default, named-barrier hand-offs", "default, named barriers + folded scale")'}
 SHAPES=${SHAPES:-"[(64, 8192, 128), (4, 131072, 128)]"}
 N=$(python -c "print(len($VARS))")
@@ -18,11 +17,11 @@ for b, s, h in $SHAPES:
 python -c "from infinitecontext.kernels_gluon import *
 for n in $VARS: print(f'{n:>40}', gluon_report(**{k: v for k, v in GLUON_VARIANTS[n].items() if k != 'split_rule'}))" > $OUT/cell_report.txt 2>&1 &
 wait; date -u +%H:%M:%S
-for i in $(seq 0 $((N - 1))); do grep -v -E "nanobind|leaked|refleaks" $OUT/check_$i.txt | tail -9; done > $OUT/cell_check.txt; cat $OUT/cell_check.txt; cat $OUT/cell_report.txt
+for i in $(seq 0 $((N - 1))); do quiet $OUT/check_$i.txt | tail -9; done > $OUT/cell_check.txt; cat $OUT/cell_check.txt; cat $OUT/cell_report.txt
 BV=$(python -c "import glob; from infinitecontext.kernels_gluon import GLUON_VARIANTS as G; print(tuple(next(l.strip() for l in open(f) if l.strip() in G) for f in sorted(glob.glob('$OUT/check_*.txt')) if 'correct: True' in open(f).read()))" 2>/dev/null)
 echo "bench variants (checked correct): $BV"
-for i in $(seq 90); do grep -q built $OUT/flashmla_build.txt 2>/dev/null && break; sleep 2; done; tail -2 $OUT/flashmla_build.txt
+flashmla_wait 90
 FLASHMLA_DIR=$PWD/.flashmla timeout ${BENCH_S:-150} python -c "import os; from infinitecontext.kernels_gluon import *
 rows = bench_gluon_launch(shapes=$SHAPES, variants=$BV, rounds=3, rebuilt=False, out_dir=os.environ['OUT'], flashmla_dir=os.environ['FLASHMLA_DIR'])" > $OUT/cell_bench.txt 2>&1
-grep -v -E "nanobind|leaked|refleaks" $OUT/cell_bench.txt | head -40
+quiet $OUT/cell_bench.txt | head -40
 date -u +%H:%M:%S

@@ -2,9 +2,9 @@
 # meaning the new default changes against 03's oracle (7 cases, one process each), the GPU tests that select them (3
 # shards), compute-sanitizer over the new default; FlashMLA's JIT build in the background; then, alone on the GPU, three
 # alternating rounds of FlashMLA, the new default and the 09:37 default (mbarrier hand-offs) at five shapes.
+source tools/gpu_lib.sh
 export TRITON_INTERPRET=0 PYTHONPATH=$PWD
-tar -xJf flashmla.tar.xz
-(python -c "import sys, time; sys.path.insert(0, '.flashmla'); from build import flashmla; t = time.time(); flashmla(); print('built', round(time.time() - t))" > $OUT/flashmla_build.txt 2>&1 &)
+flashmla_build
 nvidia-smi --query-gpu=name,driver_version --format=csv | tee $OUT/gpu.txt
 date -u +%H:%M:%S; mkdir -p /tmp/warm
 SHAPES=${SHAPES:-"[(64, 8192, 128), (4, 131072, 128), (1, 1048576, 128), (8, 65536, 128), (64, 8192, 16)]"}
@@ -20,10 +20,10 @@ python -m pytest -q -p no:cacheprovider --rootdir=$PWD --collect-only tests/test
 for k in 0 1 2; do awk "NR % 3 == $k" /tmp/ids.txt > /tmp/ids_$k.txt; (mapfile -t A < /tmp/ids_$k.txt; timeout 200 python -m pytest -q -p no:cacheprovider --rootdir=$PWD "${A[@]}") > $OUT/cell_pytest_$k.txt 2>&1 & done
 timeout 200 compute-sanitizer --tool memcheck python -c "from infinitecontext.kernels_gluon import *; print('memcheck probe ok:', gpu_check_gluon(small=True, variants={k: GLUON_VARIANTS[k] for k in $CV}))" 2>&1 | tail -c 1500 > $OUT/cell_memcheck.txt &
 wait; date -u +%H:%M:%S
-for i in 0 1 2 3 4; do grep -v -E "nanobind|leaked|refleaks" $OUT/check_$i.txt | tail -9; done > $OUT/cell_check.txt; cat $OUT/cell_check.txt
+for i in 0 1 2 3 4; do quiet $OUT/check_$i.txt | tail -9; done > $OUT/cell_check.txt; cat $OUT/cell_check.txt
 tail -qn1 $OUT/cell_pytest_*.txt; grep -h -E "FAILED|Error" $OUT/cell_pytest_*.txt | head -5; tail -3 $OUT/cell_memcheck.txt; tail -qn1 /tmp/warm/bench_*.txt
-for i in $(seq 90); do grep -q built $OUT/flashmla_build.txt 2>/dev/null && break; sleep 2; done; tail -2 $OUT/flashmla_build.txt
+flashmla_wait 90
 FLASHMLA_DIR=$PWD/.flashmla timeout ${BENCH_S:-150} python -c "import os; from infinitecontext.kernels_gluon import *
 rows = bench_gluon_launch(shapes=$SHAPES, variants=$RV, rounds=3, rebuilt=False, out_dir=os.environ['OUT'], flashmla_dir=os.environ['FLASHMLA_DIR'])" > $OUT/cell_bench.txt 2>&1
-grep -v -E "nanobind|leaked|refleaks" $OUT/cell_bench.txt | head -40
+quiet $OUT/cell_bench.txt | head -40
 date -u +%H:%M:%S

@@ -4,11 +4,10 @@
 # then GPU correctness of NEW_VARIANTS on all 7 cases beside the GPU tests (new variants, the default's relatives and the
 # reuse-vs-rebuilt test) and compute-sanitizer; then, alone on the GPU, the bench of NEW_VARIANTS at every shape beside
 # FlashMLA, 03 and 03c, and a second round of the default and the best candidates.
+source tools/gpu_lib.sh
 export TRITON_INTERPRET=0 PYTHONPATH=$PWD
-tar -xJf flashmla.tar.xz
-(python -c "import sys, time; sys.path.insert(0, '.flashmla'); from build import flashmla; t = time.time(); flashmla(); print('built', round(time.time() - t))" > $OUT/flashmla_build.txt 2>&1 &)
-nvidia-smi --query-gpu=name,driver_version --format=csv | tee $OUT/gpu.txt
-date -u +%H:%M:%S
+flashmla_build
+gpu_header
 WARM=$(python -c "from infinitecontext.kernels_gluon import GLUON_VARIANTS as G, NEW_VARIANTS as N; print(' '.join(str(i) for i, k in enumerate(G) if k in N or 'default' in k))")
 for i in $WARM; do timeout 150 python -c "from infinitecontext.kernels_gluon import *; n = list(GLUON_VARIANTS)[$i]; gpu_check_gluon(variants={n: GLUON_VARIANTS[n]})" > $OUT/warm_$i.txt 2>&1 & done
 timeout 150 python -c "from infinitecontext.kernels_gluon import *
@@ -21,7 +20,7 @@ timeout 170 python -c "from infinitecontext.kernels_gluon import *; print('corre
 timeout 170 python -m pytest -q -p no:cacheprovider tests/test_kernels_gluon.py -k "q_pe or producer or default or reuse" > $OUT/pytest_gpu.txt 2>&1 &
 timeout 170 compute-sanitizer --tool memcheck python -m infinitecontext.kernels_gluon --memcheck-new 2>&1 | tail -c 1500 > $OUT/cell_memcheck.txt &
 wait; grep -v -E "nanobind|leaked|refleaks|skipped" $OUT/cell_check.txt | tail -9; tail -1 $OUT/pytest_gpu.txt; grep -E "FAILED|Error" $OUT/pytest_gpu.txt | head -5; tail -3 $OUT/cell_memcheck.txt
-date -u +%H:%M:%S; for i in $(seq 45); do grep -q built $OUT/flashmla_build.txt 2>/dev/null && break; sleep 2; done; tail -2 $OUT/flashmla_build.txt
+date -u +%H:%M:%S; flashmla_wait 45
 FLASHMLA_DIR=$PWD/.flashmla timeout 150 python -c "import os; from infinitecontext.kernels_gluon import *
 rows = bench_gluon(out_dir=os.environ['OUT'], flashmla_dir=os.environ['FLASHMLA_DIR'], variants=NEW_VARIANTS, all_heads=True)" > $OUT/cell_bench.txt 2>&1
 grep -v -E "nanobind|leaked|refleaks|skipped" $OUT/cell_bench.txt | head -75

@@ -4,9 +4,9 @@
 # box's Triton; GPU correctness of NEW_VARIANTS on all 7 cases beside the GPU tests (new variants, the defaults' relatives,
 # reuse-vs-rebuilt) and compute-sanitizer; then, alone on the GPU, the bench of NEW_VARIANTS at every shape beside
 # FlashMLA, 03 and 03c, and two more rounds of the default and the 06:16 default.
+source tools/gpu_lib.sh
 export TRITON_INTERPRET=0 PYTHONPATH=$PWD
-tar -xJf flashmla.tar.xz
-(python -c "import sys, time; sys.path.insert(0, '.flashmla'); from build import flashmla; t = time.time(); flashmla(); print('built', round(time.time() - t))" > $OUT/flashmla_build.txt 2>&1 &)
+flashmla_build
 nvidia-smi --query-gpu=name,driver_version --format=csv | tee $OUT/gpu.txt
 date -u +%H:%M:%S; mkdir -p /tmp/warm
 WARM=$(python -c "from infinitecontext.kernels_gluon import GLUON_VARIANTS as G, NEW_VARIANTS as N; print(' '.join(str(i) for i, k in enumerate(G) if k in N or 'default' in k or 'q_pe' in k or 'producer' in k))")
@@ -15,13 +15,13 @@ timeout 150 python -c "from infinitecontext.kernels_gluon import *
 for v, kw in NEW_VARIANTS.items():
     r = gluon_report(True, **{k: x for k, x in kw.items() if k != 'split_rule'})
     print(f\"{v:<42} registers {r['registers']}, spills {r['spill_bytes']:>3} B, shared {r['shared_kb']} KB, wgmma {r['wgmma']}, TMA {r['tma_loads']}\")" > $OUT/cell_report.txt 2>&1 &
-wait; grep -l -E "Error|error|FAIL" /tmp/warm/warm_*.txt | head; grep -v -E "nanobind|leaked|refleaks" $OUT/cell_report.txt
+wait; grep -l -E "Error|error|FAIL" /tmp/warm/warm_*.txt | head; quiet $OUT/cell_report.txt
 date -u +%H:%M:%S
 timeout 170 python -c "from infinitecontext.kernels_gluon import *; print('correct:', gpu_check_gluon(variants=NEW_VARIANTS))" > $OUT/cell_check.txt 2>&1 &
 timeout 200 python -m pytest -q -p no:cacheprovider tests/test_kernels_gluon.py -k "q_pe or producer or default or reuse" > $OUT/cell_pytest.txt 2>&1 &
 timeout 170 compute-sanitizer --tool memcheck python -m infinitecontext.kernels_gluon --memcheck-new 2>&1 | tail -c 1500 > $OUT/cell_memcheck.txt &
 wait; grep -v -E "nanobind|leaked|refleaks|skipped" $OUT/cell_check.txt | tail -9; tail -1 $OUT/cell_pytest.txt; grep -E "FAILED|Error" $OUT/cell_pytest.txt | head -5; tail -3 $OUT/cell_memcheck.txt
-date -u +%H:%M:%S; for i in $(seq 45); do grep -q built $OUT/flashmla_build.txt 2>/dev/null && break; sleep 2; done; tail -2 $OUT/flashmla_build.txt
+date -u +%H:%M:%S; flashmla_wait 45
 FLASHMLA_DIR=$PWD/.flashmla timeout 150 python -c "import os; from infinitecontext.kernels_gluon import *
 rows = bench_gluon(out_dir=os.environ['OUT'], flashmla_dir=os.environ['FLASHMLA_DIR'], variants=NEW_VARIANTS, all_heads=True)" > $OUT/cell_bench.txt 2>&1
 grep -v -E "nanobind|leaked|refleaks|skipped" $OUT/cell_bench.txt | head -72

@@ -3,13 +3,13 @@
 # Run from a copy of the repository with flashmla.tar.xz beside it; fastcore from $WHL if the box lacks it. $AB, if set,
 # is a script run while FlashMLA builds (this call: 06a's decode-step cell from two commits, on the same card). Store with
 #   python tools/adopt_outputs.py $OUT/cells_03d.ipynb nbs/03d_decode_gluon.ipynb --only gpu
+source tools/gpu_lib.sh
 export TRITON_INTERPRET=0 PYTHONPATH=$PWD
-tar -xJf flashmla.tar.xz
-(python -c "import sys, time; sys.path.insert(0, '.flashmla'); from build import flashmla; t = time.time(); flashmla(); print('built', round(time.time() - t))" > $OUT/flashmla_build.txt 2>&1 &)
+flashmla_build
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee $OUT/gpu.txt; date -u +%H:%M:%S
 if [ -n "$AB" ]; then (bash "$AB"); date -u +%H:%M:%S; fi
 python -c "import fastcore" 2>/dev/null || python -m pip install -q --no-index --find-links ${WHL:-.whl} fastcore > $OUT/pip03d.txt 2>&1
-for i in $(seq 90); do grep -q built $OUT/flashmla_build.txt 2>/dev/null && break; sleep 2; done; tail -2 $OUT/flashmla_build.txt
+flashmla_wait 90
 timeout ${PAIRED_S:-240} python tools/gpu_03b_cells.py nbs/03d_decode_gluon.ipynb $OUT/cells_03d.ipynb "rows_p = bench_paired(" "rows_pr = []" \
   --pre "SPLIT_SHAPES = [" -p profile=gpu -p out_dir=$OUT -p flashmla_dir=$PWD/.flashmla > $OUT/cells_03d.txt 2>&1
 echo "03d cells exit $?"; grep -v -E "nanobind|leaked|refleaks|^ *$" $OUT/cells_03d.txt | tail -c 6000

@@ -3,19 +3,18 @@
 # (a hang or a failure stops here: no bench); then side by side: Triton's cache warmed per bench shape, the range plan
 # against 03's oracle on every gpu_check_planned case, the new GPU tests, compute-sanitizer memcheck; then, alone on
 # the GPU, bench_gluon_ragged (3 alternating rounds): FlashMLA, 03b, 03d's default, planned 'lpt' and 'range'.
+source tools/gpu_lib.sh
 export TRITON_INTERPRET=0 PYTHONPATH=$PWD
 RANGE='{"range": dict(planner="range")}'
-tar -xJf flashmla.tar.xz
-(python -c "import sys, time; sys.path.insert(0, '.flashmla'); from build import flashmla; t = time.time(); flashmla(); print('built', round(time.time() - t))" > $OUT/flashmla_build.txt 2>&1 &)
-nvidia-smi --query-gpu=name,driver_version --format=csv | tee $OUT/gpu.txt
-date -u +%H:%M:%S
+flashmla_build
+gpu_header
 timeout ${SMOKE_S:-60} python -c "from infinitecontext.kernels_gluon import *; import torch
 from infinitecontext.kernels import make_paged_cache, mla_decode_ref, compare
 kv, bt, sl = make_paged_cache([70, 200, 64, 1, 3000], 64, 576, torch.bfloat16, 'cuda'); q = torch.randn(5, 1, 16, 576, device='cuda', dtype=torch.bfloat16)
 for p in (1, 2, 5):
     e = compare(*mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=gluon_plan(sl, 16, 1, 'cuda', 'range', programs=p)), *mla_decode_ref(q, kv, bt, sl, 192 ** -0.5)); print('smoke', p, e)
     assert e['cos'] > 0.9999" > $OUT/cell_smoke.txt 2>&1; rc=$?
-grep -v -E "nanobind|leaked|refleaks" $OUT/cell_smoke.txt | tail -8
+quiet $OUT/cell_smoke.txt | tail -8
 if [ $rc != 0 ]; then echo "SMOKE FAILED rc=$rc: no bench"; exit 1; fi
 date -u +%H:%M:%S; mkdir -p /tmp/warm
 for j in 0 1 2; do timeout 100 python -c "from infinitecontext.kernels_gluon import *; from infinitecontext.kernels_fp8 import _bench_inputs, _bench_shape, mla_decode_balanced, mla_decode_plan; import torch
@@ -27,9 +26,9 @@ timeout 100 python -c "from infinitecontext.kernels_gluon import *; print('corre
 timeout 110 python -m pytest -q -p no:cacheprovider --rootdir=$PWD tests/test_kernels_gluon.py -k "range" > $OUT/cell_pytest.txt 2>&1 &
 timeout 110 compute-sanitizer --tool memcheck python -c "from infinitecontext.kernels_gluon import *; print('memcheck probe ok:', gpu_check_planned(small=True, planners=$RANGE))" 2>&1 | tail -c 1500 > $OUT/cell_memcheck.txt &
 wait; echo "warm logs with errors:"; grep -l -E "Error|error" /tmp/warm/*.txt | head; tail -qn1 /tmp/warm/bench_*.txt; grep -h -B2 -A12 Traceback /tmp/warm/*.txt | head -40
-grep -v -E "nanobind|leaked|refleaks" $OUT/cell_check.txt | tail -12; tail -n1 $OUT/cell_pytest.txt; grep -h -E "FAILED|Error" $OUT/cell_pytest.txt | head -5; tail -3 $OUT/cell_memcheck.txt
-date -u +%H:%M:%S; for i in $(seq 60); do grep -q built $OUT/flashmla_build.txt 2>/dev/null && break; sleep 2; done; tail -2 $OUT/flashmla_build.txt
+quiet $OUT/cell_check.txt | tail -12; tail -n1 $OUT/cell_pytest.txt; grep -h -E "FAILED|Error" $OUT/cell_pytest.txt | head -5; tail -3 $OUT/cell_memcheck.txt
+date -u +%H:%M:%S; flashmla_wait 60
 FLASHMLA_DIR=$PWD/.flashmla timeout ${BENCH_S:-100} python -c "import os; from infinitecontext.kernels_gluon import *
 rows = bench_gluon_ragged(shapes=RAGGED_SHAPES[:3], planners=RANGE_PLANNERS, sweep=RANGE_SWEEP, rounds=int(os.environ.get('ROUNDS', 3)), out_dir=os.environ['OUT'], flashmla_dir=os.environ['FLASHMLA_DIR'])" > $OUT/cell_bench.txt 2>&1
-grep -v -E "nanobind|leaked|refleaks" $OUT/cell_bench.txt | head -60
+quiet $OUT/cell_bench.txt | head -60
 date -u +%H:%M:%S

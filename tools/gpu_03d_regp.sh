@@ -1,9 +1,9 @@
 # 03d's 05:57 UTC probe call (issue 15): the register-P and asynchronous-P@V variants beside the then default (now the
 # "04:09 default"), 03, 03c and FlashMLA, to decide the default; it found "async scores + register P first", today's default. GPU correctness (all 7 cases) of each new variant in its own process (that also compiles it),
 # the bench at 64 x 8k and 4 x 128k h128 in one process, memcheck of the new code paths, the compile report under the box's Triton.
+source tools/gpu_lib.sh
 export PYTHONPATH=$PWD TRITON_INTERPRET=0
-tar -xJf flashmla.tar.xz
-(python -c "import sys, time; sys.path.insert(0, '.flashmla'); from build import flashmla; t = time.time(); flashmla(); print('built', round(time.time() - t))" > $OUT/flashmla_build.txt 2>&1 &)
+flashmla_build
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee $OUT/gpu.txt
 P='from infinitecontext.kernels_gluon import *; from infinitecontext.kernels_gluon import GLUON_SHAPES
 NEW = {k: GLUON_VARIANTS[k] for k in ("04:09 default (sync scores, smem P)", "1 + register P", "1 + register P issued first", "1 + async t-1 product", "1 + async t-1 + register P first")}
@@ -13,7 +13,7 @@ n = list(NEW)[$i]; print(n, '-> correct:', gpu_check_gluon(variants={n: NEW[n]})
 timeout 100 python -c "$P
 for n, kw in NEW.items(): print(n, gluon_report(**kw))" > $OUT/report.txt 2>&1 &
 wait; cat $OUT/check_*.txt | grep -v -E "nanobind|leaked|refleaks|skipped"; grep -v -E "nanobind|leaked|refleaks|skipped" $OUT/report.txt
-date -u +%H:%M:%S; for i in $(seq 60); do grep -q built $OUT/flashmla_build.txt 2>/dev/null && break; sleep 2; done; tail -1 $OUT/flashmla_build.txt
+date -u +%H:%M:%S; flashmla_wait 60 1
 timeout 120 python -c "$P
 ok = [l.split(' -> correct: True')[0] for i in range(7) for l in open(f'$OUT/check_{i}.txt') if ' -> correct: True' in l]
 print('correct on the GPU, so timed:', ok)

@@ -4,13 +4,12 @@
 # warmed per bench shape, gpu_check_planned's ten cases under every switch, the GPU tests for range and planned, compute-sanitizer
 # memcheck over the new code paths; then, alone on the GPU, bench_gluon_ragged: 5 shapes x (FlashMLA, 03b, 03d default, lpt, range
 # and each switch), 3 alternating rounds.
+source tools/gpu_lib.sh
 export TRITON_INTERPRET=0 PYTHONPATH=$PWD
 TRIMS='{k: v for k, v in RANGE_TRIMS.items() if k != "lpt"}'
 NEW='{"range, pdl 1, whole": dict(planner="range", pdl=1, whole=True), "range, pdl 2, min 4": dict(planner="range", pdl=2, min_tiles=4)}'
-tar -xJf flashmla.tar.xz
-(python -c "import sys, time; sys.path.insert(0, '.flashmla'); from build import flashmla; t = time.time(); flashmla(); print('built', round(time.time() - t))" > $OUT/flashmla_build.txt 2>&1 &)
-nvidia-smi --query-gpu=name,driver_version --format=csv | tee $OUT/gpu.txt
-date -u +%H:%M:%S
+flashmla_build
+gpu_header
 timeout ${SMOKE_S:-60} python -c "from infinitecontext.kernels_gluon import *; import torch
 from infinitecontext.kernels import make_paged_cache, mla_decode_ref, compare
 kv, bt, sl = make_paged_cache([70, 200, 64, 1, 3000], 64, 576, torch.bfloat16, 'cuda'); q = torch.randn(5, 1, 16, 576, device='cuda', dtype=torch.bfloat16)
@@ -22,7 +21,7 @@ for p in (1, 2, 5):
         print('smoke', p, kw, 'bit-identical to plain:', torch.equal(o, o2) and torch.equal(l, l2), e); assert e['cos'] > 0.9999
     e = compare(*mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=gluon_plan(sl, 16, 1, 'cuda', 'range', programs=p, min_tiles=4)), *ref); print('smoke min 4', p, e); assert e['cos'] > 0.9999
 " > $OUT/cell_smoke.txt 2>&1; rc=$?
-grep -v -E "nanobind|leaked|refleaks" $OUT/cell_smoke.txt | tail -16
+quiet $OUT/cell_smoke.txt | tail -16
 if [ $rc != 0 ]; then echo "SMOKE FAILED rc=$rc: no bench"; exit 1; fi
 date -u +%H:%M:%S; mkdir -p /tmp/warm
 for j in 0 1 2 3 4; do timeout 110 python -c "from infinitecontext.kernels_gluon import *; from infinitecontext.kernels_gluon import _split_kw; from infinitecontext.kernels_fp8 import _bench_inputs, _bench_shape, mla_decode_balanced, mla_decode_plan; import torch
@@ -34,9 +33,9 @@ timeout 130 python -c "from infinitecontext.kernels_gluon import *; print('corre
 timeout 140 python -m pytest -q -p no:cacheprovider --rootdir=$PWD tests/test_kernels_gluon.py -k "range or planned" > $OUT/cell_pytest.txt 2>&1 &
 timeout 140 compute-sanitizer --tool memcheck python -c "from infinitecontext.kernels_gluon import *; print('memcheck probe ok:', gpu_check_planned(small=True, planners=$NEW))" 2>&1 | tail -c 1500 > $OUT/cell_memcheck.txt &
 wait; echo "warm logs with errors:"; grep -l -E "Error|error" /tmp/warm/*.txt | head; tail -qn1 /tmp/warm/bench_*.txt; grep -h -B2 -A12 Traceback /tmp/warm/*.txt | head -40
-grep -v -E "nanobind|leaked|refleaks" $OUT/cell_check.txt | tail -12; tail -n1 $OUT/cell_pytest.txt; grep -h -E "FAILED|Error" $OUT/cell_pytest.txt | head -5; tail -3 $OUT/cell_memcheck.txt
-date -u +%H:%M:%S; for i in $(seq 60); do grep -q built $OUT/flashmla_build.txt 2>/dev/null && break; sleep 2; done; tail -2 $OUT/flashmla_build.txt
+quiet $OUT/cell_check.txt | tail -12; tail -n1 $OUT/cell_pytest.txt; grep -h -E "FAILED|Error" $OUT/cell_pytest.txt | head -5; tail -3 $OUT/cell_memcheck.txt
+date -u +%H:%M:%S; flashmla_wait 60
 FLASHMLA_DIR=$PWD/.flashmla timeout ${BENCH_S:-190} python -c "import os; from infinitecontext.kernels_gluon import *
 rows = bench_gluon_ragged(shapes=RANGE_SHAPES, planners=RANGE_TRIMS, sweep={}, rounds=int(os.environ.get('ROUNDS', 3)), out_dir=os.environ['OUT'], flashmla_dir=os.environ['FLASHMLA_DIR'])" > $OUT/cell_bench.txt 2>&1
-grep -v -E "nanobind|leaked|refleaks" $OUT/cell_bench.txt | head -80
+quiet $OUT/cell_bench.txt | head -80
 date -u +%H:%M:%S

@@ -3,6 +3,7 @@
 # gpu_check_planned under 'range', pytest -k range, memcheck, then bench_gluon_ragged: FlashMLA, 03b, 03d default,
 # planned 'lpt' and 'range' (desc=2, the new default)); then an A/B on the same GPU: 'range' at desc=0 (the 13:00
 # kernel's PTX) against desc=2, 3 alternating rounds of do_bench per shape -> $OUT/cell_desc_ab.txt.
+source tools/gpu_lib.sh
 export TRITON_INTERPRET=0 PYTHONPATH=$PWD
 bash tools/gpu_03d_rag2.sh
 date -u +%H:%M:%S
@@ -23,5 +24,5 @@ for key in RAGGED_SHAPES[:3]:
     print(f"{label:>28}: desc0 {' '.join(f'{x:.4f}' for x in ms[0])} ms | desc2 {' '.join(f'{x:.4f}' for x in ms[2])} ms | "
           f"speed-up {' '.join(f'{a / b:.3f}x' for a, b in zip(ms[0], ms[2]))} | outputs bit-identical: {same}")
 PY
-grep -v -E "nanobind|leaked|refleaks" $OUT/cell_desc_ab.txt | tail -6
+quiet $OUT/cell_desc_ab.txt | tail -6
 date -u +%H:%M:%S

@@ -5,8 +5,8 @@
 #   python tools/adopt_outputs.py $OUT/cells_06a.ipynb nbs/06a_engine.ipynb --only gpu
 # with the setup cell's entry dropped from $OUT/cells_06a.ipynb first (the setup cell keeps the earlier run's output).
 # Run from the repository root with .whl/ there (fastcore, transformers 5.24).
+source tools/gpu_lib.sh
 export PYTHONPATH=$PWD TRITON_INTERPRET=0
-T0=$(date +%s); el() { echo "[t=$(( $(date +%s) - T0 ))s] $*"; }
 nvidia-smi --query-gpu=name,clocks.max.sm,memory.total --format=csv,noheader
 python -m pip install -q --no-index --find-links .whl fastcore transformers==5.24.0 > $OUT/pip.txt 2>&1; el "pip $?"
 timeout ${ENGINE_S:-290} python tools/gpu_03b_cells.py nbs/06a_engine.ipynb $OUT/cells_06a.ipynb "measure_copy_bandwidth(2 << 30)" \

@@ -2,10 +2,10 @@
 # . = this branch) runs tools/gpu_06a_r5fix_ab.py with engines in the order fp8, auto (bf16), fp8: every captured graph's
 # replay, the eager step and its kernels by name (profiler), layer 0's attention kernel on the engine's cache and on a
 # fresh copy, where the cache lies and how much memory is held. Tested on CPU with --tiny first.
+source tools/gpu_lib.sh
 export TRITON_INTERPRET=0 PYTHONDONTWRITEBYTECODE=1
 cd "$(dirname "$0")/.." || exit 1
-R=$PWD; T0=$(date +%s); el() { echo "[t=$(( $(date +%s) - T0 ))s] $*"; }
-nvidia-smi --query-gpu=name,clocks.max.sm,memory.total --format=csv,noheader
+R=$PWD; nvidia-smi --query-gpu=name,clocks.max.sm,memory.total --format=csv,noheader
 python -c "import fastcore, transformers" 2>/dev/null || python -m pip install -q --no-index --find-links .whl fastcore transformers==5.24.0 > $OUT/pip.txt 2>&1
 el deps
 for v in ${VS:-new old}; do

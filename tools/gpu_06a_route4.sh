@@ -6,10 +6,10 @@
 #   python tools/adopt_outputs.py $OUT/cells_06a.ipynb nbs/06a_engine.ipynb --only gpu    (drop the setup cell's entry first)
 # Run from the repository root (fastcore/transformers from .whl/ if the box lacks them). Tested on CPU at tiny size with
 # fake graphs first (runs/smoke_cells.py in the route4 worktree).
+source tools/gpu_lib.sh
 export PYTHONPATH=$PWD TRITON_INTERPRET=0
-T0=$(date +%s); el() { echo "[t=$(( $(date +%s) - T0 ))s] $*"; }
 nvidia-smi --query-gpu=name,clocks.max.sm,memory.total --format=csv,noheader
-python -c "import fastcore, transformers, pytest" 2>/dev/null || python -m pip install -q --no-index --find-links .whl fastcore transformers==5.24.0 > $OUT/pip.txt 2>&1
+whl_deps
 el "deps $?"
 timeout ${ENGINE_S:-230} python tools/gpu_03b_cells.py nbs/06a_engine.ipynb $OUT/cells_06a.ipynb "measure_copy_bandwidth(2 << 30)" \
   "def ragged_graph_step(" "planned_step_check(" --pre "from infinitecontext.mla import tiny, ic_1b" -p profile=gpu -p out_dir=$OUT > $OUT/cells_06a.txt 2>&1
