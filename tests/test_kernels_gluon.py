@@ -550,3 +550,10 @@ def test_range_paired_variants_on_gpu(lens, h, s_q):
         o, l = mla_decode_gluon_planned(q, kv, bt, sl, 192 ** -0.5, plan=gluon_plan(sl, h, s_q, "cuda", **{"programs": 5, **pk}), **ck)
         e = compare(o, l, *ref)
         assert e["cos"] > 0.9999 and e["lse"] < 1e-2, (name, e)
+
+
+def test_bench_range_paired_clear_errors():
+    from infinitecontext.kernels_gluon import bench_range_paired
+    for kw, msg in ((dict(groups=0), "groups >= 1"), (dict(rep=0), "rep >= 1"), (dict(top=-1), "top >= 0"), (dict(variants={}), "needs variants")):
+        with pytest.raises(ValueError, match=msg): bench_range_paired(**kw)
+    with pytest.raises(RuntimeError, match="build it"): bench_range_paired(device="cpu")
